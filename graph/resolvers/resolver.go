@@ -1,0 +1,156 @@
+// Package resolvers answers GraphQL fields. Resolvers are thin: the principal
+// from the context, one service call, and the answer shaped for the schema.
+package resolvers
+
+//go:generate go tool gqlgen generate
+
+import (
+	"context"
+
+	"github.com/99designs/gqlgen/graphql"
+	"net/url"
+	"path"
+	"strings"
+
+	"github.com/koe-voice/koe/graph/generated"
+	"github.com/koe-voice/koe/graph/loaders"
+	"github.com/koe-voice/koe/graph/model"
+	"github.com/koe-voice/koe/internal/apperror"
+	"github.com/koe-voice/koe/internal/auth"
+	"github.com/koe-voice/koe/internal/billing"
+	"github.com/koe-voice/koe/internal/generation"
+	"github.com/koe-voice/koe/internal/gid"
+	"github.com/koe-voice/koe/internal/page"
+	"github.com/koe-voice/koe/internal/signedurl"
+	"github.com/koe-voice/koe/internal/voice"
+)
+
+// Resolver holds the services the resolvers call.
+type Resolver struct {
+	AuthService       *auth.Service
+	VoiceCatalog      *voice.Catalog
+	GenerationService *generation.Service
+	PlanCatalog       *billing.Plans
+	// Signer signs audio links.
+	Signer *signedurl.Signer
+	// PublicURL is where clients reach this server, without a trailing slash.
+	PublicURL string
+}
+
+var _ generated.ResolverRoot = (*Resolver)(nil)
+
+// Directives enforces @auth and @hasRole.
+func Directives() generated.DirectiveRoot {
+	return generated.DirectiveRoot{
+		Auth: func(ctx context.Context, _ any, next graphql.Resolver) (any, error) {
+			if _, err := auth.Require(ctx); err != nil {
+				return nil, err
+			}
+			return next(ctx)
+		},
+		HasRole: func(ctx context.Context, _ any, next graphql.Resolver, role auth.Role) (any, error) {
+			if _, err := auth.RequireRole(ctx, role); err != nil {
+				return nil, err
+			}
+			return next(ctx)
+		},
+	}
+}
+
+// principal is the caller; fields marked @auth never run without one.
+func principal(ctx context.Context) auth.Principal {
+	p, _ := auth.FromContext(ctx)
+	return p
+}
+
+func notImplemented(what string, issue int) error {
+	return apperror.New(apperror.NotImplemented, "%s is not available yet (issue #%d)", what, issue)
+}
+
+func pageInfo(hasNext bool, cursors []string) *model.PageInfo {
+	info := &model.PageInfo{HasNextPage: hasNext}
+	if len(cursors) > 0 {
+		info.EndCursor = &cursors[len(cursors)-1]
+	}
+	return info
+}
+
+func voiceConnection(p page.Page[*voice.Voice]) *model.VoiceConnection {
+	c := &model.VoiceConnection{TotalCount: p.TotalCount, Edges: make([]*model.VoiceEdge, len(p.Items))}
+	cursors := make([]string, len(p.Items))
+	for i, v := range p.Items {
+		cursors[i] = voice.Cursor(v)
+		c.Edges[i] = &model.VoiceEdge{Cursor: cursors[i], Node: v}
+	}
+	c.PageInfo = pageInfo(p.HasNextPage, cursors)
+	return c
+}
+
+func generationConnection(p page.Page[*generation.Generation]) *model.GenerationConnection {
+	c := &model.GenerationConnection{TotalCount: p.TotalCount, Edges: make([]*model.GenerationEdge, len(p.Items))}
+	cursors := make([]string, len(p.Items))
+	for i, g := range p.Items {
+		cursors[i] = generation.Cursor(g)
+		c.Edges[i] = &model.GenerationEdge{Cursor: cursors[i], Node: g}
+	}
+	c.PageInfo = pageInfo(p.HasNextPage, cursors)
+	return c
+}
+
+func userConnection(p page.Page[*auth.User]) *model.UserConnection {
+	c := &model.UserConnection{TotalCount: p.TotalCount, Edges: make([]*model.UserEdge, len(p.Items))}
+	cursors := make([]string, len(p.Items))
+	for i, u := range p.Items {
+		cursors[i] = auth.Cursor(u)
+		c.Edges[i] = &model.UserEdge{Cursor: cursors[i], Node: u}
+	}
+	c.PageInfo = pageInfo(p.HasNextPage, cursors)
+	return c
+}
+
+// node finds any object by its global id, or nil.
+func (r *Resolver) node(ctx context.Context, id string) (model.Node, error) {
+	p, _ := auth.FromContext(ctx)
+	if strings.Contains(id, ":") {
+		v, err := r.VoiceCatalog.Get(ctx, id)
+		if apperror.CodeOf(err) == apperror.NotFound || (err == nil && !v.Usable() && !p.IsAdmin()) {
+			return nil, nil
+		}
+		return v, err
+	}
+	kind, ok := gid.Kind(id)
+	if !ok {
+		return nil, nil
+	}
+	switch kind {
+	case gid.Generation:
+		if g, err := r.GenerationService.Get(ctx, p, id); g != nil || err != nil {
+			return g, err
+		}
+	case gid.User:
+		if p.CanSee(id) {
+			u, err := loaders.For(ctx).User.Load(ctx, id)()
+			if err == nil {
+				return u, nil
+			}
+		}
+	case gid.Plan:
+		if pl, err := r.PlanCatalog.ByID(ctx, id); pl != nil || err != nil {
+			return pl, err
+		}
+	}
+	return nil, nil
+}
+
+// audioURL is the signed link to a generation's audio, served by /audio/.
+func (r *Resolver) audioURL(key string) string {
+	return r.Signer.URL("/audio/" + url.PathEscape(path.Base(key)))
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}

@@ -1,0 +1,332 @@
+// Package app is the composition root: New builds every service from the
+// configuration, Start serves, Shutdown drains. It is the one place that knows
+// every concrete type; tests boot it whole on 127.0.0.1:0.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os/exec"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"gocloud.dev/blob"
+	_ "gocloud.dev/blob/fileblob" // file:// buckets, the embedded default
+	_ "gocloud.dev/blob/s3blob"   // s3:// buckets, for replicas
+
+	"github.com/koe-voice/koe/graph/generated"
+	"github.com/koe-voice/koe/graph/loaders"
+	"github.com/koe-voice/koe/graph/resolvers"
+	"github.com/koe-voice/koe/internal/auth"
+	"github.com/koe-voice/koe/internal/billing"
+	"github.com/koe-voice/koe/internal/config"
+	"github.com/koe-voice/koe/internal/events"
+	"github.com/koe-voice/koe/internal/generation"
+	"github.com/koe-voice/koe/internal/httpapi"
+	"github.com/koe-voice/koe/internal/signedurl"
+	"github.com/koe-voice/koe/internal/store"
+	"github.com/koe-voice/koe/internal/tts"
+	"github.com/koe-voice/koe/internal/voice"
+)
+
+// App is a running Koe.
+type App struct {
+	cfg config.Config
+	log *slog.Logger
+
+	db       *store.DB
+	bucket   *blob.Bucket
+	bus      events.Bus
+	pgBus    *events.Postgres
+	river    *river.Client[*sql.Tx]
+	auth     *auth.Service
+	listener net.Listener
+	server   *http.Server
+	ws       *httpapi.Websocket
+
+	// AdminKey is the admin API key made at first start, when
+	// KOE_ADMIN_API_KEY is unset; empty on later starts.
+	AdminKey string
+	// URL is where the server answers, e.g. http://127.0.0.1:8080.
+	URL string
+
+	ready    atomic.Bool
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	stopOnce sync.Once
+}
+
+// New opens the database, runs migrations, syncs the voice catalog and builds
+// every service. With role worker it listens for nothing but health checks.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err error) {
+	a := &App{cfg: cfg, log: log}
+	defer func() {
+		if err != nil {
+			a.closeResources()
+		}
+	}()
+	if a.db, err = store.Open(ctx, cfg.DatabaseURL, cfg.DataDir); err != nil {
+		return nil, err
+	}
+	if err = a.db.Migrate(ctx); err != nil {
+		return nil, err
+	}
+	if a.bucket, err = blob.OpenBucket(ctx, cfg.BlobURL); err != nil {
+		return nil, fmt.Errorf("KOE_BLOB_URL: %w", err)
+	}
+	if a.db.Postgres() {
+		if a.pgBus, err = events.NewPostgres(ctx, a.db.Pool, log); err != nil {
+			return nil, err
+		}
+		a.bus = a.pgBus
+	} else {
+		a.bus = events.NewMemory()
+	}
+
+	engines, err := a.engines()
+	if err != nil {
+		return nil, err
+	}
+	catalog := voice.NewCatalog(a.db, engines...)
+	if err = catalog.Sync(ctx); err != nil {
+		return nil, err
+	}
+	encoder := tts.Encoder{}
+	a.auth = auth.NewService(a.db)
+	if a.AdminKey, err = a.auth.Bootstrap(ctx, cfg.AdminAPIKey); err != nil {
+		return nil, err
+	}
+
+	// River: one client per process, on database/sql so jobs can be inserted
+	// inside bun transactions; on PostgreSQL it listens through pgx.
+	var driver riverdriver.Driver[*sql.Tx] = riversqlite.New(a.db.DB.DB)
+	if a.db.Postgres() {
+		driver = riverdatabasesql.NewWithPgxListener(a.db.DB.DB, a.db.Pool)
+	}
+	gens := generation.NewService(generation.Config{
+		DB: a.db, Voices: catalog, Encoder: encoder, Bus: a.bus, Log: log, MaxTextChars: cfg.MaxTextChars,
+	})
+	workers := river.NewWorkers()
+	river.AddWorker(workers, generation.NewWorker(gens, a.bucket, cfg.SynthConcurrency))
+	river.AddWorker(workers, generation.NewDeleteAudioWorker(a.bucket))
+	riverCfg := &river.Config{
+		Workers:              workers,
+		Logger:               riverLogger(log),
+		RescueStuckJobsAfter: 20 * time.Minute, // past the generation job's 15-minute timeout
+		FetchCooldown:        20 * time.Millisecond,
+		FetchPollInterval:    250 * time.Millisecond,
+	}
+	if cfg.Role.RunsJobs() {
+		riverCfg.Queues = map[string]river.QueueConfig{
+			river.QueueDefault: {MaxWorkers: 2},
+			generation.Queue:   {MaxWorkers: cfg.JobWorkers},
+		}
+	}
+	if a.river, err = river.NewClient(driver, riverCfg); err != nil {
+		return nil, fmt.Errorf("river: %w", err)
+	}
+	gens.SetJobs(a.river)
+
+	secret := cfg.SigningSecret
+	if secret == "" {
+		if secret, err = a.db.Setting(ctx, "signing_secret", randomSecret); err != nil {
+			return nil, err
+		}
+	}
+
+	if a.listener, err = net.Listen("tcp", cfg.Addr); err != nil {
+		return nil, fmt.Errorf("KOE_ADDR: %w", err)
+	}
+	a.URL = cfg.PublicURL
+	if a.URL == "" {
+		a.URL = localURL(a.listener.Addr())
+	}
+	signer := signedurl.New([]byte(secret), a.URL, cfg.AudioURLTTL)
+	plans := billing.NewPlans(a.db)
+	a.ws = &httpapi.Websocket{CheckOrigin: httpapi.OriginChecker(cfg.AllowedOrigins)}
+	schema := generated.NewExecutableSchema(generated.Config{
+		Resolvers: &resolvers.Resolver{
+			AuthService: a.auth, VoiceCatalog: catalog, GenerationService: gens, PlanCatalog: plans,
+			Signer: signer, PublicURL: a.URL,
+		},
+		Directives: resolvers.Directives(),
+		Complexity: resolvers.Complexity(),
+	})
+	gql := httpapi.NewGraphQL(httpapi.GraphQLConfig{
+		Schema: schema, Authenticator: a.auth, Websocket: a.ws, Introspection: cfg.Introspection, Log: log,
+		Loaders: loaders.Sources{Voices: catalog.ByID, Users: a.auth.UsersByID, Plans: plans.ByCode},
+	})
+	previews := voice.NewPreviews(catalog, a.bucket, encoder)
+	handler := httpapi.NewHandler(httpapi.Config{
+		GraphQL: gql, Authenticator: a.auth, Bucket: a.bucket, Signer: signer, Previews: previews.Key,
+		Ready: a.readiness, Playground: cfg.Playground, AllowedOrigins: cfg.AllowedOrigins,
+		MaxBodyBytes: cfg.MaxBodyBytes, Log: log, ServeAPI: cfg.Role.ServesAPI(),
+	})
+	a.server = &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      10 * time.Minute, // long enough to download large audio on a slow link
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	return a, nil
+}
+
+// engines are the speech engines of this server: espeak-ng always, and an
+// OpenAI-compatible server when KOE_OPENAI_TTS_URL is set.
+func (a *App) engines() ([]tts.Synthesizer, error) {
+	if _, err := exec.LookPath("espeak-ng"); err != nil {
+		return nil, errors.New("espeak-ng is not installed: run `make deps` (Debian: apt-get install espeak-ng lame opus-tools)")
+	}
+	engines := []tts.Synthesizer{&tts.Espeak{}}
+	if a.cfg.OpenAITTSURL != "" {
+		engines = append(engines, &tts.OpenAI{
+			BaseURL: a.cfg.OpenAITTSURL, APIKey: a.cfg.OpenAITTSKey, Model: a.cfg.OpenAITTSModel, VoiceNames: a.cfg.OpenAITTSVoices,
+		})
+	}
+	return engines, nil
+}
+
+// localURL is the URL of a listening address, with "localhost" for the
+// unspecified address (":8080" listens on every interface).
+func localURL(addr net.Addr) string {
+	host, port, _ := net.SplitHostPort(addr.String())
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+func randomSecret() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// riverLogger keeps River's routine chatter out of the logs.
+func riverLogger(log *slog.Logger) *slog.Logger {
+	return slog.New(levelFloor{log.Handler(), slog.LevelWarn})
+}
+
+type levelFloor struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h levelFloor) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h levelFloor) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return levelFloor{h.Handler.WithAttrs(attrs), h.min}
+}
+
+func (h levelFloor) WithGroup(name string) slog.Handler {
+	return levelFloor{h.Handler.WithGroup(name), h.min}
+}
+
+// Start serves HTTP and, by role, works jobs, in the background. Shutdown
+// stops it.
+func (a *App) Start(ctx context.Context) error {
+	ctx, a.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	if a.pgBus != nil {
+		listening := make(chan struct{})
+		a.goRun(func() { a.pgBus.Run(ctx, listening) })
+		select {
+		case <-listening:
+		case <-time.After(10 * time.Second):
+			return errors.New("events: LISTEN did not start within 10s")
+		}
+	}
+	if a.cfg.Role.RunsJobs() {
+		if err := a.river.Start(ctx); err != nil {
+			return fmt.Errorf("river: %w", err)
+		}
+	}
+	a.goRun(func() { a.auth.RunLastUsed(ctx) })
+	a.goRun(func() {
+		if err := a.server.Serve(a.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.log.Error("http server", "err", err)
+		}
+	})
+	a.ready.Store(true)
+	return nil
+}
+
+func (a *App) goRun(f func()) {
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		f()
+	}()
+}
+
+// readiness is /readyz: the database answers and the server is not draining.
+func (a *App) readiness(ctx context.Context) error {
+	if !a.ready.Load() {
+		return errors.New("starting or shutting down")
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := a.db.PingContext(ctx); err != nil {
+		return errors.New("database unreachable")
+	}
+	return nil
+}
+
+// Shutdown drains in order: readiness goes false, HTTP stops taking
+// requests, websockets are closed with 1001 so clients reconnect elsewhere,
+// running jobs get until ctx's deadline to finish (then they are canceled and
+// River queues them again), and the database closes last.
+func (a *App) Shutdown(ctx context.Context) error {
+	var errs []error
+	a.stopOnce.Do(func() {
+		a.ready.Store(false)
+		if a.server != nil {
+			if err := a.server.Shutdown(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("http: %w", err))
+			}
+			a.ws.CloseAll(1001, "server shutting down")
+		}
+		if a.river != nil && a.cfg.Role.RunsJobs() {
+			if err := a.river.Stop(ctx); err != nil {
+				a.log.Warn("jobs did not finish in time; canceling them to run again later", "err", err)
+				cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+				_ = a.river.StopAndCancel(cctx)
+				cancel()
+			}
+		}
+		if a.cancel != nil {
+			a.cancel()
+		}
+		a.wg.Wait()
+		a.closeResources()
+	})
+	return errors.Join(errs...)
+}
+
+func (a *App) closeResources() {
+	if a.listener != nil && a.server == nil {
+		_ = a.listener.Close()
+	}
+	if a.bucket != nil {
+		_ = a.bucket.Close()
+	}
+	if a.db != nil {
+		_ = a.db.Close()
+	}
+}

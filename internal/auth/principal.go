@@ -1,0 +1,80 @@
+// Package auth knows who is calling: principals and roles, users, API keys,
+// and the authentication of HTTP requests and websocket connections.
+package auth
+
+import (
+	"context"
+
+	"github.com/koe-voice/koe/internal/apperror"
+)
+
+// Role is what a principal may do. The values are the GraphQL enum's.
+type Role string
+
+// The roles, in increasing order of power.
+const (
+	RoleUser  Role = "USER"
+	RoleAdmin Role = "ADMIN"
+)
+
+func (r Role) rank() int {
+	switch r {
+	case RoleAdmin:
+		return 2
+	case RoleUser:
+		return 1
+	}
+	return 0
+}
+
+// AtLeast reports whether r is min or more powerful.
+func (r Role) AtLeast(min Role) bool { return r.rank() >= min.rank() }
+
+// Principal is who makes a request: a user, through an API key or a sign-in.
+type Principal struct {
+	UserID string
+	Role   Role
+	// APIKeyID is the key the request came with; empty for other sign-ins.
+	APIKeyID string
+}
+
+// IsAdmin reports whether the principal operates Koe.
+func (p Principal) IsAdmin() bool { return p.Role.AtLeast(RoleAdmin) }
+
+// CanSee reports whether the principal may see an object owned by ownerID.
+func (p Principal) CanSee(ownerID string) bool { return p.UserID == ownerID || p.IsAdmin() }
+
+type principalKey struct{}
+
+// WithPrincipal returns ctx carrying p.
+func WithPrincipal(ctx context.Context, p Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// FromContext returns the principal of ctx, if any.
+func FromContext(ctx context.Context) (Principal, bool) {
+	p, ok := ctx.Value(principalKey{}).(Principal)
+	return p, ok
+}
+
+// Require returns the principal of ctx, or UNAUTHENTICATED.
+func Require(ctx context.Context) (Principal, error) {
+	p, ok := FromContext(ctx)
+	if !ok {
+		return Principal{}, apperror.New(apperror.Unauthenticated, "sign in or send an API key as Authorization: Bearer <key>")
+	}
+	return p, nil
+}
+
+// RequireRole returns the principal of ctx if it has at least role min:
+// UNAUTHENTICATED without one, FORBIDDEN with a lesser role.
+func RequireRole(ctx context.Context, min Role) (Principal, error) {
+	p, err := Require(ctx)
+	if err != nil {
+		return p, err
+	}
+	if !p.Role.AtLeast(min) {
+		return Principal{}, apperror.New(apperror.Forbidden, "this needs the %s role", min)
+	}
+	return p, nil
+}

@@ -1,0 +1,328 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base32"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/uptrace/bun"
+
+	"github.com/koe-voice/koe/internal/apperror"
+	"github.com/koe-voice/koe/internal/gid"
+	"github.com/koe-voice/koe/internal/page"
+	"github.com/koe-voice/koe/internal/store"
+)
+
+// KeyPrefix starts every API key Koe makes, so secret scanners can spot them.
+const KeyPrefix = "koe_"
+
+// FreePlan is the plan code of a new user.
+const FreePlan = "free"
+
+// lastUsedFlushEvery bounds how stale ApiKey.lastUsedAt may be: uses are
+// batched in memory instead of writing a row per request.
+const lastUsedFlushEvery = 30 * time.Second
+
+var keyEncoding = base32.NewEncoding("0123456789abcdefghjkmnpqrstvwxyz").WithPadding(base32.NoPadding)
+
+// Service manages users, roles and API keys.
+type Service struct {
+	db  *store.DB
+	now func() time.Time
+
+	mu      sync.Mutex
+	touched map[string]time.Time // API key id → last use not yet written
+}
+
+// NewService returns the identity service on db.
+func NewService(db *store.DB) *Service {
+	return &Service{db: db, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }, touched: map[string]time.Time{}}
+}
+
+func hashSecret(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// newSecret returns a fresh API key: 256 random bits after KeyPrefix.
+func newSecret() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	return KeyPrefix + keyEncoding.EncodeToString(b[:])
+}
+
+func prefixOf(secret string) string {
+	if len(secret) <= 12 {
+		return secret[:min(len(secret), 4)]
+	}
+	return secret[:12]
+}
+
+// Bootstrap makes sure the built-in administrator exists and can sign in.
+// With adminKey (KOE_ADMIN_API_KEY) set, that key works and any earlier
+// KOE_ADMIN_API_KEY stops working. Without it, a key is made once, on first
+// start, and returned so the caller can print it; later starts return "".
+func (s *Service) Bootstrap(ctx context.Context, adminKey string) (generated string, err error) {
+	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		adminID, err := s.ensureAdminUser(ctx, tx)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		if adminKey != "" {
+			hash := hashSecret(adminKey)
+			if _, err := tx.NewUpdate().Table("api_keys").Set("revoked_at = ?", now).
+				Where("source = ? AND secret_hash <> ? AND revoked_at IS NULL", sourceEnv, hash).Exec(ctx); err != nil {
+				return err
+			}
+			exists, err := tx.NewSelect().Model((*APIKey)(nil)).Where("secret_hash = ?", hash).Exists(ctx)
+			if err != nil || exists {
+				return err
+			}
+			_, err = tx.NewInsert().Model(&APIKey{
+				ID: gid.New(gid.APIKey), UserID: adminID, Name: "KOE_ADMIN_API_KEY", Prefix: prefixOf(adminKey),
+				SecretHash: hash, Source: sourceEnv, CreatedAt: now,
+			}).Exec(ctx)
+			return err
+		}
+		made, err := tx.NewSelect().Model((*APIKey)(nil)).Where("source = ?", sourceGenerated).Exists(ctx)
+		if err != nil || made {
+			return err
+		}
+		generated = newSecret()
+		_, err = tx.NewInsert().Model(&APIKey{
+			ID: gid.New(gid.APIKey), UserID: adminID, Name: "admin (made at first start)", Prefix: prefixOf(generated),
+			SecretHash: hashSecret(generated), Source: sourceGenerated, CreatedAt: now,
+		}).Exec(ctx)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("bootstrap admin: %w", err)
+	}
+	return generated, nil
+}
+
+const adminUserSetting = "admin_user_id"
+
+func (s *Service) ensureAdminUser(ctx context.Context, tx bun.Tx) (string, error) {
+	var id string
+	err := tx.NewSelect().Table("settings").Column("value").Where("key = ?", adminUserSetting).Scan(ctx, &id)
+	if err == nil {
+		return id, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return "", err
+	}
+	name := "Administrator"
+	u := &User{ID: gid.New(gid.User), DisplayName: &name, Role: RoleAdmin, PlanCode: FreePlan, CreatedAt: s.now()}
+	if _, err := tx.NewInsert().Model(u).Exec(ctx); err != nil {
+		return "", err
+	}
+	_, err = tx.NewInsert().Model(&store.Setting{Key: adminUserSetting, Value: u.ID}).Exec(ctx)
+	return u.ID, err
+}
+
+// Authenticate returns the principal of an API key: UNAUTHENTICATED when the
+// key is unknown or revoked.
+func (s *Service) Authenticate(ctx context.Context, secret string) (Principal, error) {
+	var row struct {
+		KeyID     string     `bun:"key_id"`
+		RevokedAt *time.Time `bun:"revoked_at"`
+		UserID    string     `bun:"user_id"`
+		Role      Role       `bun:"role"`
+	}
+	err := s.db.NewSelect().TableExpr("api_keys AS k").Join("JOIN users AS u ON u.id = k.user_id").
+		ColumnExpr("k.id AS key_id, k.revoked_at, u.id AS user_id, u.role").
+		Where("k.secret_hash = ?", hashSecret(secret)).Scan(ctx, &row)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && row.RevokedAt != nil) {
+		return Principal{}, apperror.New(apperror.Unauthenticated, "the API key is not valid")
+	}
+	if err != nil {
+		return Principal{}, fmt.Errorf("authenticate: %w", err)
+	}
+	s.mu.Lock()
+	s.touched[row.KeyID] = s.now()
+	s.mu.Unlock()
+	return Principal{UserID: row.UserID, Role: row.Role, APIKeyID: row.KeyID}, nil
+}
+
+// RunLastUsed writes batched API key uses every lastUsedFlushEvery until ctx
+// ends, then once more.
+func (s *Service) RunLastUsed(ctx context.Context) {
+	t := time.NewTicker(lastUsedFlushEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			_ = s.FlushLastUsed(context.WithoutCancel(ctx))
+			return
+		case <-t.C:
+			_ = s.FlushLastUsed(ctx)
+		}
+	}
+}
+
+// FlushLastUsed writes the API key uses recorded since the last flush.
+func (s *Service) FlushLastUsed(ctx context.Context) error {
+	s.mu.Lock()
+	touched := s.touched
+	s.touched = map[string]time.Time{}
+	s.mu.Unlock()
+	for id, at := range touched {
+		if _, err := s.db.NewUpdate().Table("api_keys").Set("last_used_at = ?", at).Where("id = ?", id).Exec(ctx); err != nil {
+			return fmt.Errorf("flush api key use: %w", err)
+		}
+	}
+	return nil
+}
+
+// CreateAPIKey makes a key for the principal's user and returns it with its
+// secret, which is not kept and cannot be shown again.
+func (s *Service) CreateAPIKey(ctx context.Context, p Principal, name string) (*APIKey, string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || utf8.RuneCountInString(name) > 100 {
+		return nil, "", apperror.Invalid("name", "must be 1 to 100 characters")
+	}
+	secret := newSecret()
+	k := &APIKey{
+		ID: gid.New(gid.APIKey), UserID: p.UserID, Name: name, Prefix: prefixOf(secret),
+		SecretHash: hashSecret(secret), Source: sourceUser, CreatedAt: s.now(),
+	}
+	if _, err := s.db.NewInsert().Model(k).Exec(ctx); err != nil {
+		return nil, "", fmt.Errorf("create api key: %w", err)
+	}
+	return k, secret, nil
+}
+
+// RevokeAPIKey revokes one of the principal's keys (an admin may revoke any);
+// it stops working on the next request. Revoking twice is not an error.
+func (s *Service) RevokeAPIKey(ctx context.Context, p Principal, id string) (*APIKey, error) {
+	if !gid.Is(id, gid.APIKey) {
+		return nil, apperror.Invalid("id", "is not an API key id")
+	}
+	k := new(APIKey)
+	if err := s.db.NewSelect().Model(k).Where("id = ?", id).Scan(ctx); err != nil || !p.CanSee(k.UserID) {
+		if err == nil || errors.Is(err, sql.ErrNoRows) {
+			return nil, apperror.New(apperror.NotFound, "no API key %s", id)
+		}
+		return nil, fmt.Errorf("revoke api key: %w", err)
+	}
+	if k.RevokedAt == nil {
+		now := s.now()
+		if _, err := s.db.NewUpdate().Model(k).Set("revoked_at = ?", now).WherePK().Where("revoked_at IS NULL").Exec(ctx); err != nil {
+			return nil, fmt.Errorf("revoke api key: %w", err)
+		}
+		k.RevokedAt = &now
+	}
+	return k, nil
+}
+
+// APIKeys lists the principal's keys, newest first.
+func (s *Service) APIKeys(ctx context.Context, p Principal) ([]*APIKey, error) {
+	var keys []*APIKey
+	if err := s.db.NewSelect().Model(&keys).Where("user_id = ?", p.UserID).Order("created_at DESC", "id DESC").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("list api keys: %w", err)
+	}
+	return keys, nil
+}
+
+// UsersByID returns the users with the given ids; missing ones are absent.
+func (s *Service) UsersByID(ctx context.Context, ids []string) (map[string]*User, error) {
+	var users []*User
+	if err := s.db.NewSelect().Model(&users).Where("id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("load users: %w", err)
+	}
+	out := make(map[string]*User, len(users))
+	for _, u := range users {
+		out[u.ID] = u
+	}
+	return out, nil
+}
+
+// Users lists users newest first; search matches email or display name.
+func (s *Service) Users(ctx context.Context, search string, req page.Request) (page.Page[*User], error) {
+	filter := func(q *bun.SelectQuery) *bun.SelectQuery {
+		if search = strings.ToLower(strings.TrimSpace(search)); search != "" {
+			like := "%" + store.EscapeLike(search) + "%"
+			q = q.Where("(lower(email) LIKE ? ESCAPE '\\' OR lower(display_name) LIKE ? ESCAPE '\\')", like, like)
+		}
+		return q
+	}
+	total, err := filter(s.db.NewSelect().Model((*User)(nil))).Count(ctx)
+	if err != nil {
+		return page.Page[*User]{}, fmt.Errorf("count users: %w", err)
+	}
+	var users []*User
+	q := filter(s.db.NewSelect().Model(&users)).Order("created_at DESC", "id DESC").Limit(req.Limit())
+	if req.After != nil {
+		after, err := req.AfterTime(0)
+		if err != nil {
+			return page.Page[*User]{}, err
+		}
+		q = q.Where("(created_at < ? OR (created_at = ? AND id < ?))", after, after, req.After[1])
+	}
+	if err := q.Scan(ctx); err != nil {
+		return page.Page[*User]{}, fmt.Errorf("list users: %w", err)
+	}
+	return page.Trim(users, req, int(total)), nil
+}
+
+// SetRole makes a user an ADMIN or a USER. The last admin cannot be demoted,
+// so Koe always has an operator.
+func (s *Service) SetRole(ctx context.Context, userID string, role Role) (*User, error) {
+	if role != RoleUser && role != RoleAdmin {
+		return nil, apperror.Invalid("role", "must be USER or ADMIN")
+	}
+	if !gid.Is(userID, gid.User) {
+		return nil, apperror.Invalid("userId", "is not a user id")
+	}
+	u := new(User)
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := tx.NewSelect().Model(u).Where("id = ?", userID).Scan(ctx); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return apperror.New(apperror.NotFound, "no user %s", userID)
+			}
+			return err
+		}
+		if u.Role == role {
+			return nil
+		}
+		if u.Role == RoleAdmin {
+			// Lock the admins on PostgreSQL so two demotions at once cannot
+			// both see the other still in place; SQLite has one writer anyway.
+			var admins []string
+			q := tx.NewSelect().Model((*User)(nil)).Column("id").Where("role = ?", RoleAdmin)
+			if s.db.Postgres() {
+				q = q.For("UPDATE")
+			}
+			if err := q.Scan(ctx, &admins); err != nil {
+				return err
+			}
+			if len(admins) <= 1 {
+				return apperror.New(apperror.Conflict, "the last admin cannot be demoted")
+			}
+		}
+		u.Role = role
+		_, err := tx.NewUpdate().Model(u).Column("role").WherePK().Exec(ctx)
+		return err
+	})
+	if err != nil {
+		if _, ok := apperror.As(err); ok {
+			return nil, err
+		}
+		return nil, fmt.Errorf("set role: %w", err)
+	}
+	return u, nil
+}
+
+// Cursor is the page cursor of u in Users' order.
+func Cursor(u *User) string { return page.Cursor(page.TimeKey(u.CreatedAt), u.ID) }

@@ -1,0 +1,43 @@
+package auth
+
+import (
+	"time"
+
+	"github.com/uptrace/bun"
+)
+
+// User is a person (or the built-in administrator).
+type User struct {
+	bun.BaseModel `bun:"table:users"`
+
+	ID          string    `bun:"id,pk"`
+	FirebaseUID *string   `bun:"firebase_uid"`
+	Email       *string   `bun:"email"`
+	DisplayName *string   `bun:"display_name"`
+	Role        Role      `bun:"role,notnull"`
+	PlanCode    string    `bun:"plan_code,notnull"`
+	CreatedAt   time.Time `bun:"created_at,notnull"`
+}
+
+// APIKey is a secret that lets scripts act as its owner. Only a hash of the
+// secret is kept.
+type APIKey struct {
+	bun.BaseModel `bun:"table:api_keys"`
+
+	ID         string     `bun:"id,pk"`
+	UserID     string     `bun:"user_id,notnull"`
+	Name       string     `bun:"name,notnull"`
+	Prefix     string     `bun:"prefix,notnull"`
+	SecretHash string     `bun:"secret_hash,notnull"`
+	Source     string     `bun:"source,notnull"`
+	CreatedAt  time.Time  `bun:"created_at,notnull"`
+	LastUsedAt *time.Time `bun:"last_used_at"`
+	RevokedAt  *time.Time `bun:"revoked_at"`
+}
+
+// Where an API key came from.
+const (
+	sourceUser      = "user"      // createApiKey
+	sourceEnv       = "env"       // KOE_ADMIN_API_KEY
+	sourceGenerated = "generated" // made at first start when KOE_ADMIN_API_KEY is unset
+)

@@ -1,0 +1,206 @@
+// Package config reads Koe's configuration from the environment and validates
+// it at start, with messages that name the variable at fault.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Role says which parts of Koe a process runs.
+type Role string
+
+// The roles of KOE_ROLE.
+const (
+	RoleAll    Role = "all"
+	RoleAPI    Role = "api"
+	RoleWorker Role = "worker"
+)
+
+// ServesAPI reports whether the process answers HTTP requests for the API.
+func (r Role) ServesAPI() bool { return r == RoleAll || r == RoleAPI }
+
+// RunsJobs reports whether the process works River jobs.
+func (r Role) RunsJobs() bool { return r == RoleAll || r == RoleWorker }
+
+// Config is everything Koe reads from the environment.
+type Config struct {
+	Addr             string        // KOE_ADDR
+	DataDir          string        // KOE_DATA_DIR
+	DatabaseURL      string        // DATABASE_URL; empty: SQLite in DataDir
+	BlobURL          string        // KOE_BLOB_URL
+	AdminAPIKey      string        // KOE_ADMIN_API_KEY
+	PublicURL        string        // KOE_PUBLIC_URL, without a trailing slash; empty: the listening address
+	Production       bool          // KOE_ENV=production
+	Role             Role          // KOE_ROLE
+	LogLevel         string        // KOE_LOG_LEVEL
+	Introspection    bool          // KOE_INTROSPECTION
+	Playground       bool          // KOE_PLAYGROUND
+	SigningSecret    string        // KOE_SIGNING_SECRET; empty: one kept in the database
+	AudioURLTTL      time.Duration // KOE_AUDIO_URL_TTL
+	MaxTextChars     int           // KOE_MAX_TEXT_CHARS
+	MaxBodyBytes     int64         // KOE_MAX_BODY_BYTES
+	JobWorkers       int           // KOE_JOB_WORKERS
+	SynthConcurrency int           // KOE_SYNTH_CONCURRENCY
+	OpenAITTSURL     string        // KOE_OPENAI_TTS_URL
+	OpenAITTSKey     string        // KOE_OPENAI_TTS_KEY
+	OpenAITTSModel   string        // KOE_OPENAI_TTS_MODEL
+	OpenAITTSVoices  []string      // KOE_OPENAI_TTS_VOICES
+	AllowedOrigins   []string      // KOE_ALLOWED_ORIGINS
+}
+
+// Postgres reports whether the database is PostgreSQL rather than SQLite.
+func (c Config) Postgres() bool { return c.DatabaseURL != "" }
+
+// Load reads the configuration through getenv (os.Getenv in production, a map
+// in tests) and returns every problem at once.
+func Load(getenv func(string) string) (Config, error) {
+	l := loader{getenv: getenv}
+	c := Config{
+		Addr:             l.str("KOE_ADDR", ":8080"),
+		DataDir:          l.str("KOE_DATA_DIR", "./data"),
+		DatabaseURL:      l.str("DATABASE_URL", ""),
+		AdminAPIKey:      l.str("KOE_ADMIN_API_KEY", ""),
+		LogLevel:         l.oneOf("KOE_LOG_LEVEL", "info", "debug", "info", "warn", "error"),
+		SigningSecret:    l.str("KOE_SIGNING_SECRET", ""),
+		AudioURLTTL:      l.duration("KOE_AUDIO_URL_TTL", time.Hour),
+		MaxTextChars:     l.intRange("KOE_MAX_TEXT_CHARS", 100_000, 1, 10_000_000),
+		MaxBodyBytes:     int64(l.intRange("KOE_MAX_BODY_BYTES", 2<<20, 1<<10, 1<<30)),
+		JobWorkers:       l.intRange("KOE_JOB_WORKERS", 4, 1, 1000),
+		SynthConcurrency: l.intRange("KOE_SYNTH_CONCURRENCY", runtime.NumCPU(), 1, 1000),
+		OpenAITTSURL:     l.str("KOE_OPENAI_TTS_URL", ""),
+		OpenAITTSKey:     l.str("KOE_OPENAI_TTS_KEY", ""),
+		OpenAITTSModel:   l.str("KOE_OPENAI_TTS_MODEL", "tts-1"),
+		OpenAITTSVoices:  l.list("KOE_OPENAI_TTS_VOICES", "alloy,echo,fable,onyx,nova,shimmer"),
+		AllowedOrigins:   l.list("KOE_ALLOWED_ORIGINS", ""),
+	}
+	env := l.oneOf("KOE_ENV", "development", "development", "production")
+	c.Production = env == "production"
+	c.Role = Role(l.oneOf("KOE_ROLE", string(RoleAll), string(RoleAll), string(RoleAPI), string(RoleWorker)))
+	c.Introspection = l.boolean("KOE_INTROSPECTION", !c.Production)
+	c.Playground = l.boolean("KOE_PLAYGROUND", !c.Production)
+
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		l.fail("KOE_ADDR", "must be host:port or :port, got %q", c.Addr)
+	}
+	if abs, err := filepath.Abs(c.DataDir); err == nil {
+		c.DataDir = abs
+	}
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		l.fail("DATABASE_URL", "must be a postgres:// or postgresql:// URL")
+	}
+	if c.DatabaseURL == "" && c.Role != RoleAll {
+		l.fail("KOE_ROLE", "%q needs DATABASE_URL: on SQLite one process does everything", c.Role)
+	}
+	c.BlobURL = l.str("KOE_BLOB_URL", "file://"+filepath.ToSlash(filepath.Join(c.DataDir, "blobs"))+"?create_dir=true")
+	if u, err := url.Parse(c.BlobURL); err != nil || u.Scheme == "" {
+		l.fail("KOE_BLOB_URL", "must be a URL such as file:///var/lib/koe/blobs or s3://bucket?region=…")
+	}
+	if c.AdminAPIKey != "" && len(c.AdminAPIKey) < 32 {
+		l.fail("KOE_ADMIN_API_KEY", "must be at least 32 characters, got %d", len(c.AdminAPIKey))
+	}
+	if c.SigningSecret != "" && len(c.SigningSecret) < 32 {
+		l.fail("KOE_SIGNING_SECRET", "must be at least 32 characters, got %d", len(c.SigningSecret))
+	}
+	c.PublicURL = strings.TrimRight(l.str("KOE_PUBLIC_URL", ""), "/")
+	if u, err := url.Parse(c.PublicURL); c.PublicURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+		l.fail("KOE_PUBLIC_URL", "must be an absolute http(s) URL such as https://koe.example.com, got %q", c.PublicURL)
+	}
+	if c.OpenAITTSURL != "" {
+		if u, err := url.Parse(c.OpenAITTSURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+			l.fail("KOE_OPENAI_TTS_URL", "must be an http(s) URL, got %q", c.OpenAITTSURL)
+		}
+		if len(c.OpenAITTSVoices) == 0 {
+			l.fail("KOE_OPENAI_TTS_VOICES", "must name at least one voice")
+		}
+	}
+	for _, o := range c.AllowedOrigins {
+		if u, err := url.Parse(o); err != nil || u.Scheme == "" || u.Host == "" || u.Path != "" {
+			l.fail("KOE_ALLOWED_ORIGINS", "%q is not an origin such as https://app.example.com", o)
+		}
+	}
+	return c, errors.Join(l.errs...)
+}
+
+type loader struct {
+	getenv func(string) string
+	errs   []error
+}
+
+func (l *loader) fail(name, format string, args ...any) {
+	l.errs = append(l.errs, fmt.Errorf("%s %s", name, fmt.Sprintf(format, args...)))
+}
+
+func (l *loader) str(name, def string) string {
+	if v := strings.TrimSpace(l.getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (l *loader) oneOf(name, def string, allowed ...string) string {
+	v := strings.ToLower(l.str(name, def))
+	for _, a := range allowed {
+		if v == a {
+			return v
+		}
+	}
+	l.fail(name, "must be one of %s, got %q", strings.Join(allowed, "|"), v)
+	return def
+}
+
+func (l *loader) boolean(name string, def bool) bool {
+	v := l.str(name, "")
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		l.fail(name, "must be true or false, got %q", v)
+		return def
+	}
+	return b
+}
+
+func (l *loader) intRange(name string, def, lo, hi int) int {
+	v := l.str(name, "")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		l.fail(name, "must be a whole number from %d to %d, got %q", lo, hi, v)
+		return def
+	}
+	return n
+}
+
+func (l *loader) duration(name string, def time.Duration) time.Duration {
+	v := l.str(name, "")
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		l.fail(name, "must be a positive duration such as 30m or 2h, got %q", v)
+		return def
+	}
+	return d
+}
+
+func (l *loader) list(name, def string) []string {
+	var out []string
+	for _, p := range strings.Split(l.str(name, def), ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

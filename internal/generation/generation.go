@@ -1,0 +1,150 @@
+// Package generation turns text into stored speech: creating, canceling,
+// retrying and deleting generations, the River worker with its chunked
+// pipeline, and the live events subscribers follow.
+package generation
+
+import (
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/koe-voice/koe/internal/tts"
+)
+
+// Status is where a generation is in its life. The values are the GraphQL
+// enum's.
+type Status string
+
+// The statuses of a generation.
+const (
+	StatusQueued    Status = "QUEUED"
+	StatusRunning   Status = "RUNNING"
+	StatusSucceeded Status = "SUCCEEDED"
+	StatusFailed    Status = "FAILED"
+	StatusCanceled  Status = "CANCELED"
+)
+
+// Terminal reports whether nothing will change the status any more.
+func (s Status) Terminal() bool {
+	return s == StatusSucceeded || s == StatusFailed || s == StatusCanceled
+}
+
+// Valid reports whether s is a known status.
+func (s Status) Valid() bool {
+	return s.Terminal() || s == StatusQueued || s == StatusRunning
+}
+
+// Error codes of failed generations.
+const (
+	CodeEngineFailed     = "ENGINE_FAILED"
+	CodeVoiceUnavailable = "VOICE_UNAVAILABLE"
+	CodeEncoderFailed    = "ENCODER_FAILED"
+	CodeTimeout          = "TIMEOUT"
+	CodeInternal         = "INTERNAL"
+)
+
+// Generation is one text spoken with one voice.
+type Generation struct {
+	bun.BaseModel `bun:"table:generations"`
+
+	ID          string     `bun:"id,pk"`
+	OwnerID     string     `bun:"owner_id,notnull"`
+	VoiceID     string     `bun:"voice_id,notnull"`
+	Text        string     `bun:"text,notnull"`
+	Characters  int        `bun:"characters,notnull"`
+	Format      tts.Format `bun:"format,notnull"`
+	Speed       float64    `bun:"speed,notnull"`
+	Pitch       float64    `bun:"pitch,notnull"`
+	Status      Status     `bun:"status,notnull"`
+	Progress    float64    `bun:"progress,notnull"`
+	ChunksDone  int        `bun:"chunks_done,notnull"`
+	ChunksTotal int        `bun:"chunks_total,notnull"`
+
+	AudioKey         *string `bun:"audio_key"`
+	AudioContentType *string `bun:"audio_content_type"`
+	AudioBytes       *int64  `bun:"audio_bytes"`
+	AudioDurationMs  *int    `bun:"audio_duration_ms"`
+	AudioSampleRate  *int    `bun:"audio_sample_rate"`
+
+	ErrorCode    *string `bun:"error_code"`
+	ErrorMessage *string `bun:"error_message"`
+
+	JobID   *int64  `bun:"job_id"`
+	RetryOf *string `bun:"retry_of"`
+
+	CreatedAt  time.Time  `bun:"created_at,notnull"`
+	StartedAt  *time.Time `bun:"started_at"`
+	FinishedAt *time.Time `bun:"finished_at"`
+}
+
+// Audio describes the finished file of a generation.
+type Audio struct {
+	Key         string
+	ContentType string
+	Bytes       int64
+	DurationMs  int
+	SampleRate  int
+}
+
+// Audio returns the finished file, or nil unless the generation succeeded.
+func (g *Generation) Audio() *Audio {
+	if g.Status != StatusSucceeded || g.AudioKey == nil {
+		return nil
+	}
+	return &Audio{Key: *g.AudioKey, ContentType: deref(g.AudioContentType), Bytes: deref(g.AudioBytes), DurationMs: deref(g.AudioDurationMs), SampleRate: deref(g.AudioSampleRate)}
+}
+
+// Failure is why a generation failed.
+type Failure struct {
+	Code    string
+	Message string
+}
+
+// Failure returns why the generation failed, or nil unless it failed.
+func (g *Generation) Failure() *Failure {
+	if g.Status != StatusFailed || g.ErrorCode == nil {
+		return nil
+	}
+	return &Failure{Code: *g.ErrorCode, Message: deref(g.ErrorMessage)}
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
+
+// Event is one step of a generation's life, as the bus carries it.
+type Event struct {
+	GenerationID string  `json:"id"`
+	OwnerID      string  `json:"owner"`
+	Status       Status  `json:"status"`
+	Progress     float64 `json:"progress"`
+	ChunksDone   int     `json:"chunksDone"`
+	ChunksTotal  int     `json:"chunksTotal"`
+}
+
+func eventOf(g *Generation) Event {
+	return Event{GenerationID: g.ID, OwnerID: g.OwnerID, Status: g.Status, Progress: g.Progress, ChunksDone: g.ChunksDone, ChunksTotal: g.ChunksTotal}
+}
+
+// newer reports whether e is a later step than old of the same generation: a
+// terminal status beats anything, then higher progress, then a status change
+// from QUEUED to RUNNING.
+func (e Event) newer(old Event) bool {
+	switch {
+	case old.Status.Terminal():
+		return false
+	case e.Status.Terminal():
+		return true
+	case e.Progress != old.Progress:
+		return e.Progress > old.Progress
+	default:
+		return e.Status == StatusRunning && old.Status == StatusQueued || e.ChunksTotal > old.ChunksTotal
+	}
+}
+
+func generationTopic(id string) string { return "generation:" + id }
+func ownerTopic(userID string) string  { return "generations-of:" + userID }

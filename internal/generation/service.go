@@ -1,0 +1,385 @@
+package generation
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+	"github.com/uptrace/bun"
+
+	"github.com/koe-voice/koe/internal/apperror"
+	"github.com/koe-voice/koe/internal/auth"
+	"github.com/koe-voice/koe/internal/events"
+	"github.com/koe-voice/koe/internal/gid"
+	"github.com/koe-voice/koe/internal/page"
+	"github.com/koe-voice/koe/internal/store"
+	"github.com/koe-voice/koe/internal/tts"
+	"github.com/koe-voice/koe/internal/voice"
+)
+
+// idempotencyKey remembers the generation a key made, for idempotencyWindow.
+type idempotencyKey struct {
+	bun.BaseModel `bun:"table:idempotency_keys"`
+
+	OwnerID      string    `bun:"owner_id,pk"`
+	Key          string    `bun:"key,pk"`
+	GenerationID string    `bun:"generation_id,notnull"`
+	CreatedAt    time.Time `bun:"created_at,notnull"`
+}
+
+// idempotencyWindow is how long an idempotency key returns its first
+// generation.
+const idempotencyWindow = 24 * time.Hour
+
+// Voices is what generation needs of the voice catalog.
+type Voices interface {
+	// Get returns a voice; NOT_FOUND when there is none.
+	Get(ctx context.Context, id string) (*voice.Voice, error)
+	// Engine returns the synthesizer that speaks a voice.
+	Engine(v *voice.Voice) (tts.Synthesizer, bool)
+}
+
+// Jobs is what generation needs of River: inserting jobs inside our
+// transactions and canceling them. *river.Client[*sql.Tx] satisfies it on
+// SQLite and PostgreSQL alike.
+type Jobs interface {
+	InsertTx(ctx context.Context, tx *sql.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+	JobCancel(ctx context.Context, jobID int64) (*rivertype.JobRow, error)
+}
+
+// Encoder turns PCM into the file formats of the API.
+type Encoder interface {
+	// Available is nil when format can be produced, else says what is missing.
+	Available(format tts.Format) error
+	// Encode produces a file of format.
+	Encode(ctx context.Context, pcm tts.PCM, format tts.Format) (tts.Encoded, error)
+}
+
+// Service creates and manages generations.
+type Service struct {
+	db           *store.DB
+	voices       Voices
+	encoder      Encoder
+	jobs         Jobs
+	bus          events.Bus
+	log          *slog.Logger
+	maxTextChars int
+	now          func() time.Time
+}
+
+// Config is what NewService needs.
+type Config struct {
+	DB      *store.DB
+	Voices  Voices
+	Encoder Encoder
+	Bus     events.Bus
+	Log     *slog.Logger
+	// MaxTextChars is the longest text a generation may have.
+	MaxTextChars int
+}
+
+// NewService returns the generation service.
+func NewService(c Config) *Service {
+	return &Service{
+		db: c.DB, voices: c.Voices, encoder: c.Encoder, bus: c.Bus, log: c.Log,
+		maxTextChars: c.MaxTextChars, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+	}
+}
+
+// SetJobs gives the service its River client. It must be called before the
+// first Create: it breaks the construction cycle between the service and the
+// River client whose workers need the service.
+func (s *Service) SetJobs(jobs Jobs) { s.jobs = jobs }
+
+// CreateInput is what to speak and how.
+type CreateInput struct {
+	VoiceID        string
+	Text           string
+	Format         tts.Format
+	Speed          float64
+	Pitch          float64
+	IdempotencyKey *string
+}
+
+func (s *Service) validate(ctx context.Context, in *CreateInput) error {
+	if strings.TrimSpace(in.Text) == "" {
+		return apperror.Invalid("input.text", "must not be empty")
+	}
+	if n := tts.CountCharacters(in.Text); n > s.maxTextChars {
+		return apperror.Invalid("input.text", "is %d characters long; the limit is %d", n, s.maxTextChars)
+	}
+	if math.IsNaN(in.Speed) || in.Speed < 0.5 || in.Speed > 2 {
+		return apperror.Invalid("input.speed", "must be between 0.5 and 2.0, got %g", in.Speed)
+	}
+	if math.IsNaN(in.Pitch) || in.Pitch < -12 || in.Pitch > 12 {
+		return apperror.Invalid("input.pitch", "must be between -12 and 12 semitones, got %g", in.Pitch)
+	}
+	if err := s.encoder.Available(in.Format); err != nil {
+		return apperror.Invalid("input.format", "%s", err.Error())
+	}
+	if k := in.IdempotencyKey; k != nil && (*k == "" || utf8.RuneCountInString(*k) > 255) {
+		return apperror.Invalid("input.idempotencyKey", "must be 1 to 255 characters")
+	}
+	v, err := s.voices.Get(ctx, in.VoiceID)
+	if apperror.CodeOf(err) == apperror.NotFound {
+		return apperror.Invalid("input.voiceId", "there is no voice %q", in.VoiceID)
+	}
+	if err != nil {
+		return err
+	}
+	if !v.Usable() {
+		return apperror.Invalid("input.voiceId", "the voice %q is disabled", in.VoiceID)
+	}
+	if _, ok := s.voices.Engine(v); !ok {
+		return apperror.Invalid("input.voiceId", "the engine of voice %q is not configured on this server", in.VoiceID)
+	}
+	return nil
+}
+
+// Create validates the input and queues a generation: the row, the
+// idempotency key and the River job are written in one transaction. The same
+// idempotency key from the same user within 24 hours returns the first
+// generation instead.
+func (s *Service) Create(ctx context.Context, p auth.Principal, in CreateInput) (*Generation, error) {
+	if err := s.validate(ctx, &in); err != nil {
+		return nil, err
+	}
+	if in.IdempotencyKey != nil {
+		if g, err := s.byIdempotencyKey(ctx, p.UserID, *in.IdempotencyKey); err != nil || g != nil {
+			return g, err
+		}
+	}
+	g := &Generation{
+		ID: gid.New(gid.Generation), OwnerID: p.UserID, VoiceID: in.VoiceID, Text: in.Text,
+		Characters: tts.CountCharacters(in.Text), Format: in.Format, Speed: in.Speed, Pitch: in.Pitch,
+		Status: StatusQueued, CreatedAt: s.now(),
+	}
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		return s.insert(ctx, tx, g, in.IdempotencyKey)
+	})
+	if err != nil && in.IdempotencyKey != nil && store.IsUniqueViolation(err) {
+		// Another request with the same key won the race: answer its generation.
+		if first, err2 := s.byIdempotencyKey(ctx, p.UserID, *in.IdempotencyKey); err2 == nil && first != nil {
+			return first, nil
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create generation: %w", err)
+	}
+	s.publish(ctx, g)
+	return g, nil
+}
+
+// insert writes a queued generation, its idempotency key and its job in tx.
+func (s *Service) insert(ctx context.Context, tx bun.Tx, g *Generation, key *string) error {
+	if key != nil {
+		// An expired key is replaced: it starts a new 24-hour window.
+		if _, err := tx.NewDelete().Table("idempotency_keys").Where("owner_id = ? AND key = ? AND created_at < ?",
+			g.OwnerID, *key, g.CreatedAt.Add(-idempotencyWindow)).Exec(ctx); err != nil {
+			return err
+		}
+		if _, err := tx.NewInsert().Model(&idempotencyKey{OwnerID: g.OwnerID, Key: *key, GenerationID: g.ID, CreatedAt: g.CreatedAt}).Exec(ctx); err != nil {
+			return err
+		}
+	}
+	res, err := s.jobs.InsertTx(ctx, tx.Tx, Args{GenerationID: g.ID}, nil)
+	if err != nil {
+		return err
+	}
+	g.JobID = &res.Job.ID
+	_, err = tx.NewInsert().Model(g).Exec(ctx)
+	return err
+}
+
+func (s *Service) byIdempotencyKey(ctx context.Context, ownerID, key string) (*Generation, error) {
+	var gens []*Generation
+	err := s.db.NewSelect().Model(&gens).
+		Where("id = (SELECT generation_id FROM idempotency_keys WHERE owner_id = ? AND key = ? AND created_at >= ?)", ownerID, key, s.now().Add(-idempotencyWindow)).
+		Scan(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("idempotency key: %w", err)
+	}
+	if len(gens) == 0 {
+		return nil, nil
+	}
+	return gens[0], nil
+}
+
+// Get returns a generation the principal may see, or nil.
+func (s *Service) Get(ctx context.Context, p auth.Principal, id string) (*Generation, error) {
+	if !gid.Is(id, gid.Generation) {
+		return nil, apperror.Invalid("id", "is not a generation id")
+	}
+	g, err := s.load(ctx, s.db, id)
+	if err != nil || g == nil || !p.CanSee(g.OwnerID) {
+		return nil, err
+	}
+	return g, nil
+}
+
+func (s *Service) load(ctx context.Context, db bun.IDB, id string) (*Generation, error) {
+	g := new(Generation)
+	if err := db.NewSelect().Model(g).Where("id = ?", id).Scan(ctx); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("load generation: %w", err)
+	}
+	return g, nil
+}
+
+// mustGet is Get with NOT_FOUND instead of nil, for mutations.
+func (s *Service) mustGet(ctx context.Context, p auth.Principal, id string) (*Generation, error) {
+	g, err := s.Get(ctx, p, id)
+	if err == nil && g == nil {
+		err = apperror.New(apperror.NotFound, "no generation %s", id)
+	}
+	return g, err
+}
+
+// List returns the principal's generations, newest first, optionally of one
+// status.
+func (s *Service) List(ctx context.Context, p auth.Principal, status *Status, req page.Request) (page.Page[*Generation], error) {
+	where := func(q *bun.SelectQuery) *bun.SelectQuery {
+		q = q.Where("owner_id = ?", p.UserID)
+		if status != nil {
+			q = q.Where("status = ?", *status)
+		}
+		return q
+	}
+	total, err := where(s.db.NewSelect().Model((*Generation)(nil))).Count(ctx)
+	if err != nil {
+		return page.Page[*Generation]{}, fmt.Errorf("count generations: %w", err)
+	}
+	var gens []*Generation
+	q := where(s.db.NewSelect().Model(&gens)).Order("created_at DESC", "id DESC").Limit(req.Limit())
+	if a := req.After; a != nil {
+		after, err := req.AfterTime(0)
+		if err != nil {
+			return page.Page[*Generation]{}, err
+		}
+		q = q.Where("(created_at < ? OR (created_at = ? AND id < ?))", after, after, a[1])
+	}
+	if err := q.Scan(ctx); err != nil {
+		return page.Page[*Generation]{}, fmt.Errorf("list generations: %w", err)
+	}
+	return page.Trim(gens, req, int(total)), nil
+}
+
+// Cursor is the page cursor of g in List's order.
+func Cursor(g *Generation) string { return page.Cursor(page.TimeKey(g.CreatedAt), g.ID) }
+
+// Cancel stops a queued or running generation. A running one stops within a
+// second: its worker hears the event and kills its engine processes. A
+// finished one answers CONFLICT.
+func (s *Service) Cancel(ctx context.Context, p auth.Principal, id string) (*Generation, error) {
+	g, err := s.mustGet(ctx, p, id)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	res, err := s.db.NewUpdate().Table("generations").
+		Set("status = ?", StatusCanceled).Set("finished_at = ?", now).
+		Where("id = ? AND status IN (?)", id, bun.In([]Status{StatusQueued, StatusRunning})).Exec(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("cancel generation: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		if g, err = s.load(ctx, s.db, id); err != nil || g == nil {
+			return nil, apperror.New(apperror.NotFound, "no generation %s", id)
+		}
+		return nil, apperror.New(apperror.Conflict, "the generation is already %s", strings.ToLower(string(g.Status)))
+	}
+	g.Status, g.FinishedAt = StatusCanceled, &now
+	s.publish(ctx, g)
+	s.cancelJob(ctx, g)
+	return g, nil
+}
+
+// cancelJob cancels g's River job. The worker checks the row anyway; this
+// only saves a queued job a fetch.
+func (s *Service) cancelJob(ctx context.Context, g *Generation) {
+	if g.JobID == nil {
+		return
+	}
+	if _, err := s.jobs.JobCancel(ctx, *g.JobID); err != nil && !errors.Is(err, river.ErrNotFound) {
+		s.log.WarnContext(ctx, "cancel job", "generation", g.ID, "err", err)
+	}
+}
+
+// Retry queues a new generation with the input of a failed or canceled one
+// and returns it.
+func (s *Service) Retry(ctx context.Context, p auth.Principal, id string) (*Generation, error) {
+	old, err := s.mustGet(ctx, p, id)
+	if err != nil {
+		return nil, err
+	}
+	if old.Status != StatusFailed && old.Status != StatusCanceled {
+		return nil, apperror.New(apperror.Conflict, "only failed or canceled generations can be retried; this one is %s", strings.ToLower(string(old.Status)))
+	}
+	in := CreateInput{VoiceID: old.VoiceID, Text: old.Text, Format: old.Format, Speed: old.Speed, Pitch: old.Pitch}
+	if err := s.validate(ctx, &in); err != nil {
+		return nil, err
+	}
+	g := &Generation{
+		ID: gid.New(gid.Generation), OwnerID: old.OwnerID, VoiceID: old.VoiceID, Text: old.Text, Characters: old.Characters,
+		Format: old.Format, Speed: old.Speed, Pitch: old.Pitch, Status: StatusQueued, RetryOf: &old.ID, CreatedAt: s.now(),
+	}
+	if err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return s.insert(ctx, tx, g, nil) }); err != nil {
+		return nil, fmt.Errorf("retry generation: %w", err)
+	}
+	s.publish(ctx, g)
+	return g, nil
+}
+
+// Delete removes a generation and, through a job in the same transaction, its
+// audio. A generation still going is canceled first.
+func (s *Service) Delete(ctx context.Context, p auth.Principal, id string) error {
+	g, err := s.mustGet(ctx, p, id)
+	if err != nil {
+		return err
+	}
+	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewDelete().Table("idempotency_keys").Where("generation_id = ?", id).Exec(ctx); err != nil {
+			return err
+		}
+		if _, err := tx.NewDelete().Table("generations").Where("id = ?", id).Exec(ctx); err != nil {
+			return err
+		}
+		if g.AudioKey != nil {
+			if _, err := s.jobs.InsertTx(ctx, tx.Tx, DeleteAudioArgs{Key: *g.AudioKey}, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("delete generation: %w", err)
+	}
+	if !g.Status.Terminal() {
+		// Tell a worker that may be running it to stop; it finds no row to
+		// finish and drops its audio.
+		g.Status = StatusCanceled
+		s.publish(ctx, g)
+		s.cancelJob(ctx, g)
+	}
+	return nil
+}
+
+// publish tells subscribers about g's current state. A lost event is not
+// fatal: subscribers read the current state when they start.
+func (s *Service) publish(ctx context.Context, g *Generation) {
+	b, _ := json.Marshal(eventOf(g))
+	if err := s.bus.Publish(ctx, b, generationTopic(g.ID), ownerTopic(g.OwnerID)); err != nil {
+		s.log.WarnContext(ctx, "publish generation event", "generation", g.ID, "err", err)
+	}
+}

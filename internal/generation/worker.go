@@ -1,0 +1,267 @@
+package generation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+	"gocloud.dev/blob"
+	"gocloud.dev/gcerrors"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/koe-voice/koe/internal/tts"
+)
+
+// Queue is the River queue generations run on.
+const Queue = "generation"
+
+// maxAttempts bounds retries of transient failures (River's backoff: about
+// 1 s, 16 s, 81 s, 256 s between them).
+const maxAttempts = 5
+
+// ChunkRunes is the longest piece of text one engine call speaks. Pieces run
+// in parallel, so shorter ones finish a long text sooner and report progress
+// more often; much shorter ones spend more on process starts than on speech.
+const ChunkRunes = 300
+
+// Args is the River job that runs one generation.
+type Args struct {
+	GenerationID string `json:"generation_id"`
+}
+
+// Kind names the job for River.
+func (Args) Kind() string { return "generation" }
+
+// InsertOpts puts generations on their own queue.
+func (Args) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: Queue, MaxAttempts: maxAttempts}
+}
+
+// DeleteAudioArgs is the River job that deletes a deleted generation's audio.
+type DeleteAudioArgs struct {
+	Key string `json:"key"`
+}
+
+// Kind names the job for River.
+func (DeleteAudioArgs) Kind() string { return "generation_audio_delete" }
+
+// Worker runs generations: split, synthesize chunks in parallel, encode,
+// store, and tell subscribers at each step.
+type Worker struct {
+	river.WorkerDefaults[Args]
+	svc    *Service
+	bucket *blob.Bucket
+	// slots bounds engine calls running at once in this process, across jobs.
+	slots chan struct{}
+}
+
+// NewWorker returns the generation worker; synthConcurrency bounds the engine
+// calls running at once in this process.
+func NewWorker(svc *Service, bucket *blob.Bucket, synthConcurrency int) *Worker {
+	return &Worker{svc: svc, bucket: bucket, slots: make(chan struct{}, synthConcurrency)}
+}
+
+// Timeout gives long texts longer; River cancels the job's context after it
+// and retries.
+func (w *Worker) Timeout(job *river.Job[Args]) time.Duration { return 15 * time.Minute }
+
+// Work runs one generation. It returns nil when there is nothing (more) to do
+// — the generation was deleted, canceled or finished — and an error only when
+// River should try again.
+func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
+	s := w.svc
+	g, err := s.load(ctx, s.db, job.Args.GenerationID)
+	if err != nil || g == nil || g.Status.Terminal() {
+		return err
+	}
+	v, err := s.voices.Get(ctx, g.VoiceID)
+	if err != nil {
+		return w.fail(ctx, job, g, err)
+	}
+	engine, ok := s.voices.Engine(v)
+	if !ok {
+		return w.finishFailed(ctx, g, CodeVoiceUnavailable, "The voice's speech engine is not available on this server any more.")
+	}
+	chunks := tts.Split(g.Text, ChunkRunes)
+	now := s.now()
+	res, err := s.db.NewUpdate().Table("generations").
+		Set("status = ?", StatusRunning).Set("started_at = COALESCE(started_at, ?)", now).Set("chunks_total = ?", len(chunks)).
+		Where("id = ? AND status IN (?, ?)", g.ID, StatusQueued, StatusRunning).Exec(ctx)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil // canceled or deleted meanwhile
+	}
+	if g.StartedAt == nil {
+		g.StartedAt = &now
+	}
+	g.Status, g.ChunksTotal = StatusRunning, len(chunks)
+	s.publish(ctx, g)
+
+	pcm, err := w.synthesize(ctx, g, engine, v.EngineVoiceID, chunks)
+	if err != nil {
+		return w.fail(ctx, job, g, err)
+	}
+	enc, err := s.encoder.Encode(ctx, pcm, g.Format)
+	if err != nil {
+		return w.fail(ctx, job, g, fmt.Errorf("%w: %w", errEncode, err))
+	}
+	key := "audio/" + g.ID + "." + enc.Ext
+	if err := w.bucket.WriteAll(ctx, key, enc.Data, &blob.WriterOptions{ContentType: enc.ContentType}); err != nil {
+		return w.fail(ctx, job, g, fmt.Errorf("store audio: %w: %w", tts.ErrTransient, err))
+	}
+	return w.finishSucceeded(ctx, g, key, enc)
+}
+
+var errEncode = errors.New("encode")
+
+// synthesize speaks the chunks in parallel through the process-wide slots,
+// recording and publishing progress as each lands.
+func (w *Worker) synthesize(ctx context.Context, g *Generation, engine tts.Synthesizer, voiceID string, chunks []string) (tts.PCM, error) {
+	parts := make([]tts.PCM, len(chunks))
+	done := make(chan int, len(chunks))
+	grp, gctx := errgroup.WithContext(ctx)
+	for i, text := range chunks {
+		grp.Go(func() error {
+			select {
+			case w.slots <- struct{}{}:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+			defer func() { <-w.slots }()
+			pcm, err := engine.Synthesize(gctx, voiceID, text, tts.Params{Speed: g.Speed, Pitch: g.Pitch})
+			if err != nil {
+				return err
+			}
+			parts[i] = pcm
+			done <- i
+			return nil
+		})
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- grp.Wait(); close(done) }()
+	for range done {
+		g.ChunksDone++
+		// The last step, encoding and storing, is the +1: 100% means done.
+		w.advance(ctx, g, float64(g.ChunksDone)/float64(g.ChunksTotal+1))
+	}
+	if err := <-errc; err != nil {
+		return tts.PCM{}, err
+	}
+	return tts.Concat(parts)
+}
+
+// advance records progress if it is higher than what is stored (a retried
+// job starts its chunks again, but progress never goes back) and publishes it.
+func (w *Worker) advance(ctx context.Context, g *Generation, progress float64) {
+	s := w.svc
+	res, err := s.db.NewUpdate().Table("generations").Set("progress = ?", progress).Set("chunks_done = ?", g.ChunksDone).
+		Where("id = ? AND status = ? AND progress < ?", g.ID, StatusRunning, progress).Exec(ctx)
+	if err != nil {
+		s.log.WarnContext(ctx, "record progress", "generation", g.ID, "err", err)
+		return
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		g.Progress = progress
+		s.publish(ctx, g)
+	}
+}
+
+func (w *Worker) finishSucceeded(ctx context.Context, g *Generation, key string, enc tts.Encoded) error {
+	s := w.svc
+	now := s.now()
+	size := int64(len(enc.Data))
+	res, err := s.db.NewUpdate().Table("generations").
+		Set("status = ?", StatusSucceeded).Set("progress = 1").Set("chunks_done = chunks_total").Set("finished_at = ?", now).
+		Set("audio_key = ?", key).Set("audio_content_type = ?", enc.ContentType).Set("audio_bytes = ?", size).
+		Set("audio_duration_ms = ?", enc.DurationMs).Set("audio_sample_rate = ?", enc.SampleRate).
+		Where("id = ? AND status = ?", g.ID, StatusRunning).Exec(ctx)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		// Canceled or deleted while we worked: nobody will fetch this file.
+		if err := w.bucket.Delete(ctx, key); err != nil && gcerrors.Code(err) != gcerrors.NotFound {
+			s.log.WarnContext(ctx, "delete audio of canceled generation", "generation", g.ID, "err", err)
+		}
+		return nil
+	}
+	g.Status, g.Progress, g.ChunksDone, g.FinishedAt = StatusSucceeded, 1, g.ChunksTotal, &now
+	g.AudioKey, g.AudioContentType, g.AudioBytes, g.AudioDurationMs, g.AudioSampleRate = &key, &enc.ContentType, &size, &enc.DurationMs, &enc.SampleRate
+	s.publish(ctx, g)
+	return nil
+}
+
+// fail decides what an error means: nothing when the generation was canceled
+// meanwhile, a retry for transient failures and shutdowns, and FAILED
+// otherwise or when the attempts are used up.
+func (w *Worker) fail(ctx context.Context, job *river.Job[Args], g *Generation, cause error) error {
+	s := w.svc
+	detached := context.WithoutCancel(ctx)
+	current, err := s.load(detached, s.db, g.ID)
+	if err != nil {
+		return err
+	}
+	if current == nil || current.Status.Terminal() {
+		return nil
+	}
+	code, message := CodeEngineFailed, "The speech engine could not speak this text."
+	retry := errors.Is(cause, tts.ErrTransient)
+	switch {
+	case errors.Is(cause, context.DeadlineExceeded):
+		code, message, retry = CodeTimeout, "Speaking this text took too long.", true
+	case ctx.Err() != nil:
+		// Shutting down (or River canceled the job): try again later.
+		return cause
+	case errors.Is(cause, errEncode):
+		code, message = CodeEncoderFailed, "The audio could not be encoded in the format asked for."
+	case errors.Is(cause, tts.ErrUnknownVoice):
+		code, message = CodeVoiceUnavailable, "The voice is not available from its engine any more."
+	}
+	s.log.WarnContext(ctx, "generation attempt failed", "generation", g.ID, "attempt", job.Attempt, "code", code, "retry", retry, "err", cause)
+	if retry && job.Attempt < job.MaxAttempts {
+		return cause
+	}
+	if err := w.finishFailed(detached, g, code, message); err != nil {
+		return err
+	}
+	return river.JobCancel(cause)
+}
+
+func (w *Worker) finishFailed(ctx context.Context, g *Generation, code, message string) error {
+	s := w.svc
+	now := s.now()
+	res, err := s.db.NewUpdate().Table("generations").
+		Set("status = ?", StatusFailed).Set("finished_at = ?", now).Set("error_code = ?", code).Set("error_message = ?", message).
+		Where("id = ? AND status IN (?, ?)", g.ID, StatusQueued, StatusRunning).Exec(ctx)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		g.Status, g.FinishedAt, g.ErrorCode, g.ErrorMessage = StatusFailed, &now, &code, &message
+		s.publish(ctx, g)
+	}
+	return nil
+}
+
+// DeleteAudioWorker deletes the audio of deleted generations.
+type DeleteAudioWorker struct {
+	river.WorkerDefaults[DeleteAudioArgs]
+	bucket *blob.Bucket
+}
+
+// NewDeleteAudioWorker returns the worker that deletes audio from bucket.
+func NewDeleteAudioWorker(bucket *blob.Bucket) *DeleteAudioWorker {
+	return &DeleteAudioWorker{bucket: bucket}
+}
+
+// Work deletes one file; a file already gone is fine.
+func (w *DeleteAudioWorker) Work(ctx context.Context, job *river.Job[DeleteAudioArgs]) error {
+	if err := w.bucket.Delete(ctx, job.Args.Key); err != nil && gcerrors.Code(err) != gcerrors.NotFound {
+		return err
+	}
+	return nil
+}

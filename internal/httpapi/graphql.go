@@ -1,0 +1,177 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/koe-voice/koe/graph/loaders"
+	"github.com/koe-voice/koe/internal/apperror"
+	"github.com/koe-voice/koe/internal/auth"
+	"github.com/koe-voice/koe/internal/logging"
+)
+
+// Limits that keep one request from costing the server too much.
+const (
+	// complexityLimit bounds the work of one operation. A connection field
+	// costs its page size times its children (see graph complexity), so
+	// generations(first: 100) with voice and owner stays well inside it.
+	complexityLimit = 5000
+	// parserTokenLimit bounds the size of a query document.
+	parserTokenLimit = 15000
+)
+
+// GraphQLConfig is what the GraphQL endpoint needs.
+type GraphQLConfig struct {
+	Schema        graphql.ExecutableSchema
+	Authenticator Authenticator
+	Loaders       loaders.Sources
+	Websocket     *Websocket
+	Introspection bool
+	Log           *slog.Logger
+}
+
+// Authenticator checks a bearer credential.
+type Authenticator interface {
+	Authenticate(ctx context.Context, secret string) (auth.Principal, error)
+}
+
+// NewGraphQL returns the GraphQL endpoint: POST, GET and websockets (both
+// graphql-transport-ws and the legacy graphql-ws), with a query cache,
+// persisted queries, a complexity limit, a parser token limit, the error
+// presenter and per-response dataloaders.
+func NewGraphQL(c GraphQLConfig) *handler.Server {
+	srv := handler.New(c.Schema)
+	srv.AddTransport(transport.Websocket{
+		Implementation:        c.Websocket,
+		InitFunc:              websocketInit(c.Authenticator),
+		KeepAlivePingInterval: 15 * time.Second,
+		PingPongInterval:      15 * time.Second,
+		InitTimeout:           10 * time.Second,
+		ErrorFunc: func(ctx context.Context, err error) {
+			if !errors.Is(err, ErrPeerUnresponsive) {
+				c.Log.DebugContext(ctx, "websocket", "err", err)
+			}
+		},
+	})
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.SetParserTokenLimit(parserTokenLimit)
+	if c.Introspection {
+		srv.Use(extension.Introspection{})
+	}
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
+	srv.Use(extension.FixedComplexityLimit(complexityLimit))
+	srv.SetErrorPresenter(presentError(c.Log))
+	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
+		c.Log.ErrorContext(ctx, "panic in resolver", "panic", v)
+		return errors.New("panic in resolver")
+	})
+	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		// Fresh loaders for each response: each subscription event reads
+		// current data, never what an earlier event cached.
+		return next(loaders.With(ctx, loaders.New(c.Loaders)))
+	})
+	return srv
+}
+
+// websocketInit authenticates a socket from its connection_init payload
+// ("Authorization": "Bearer <key>", also accepted as "authorization" or
+// "authToken"), or keeps the principal of the upgrade request's header.
+func websocketInit(a Authenticator) transport.WebsocketInitFunc {
+	return func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+		credential := ""
+		for _, k := range []string{"Authorization", "authorization", "authToken"} {
+			if v, ok := payload[k].(string); ok && v != "" {
+				credential = v
+				break
+			}
+		}
+		if credential == "" {
+			return ctx, nil, nil
+		}
+		secret, ok := bearer(credential)
+		if !ok {
+			return ctx, nil, apperror.New(apperror.Unauthenticated, "Authorization must be \"Bearer <key>\"")
+		}
+		p, err := a.Authenticate(ctx, secret)
+		if err != nil {
+			return ctx, nil, err
+		}
+		return auth.WithPrincipal(ctx, p), nil, nil
+	}
+}
+
+// bearer extracts the credential of "Bearer <credential>"; a bare
+// credential is accepted too, for clients that send only the key.
+func bearer(header string) (string, bool) {
+	scheme, rest, found := strings.Cut(strings.TrimSpace(header), " ")
+	if !found {
+		return scheme, scheme != ""
+	}
+	if !strings.EqualFold(scheme, "bearer") {
+		return "", false
+	}
+	rest = strings.TrimSpace(rest)
+	return rest, rest != ""
+}
+
+// presentError decides what clients see of an error: every error gets an
+// extensions.code; Koe's own errors show their message (and field or retry
+// time); GraphQL parse and validation failures become BAD_USER_INPUT; anything
+// else is logged with the request id and shown only as INTERNAL_SERVER_ERROR.
+func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+		if e, ok := apperror.As(err); ok {
+			ext := map[string]any{"code": string(e.Code)}
+			if e.Field != "" {
+				ext["field"] = e.Field
+			}
+			if e.RetryAfter > 0 {
+				ext["retryAfterSeconds"] = int(math.Ceil(e.RetryAfter.Seconds()))
+			}
+			gqlErr.Message, gqlErr.Extensions = e.Message, ext
+			return gqlErr
+		}
+		var own *gqlerror.Error
+		if errors.As(err, &own) && own.Err == nil {
+			// An error gqlgen made itself about the request: a parse or
+			// validation failure is bad input; others (the complexity limit)
+			// already carry their code.
+			switch code, _ := own.Extensions["code"].(string); code {
+			case errcode.ValidationFailed, errcode.ParseFailed:
+				gqlErr.Extensions = map[string]any{"code": string(apperror.BadUserInput), "reason": code}
+				if len(own.Path) > 1 && own.Path[0] == ast.PathName("variable") {
+					gqlErr.Extensions["field"] = own.Path[1:].String()
+				}
+				return gqlErr
+			case "":
+			default:
+				return gqlErr
+			}
+		}
+		requestID := logging.RequestID(ctx)
+		log.ErrorContext(ctx, "internal error", "err", err, "path", gqlErr.Path.String())
+		return &gqlerror.Error{
+			Message:    "internal server error; quote request id " + requestID + " when asking for help",
+			Path:       gqlErr.Path,
+			Locations:  gqlErr.Locations,
+			Extensions: map[string]any{"code": string(apperror.Internal), "requestId": requestID},
+		}
+	}
+}

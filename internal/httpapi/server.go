@@ -1,0 +1,282 @@
+// Package httpapi is Koe's HTTP surface: the mux and its middleware, the
+// GraphQL endpoint and its websocket transport, signed audio downloads, voice
+// previews, and health checks.
+package httpapi
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/playground"
+	"gocloud.dev/blob"
+	"gocloud.dev/gcerrors"
+
+	"github.com/koe-voice/koe/internal/apperror"
+	"github.com/koe-voice/koe/internal/auth"
+	"github.com/koe-voice/koe/internal/logging"
+	"github.com/koe-voice/koe/internal/signedurl"
+)
+
+// Config is what the HTTP surface needs.
+type Config struct {
+	GraphQL       http.Handler
+	Authenticator Authenticator
+	Bucket        *blob.Bucket
+	Signer        *signedurl.Signer
+	// Previews returns the blob key of a voice's preview, making it if needed.
+	Previews func(ctx context.Context, voiceID string) (string, error)
+	// Ready reports whether the server can take traffic (database reachable,
+	// migrations done, not shutting down).
+	Ready          func(ctx context.Context) error
+	Playground     bool
+	AllowedOrigins []string
+	MaxBodyBytes   int64
+	Log            *slog.Logger
+	// ServeAPI is false on worker-only processes: they answer health checks
+	// and nothing else.
+	ServeAPI bool
+}
+
+// NewHandler returns the whole HTTP surface.
+func NewHandler(c Config) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if err := c.Ready(r.Context()); err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
+	if !c.ServeAPI {
+		return requestContext(c.Log, mux)
+	}
+	mux.Handle("/query", authenticate(c.Authenticator, c.GraphQL))
+	mux.HandleFunc("GET /audio/{name}", serveAudio(c))
+	mux.HandleFunc("GET /voices/{id}/preview", servePreview(c))
+	if c.Playground {
+		mux.Handle("GET /{$}", playground.Handler("Koe", "/query"))
+	} else {
+		mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, http.StatusOK, map[string]string{"service": "koe", "graphql": "/query"})
+		})
+	}
+	return requestContext(c.Log, cors(c.AllowedOrigins, limitBody(c.MaxBodyBytes, mux)))
+}
+
+// requestContext gives each request an id (the caller's X-Request-Id when it
+// looks sane), recovers panics, and logs the request when it ends.
+func requestContext(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-Id")
+		if !requestIDPattern.MatchString(id) {
+			id = logging.NewRequestID()
+		}
+		ctx := logging.WithRequestID(r.Context(), id)
+		w.Header().Set("X-Request-Id", id)
+		rec := &statusRecorder{ResponseWriter: w}
+		start := time.Now()
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				log.ErrorContext(ctx, "panic", "panic", v, "path", r.URL.Path)
+				if rec.status.Load() == 0 {
+					writeJSON(rec, http.StatusInternalServerError, map[string]string{"error": "internal server error", "requestId": id})
+				}
+			}
+			log.DebugContext(ctx, "request", "method", r.Method, "path", r.URL.Path, "status", rec.status.Load(), "duration", time.Since(start))
+		}()
+		next.ServeHTTP(rec, r.WithContext(ctx))
+	})
+}
+
+var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
+// statusRecorder remembers the status code for the access log. It passes
+// Hijack and Flush through, which websockets and streaming need.
+type statusRecorder struct {
+	http.ResponseWriter
+	status atomic.Int32
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status.CompareAndSwap(0, int32(code))
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	s.status.CompareAndSwap(0, http.StatusOK)
+	return s.ResponseWriter.Write(b)
+}
+
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// Hijack hands the connection to a websocket; gorilla asks for http.Hijacker
+// directly rather than through http.ResponseController.
+func (s *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	s.status.CompareAndSwap(0, http.StatusSwitchingProtocols)
+	return http.NewResponseController(s.ResponseWriter).Hijack()
+}
+
+// Flush passes streaming responses through.
+func (s *statusRecorder) Flush() { _ = http.NewResponseController(s.ResponseWriter).Flush() }
+
+// limitBody caps request bodies; GraphQL answers an oversized one with an
+// error instead of reading it all.
+func limitBody(n int64, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, n)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// cors lets the browser origins of KOE_ALLOWED_ORIGINS call the API. Koe uses
+// no cookies, so there is no credentialed CORS and no CSRF surface.
+func cors(allowed []string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		origin := r.Header.Get("Origin")
+		if origin != "" && slices.Contains(allowed, origin) {
+			h := w.Header()
+			h.Set("Access-Control-Allow-Origin", origin)
+			h.Add("Vary", "Origin")
+			h.Set("Access-Control-Expose-Headers", "X-Request-Id, Retry-After, Content-Length, Content-Range")
+			if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+				h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+				h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Request-Id, Range")
+				h.Set("Access-Control-Max-Age", "600")
+				w.WriteHeader(http.StatusNoContent)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// OriginChecker allows websocket upgrades from clients that send no Origin
+// (scripts, servers), from the server's own origin, and from the allowed
+// browser origins.
+func OriginChecker(allowed []string) func(r *http.Request) bool {
+	return func(r *http.Request) bool {
+		origin := r.Header.Get("Origin")
+		if origin == "" || slices.Contains(allowed, origin) {
+			return true
+		}
+		u, err := url.Parse(origin)
+		return err == nil && strings.EqualFold(u.Host, r.Host)
+	}
+}
+
+// authenticate puts the principal of an Authorization header on the
+// request's context. A request without one goes on anonymously (public fields
+// work, @auth fields answer UNAUTHENTICATED); a request with a bad one is
+// refused with 401 so a broken key never passes for no key.
+func authenticate(a Authenticator, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		header := r.Header.Get("Authorization")
+		if header == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		secret, ok := bearer(header)
+		if !ok {
+			writeGraphQLError(w, http.StatusUnauthorized, apperror.New(apperror.Unauthenticated, "Authorization must be \"Bearer <key>\""))
+			return
+		}
+		p, err := a.Authenticate(r.Context(), secret)
+		if err != nil {
+			var e *apperror.Error
+			if !errors.As(err, &e) {
+				e = apperror.New(apperror.Internal, "internal server error; quote request id %s when asking for help", logging.RequestID(r.Context()))
+				writeGraphQLError(w, http.StatusInternalServerError, e)
+				return
+			}
+			w.Header().Set("WWW-Authenticate", `Bearer realm="koe"`)
+			writeGraphQLError(w, http.StatusUnauthorized, e)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
+	})
+}
+
+func writeGraphQLError(w http.ResponseWriter, status int, e *apperror.Error) {
+	writeJSON(w, status, map[string]any{"errors": []map[string]any{{"message": e.Message, "extensions": map[string]any{"code": string(e.Code)}}}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+var audioNamePattern = regexp.MustCompile(`^gen_[0-9a-z]{26}\.(wav|mp3|ogg)$`)
+
+// serveAudio serves a generation's audio by its signed link, with Range
+// support: 403 for a bad or expired signature, 404 for a deleted file.
+func serveAudio(c Config) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := c.Signer.Verify(r); err != nil {
+			http.Error(w, err.Error(), http.StatusForbidden)
+			return
+		}
+		name := r.PathValue("name")
+		if !audioNamePattern.MatchString(name) {
+			http.NotFound(w, r)
+			return
+		}
+		// The link is private but stable for its lifetime: the browser may
+		// keep it, shared caches may not.
+		serveBlob(c, w, r, "audio/"+name, "private, max-age=3600, immutable")
+	}
+}
+
+// servePreview serves a voice's sample, making it on first request.
+func servePreview(c Config) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		key, err := c.Previews(r.Context(), r.PathValue("id"))
+		if apperror.CodeOf(err) == apperror.NotFound {
+			http.NotFound(w, r)
+			return
+		}
+		if err != nil {
+			c.Log.ErrorContext(r.Context(), "voice preview", "voice", r.PathValue("id"), "err", err)
+			http.Error(w, "the preview could not be made", http.StatusInternalServerError)
+			return
+		}
+		serveBlob(c, w, r, key, "public, max-age=86400")
+	}
+}
+
+func serveBlob(c Config, w http.ResponseWriter, r *http.Request, key, cacheControl string) {
+	rd, err := c.Bucket.NewReader(r.Context(), key, nil)
+	if gcerrors.Code(err) == gcerrors.NotFound {
+		http.NotFound(w, r)
+		return
+	}
+	if err != nil {
+		c.Log.ErrorContext(r.Context(), "open blob", "key", key, "err", err)
+		http.Error(w, "internal server error", http.StatusInternalServerError)
+		return
+	}
+	defer rd.Close()
+	w.Header().Set("Content-Type", rd.ContentType())
+	w.Header().Set("Cache-Control", cacheControl)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	http.ServeContent(w, r, strings.TrimPrefix(key, "audio/"), rd.ModTime(), rd)
+}

@@ -1,0 +1,83 @@
+// Package page is keyset pagination for Relay connections: validated
+// first/after arguments and opaque cursors that carry the sort key of the last
+// row seen, so a page costs one indexed range scan however deep it is.
+package page
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"time"
+
+	"github.com/koe-voice/koe/internal/apperror"
+)
+
+// MaxFirst is the largest page a client may ask for.
+const MaxFirst = 100
+
+// Request is a validated first/after pair.
+type Request struct {
+	// First is how many rows to return, 0..MaxFirst.
+	First int
+	// After is the decoded sort key of the last row already seen, nil for the
+	// first page.
+	After []string
+}
+
+// Limit is how many rows to fetch: one more than First, to know whether a
+// next page exists.
+func (r Request) Limit() int64 { return int64(r.First) + 1 }
+
+// Parse validates first and after; keyLen is the number of values in the sort
+// key of the connection. Errors are BAD_USER_INPUT naming "first" or "after".
+func Parse(first *int, after *string, def, keyLen int) (Request, error) {
+	r := Request{First: def}
+	if first != nil {
+		r.First = *first
+	}
+	if r.First < 0 || r.First > MaxFirst {
+		return Request{}, apperror.Invalid("first", "must be between 0 and %d, got %d", MaxFirst, r.First)
+	}
+	if after != nil && *after != "" {
+		b, err := base64.RawURLEncoding.DecodeString(*after)
+		if err != nil || json.Unmarshal(b, &r.After) != nil || len(r.After) != keyLen {
+			return Request{}, apperror.Invalid("after", "is not a cursor from this connection")
+		}
+	}
+	return r, nil
+}
+
+// Cursor encodes the sort key of a row.
+func Cursor(key ...string) string {
+	b, _ := json.Marshal(key)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// Page is one page of rows, trimmed to the requested size.
+type Page[T any] struct {
+	Items       []T
+	HasNextPage bool
+	TotalCount  int
+}
+
+// Trim cuts rows fetched with Limit() down to First and records whether more
+// rows follow.
+func Trim[T any](rows []T, r Request, total int) Page[T] {
+	p := Page[T]{Items: rows, TotalCount: total}
+	if len(rows) > r.First {
+		p.Items, p.HasNextPage = rows[:r.First], true
+	}
+	return p
+}
+
+// TimeKey formats a time for a cursor's sort key.
+func TimeKey(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+// AfterTime parses the i-th value of the after key as a time written by
+// TimeKey; a bad value is BAD_USER_INPUT on "after".
+func (r Request) AfterTime(i int) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339Nano, r.After[i])
+	if err != nil {
+		return time.Time{}, apperror.Invalid("after", "is not a cursor from this connection")
+	}
+	return t, nil
+}

@@ -1,0 +1,133 @@
+// Package store opens Koe's database with bun — SQLite (pure Go, modernc) by
+// default, PostgreSQL when a URL is given — runs the migrations of Koe and of
+// River on either, and offers the few helpers every domain package shares.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+	"github.com/uptrace/bun/dialect/sqlitedialect"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// DB is Koe's database: bun for our tables, and for PostgreSQL a pgx pool for
+// River's worker client and LISTEN/NOTIFY.
+type DB struct {
+	*bun.DB
+	// Pool is set on PostgreSQL only.
+	Pool *pgxpool.Pool
+}
+
+// Postgres reports whether the database is PostgreSQL rather than SQLite.
+func (db *DB) Postgres() bool { return db.Pool != nil }
+
+// Open connects to PostgreSQL when databaseURL is set, else to the SQLite file
+// koe.db in dataDir (created if missing).
+func Open(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
+	if databaseURL != "" {
+		return openPostgres(ctx, databaseURL)
+	}
+	return openSQLite(dataDir)
+}
+
+func openSQLite(dataDir string) (*DB, error) {
+	if err := os.MkdirAll(dataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("create data dir: %w", err)
+	}
+	dsn := "file:" + filepath.Join(dataDir, "koe.db") +
+		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+	sqldb, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	// SQLite allows one writer at a time; River and bun share this one
+	// connection so River can insert jobs inside our transactions and nothing
+	// ever waits on SQLITE_BUSY.
+	sqldb.SetMaxOpenConns(1)
+	if err := sqldb.Ping(); err != nil {
+		_ = sqldb.Close()
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	return &DB{DB: bun.NewDB(sqldb, sqlitedialect.New())}, nil
+}
+
+func openPostgres(ctx context.Context, databaseURL string) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	// bun goes through database/sql over the same pgx pool, so River's
+	// riverdatabasesql driver can insert jobs inside bun transactions.
+	sqldb := stdlib.OpenDBFromPool(pool)
+	return &DB{DB: bun.NewDB(sqldb, pgdialect.New()), Pool: pool}, nil
+}
+
+// Close closes every connection.
+func (db *DB) Close() error {
+	err := db.DB.Close()
+	if db.Pool != nil {
+		db.Pool.Close()
+	}
+	return err
+}
+
+// IsUniqueViolation reports whether err is a unique or primary key violation.
+func IsUniqueViolation(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "23505"
+	}
+	var sqliteErr *sqlite.Error
+	if errors.As(err, &sqliteErr) {
+		c := sqliteErr.Code()
+		return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+// EscapeLike escapes LIKE's wildcards in s with a backslash, so user input
+// matches literally in a `LIKE ? ESCAPE '\'` clause.
+func EscapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// Setting is a row of the settings table: one value Koe keeps for itself.
+type Setting struct {
+	bun.BaseModel `bun:"table:settings"`
+
+	Key   string `bun:"key,pk"`
+	Value string `bun:"value,notnull"`
+}
+
+// Setting returns the value of a setting, storing make()'s value first if the
+// setting is new. Replicas starting at once agree on one value.
+func (db *DB) Setting(ctx context.Context, key string, make func() string) (string, error) {
+	if _, err := db.NewInsert().Model(&Setting{Key: key, Value: make()}).On("CONFLICT (key) DO NOTHING").Exec(ctx); err != nil {
+		return "", fmt.Errorf("setting %s: %w", key, err)
+	}
+	var value string
+	if err := db.NewSelect().Table("settings").Column("value").Where("key = ?", key).Scan(ctx, &value); err != nil {
+		return "", fmt.Errorf("setting %s: %w", key, err)
+	}
+	return value, nil
+}

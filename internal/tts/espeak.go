@@ -1,0 +1,192 @@
+package tts
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"math"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode"
+
+	"golang.org/x/text/language"
+	"golang.org/x/text/language/display"
+)
+
+// Espeak speaks with the espeak-ng program, one process per synthesis.
+// Its zero value is ready to use; it must not be copied after first use.
+type Espeak struct {
+	// Binary is the espeak-ng program, "espeak-ng" when empty.
+	Binary string
+
+	mu     sync.Mutex
+	voices []Voice // cached: the installed voices do not change while we run
+}
+
+var _ Synthesizer = (*Espeak)(nil)
+
+// espeakRate is the words per minute espeak-ng speaks at by default, and
+// the range it accepts.
+const (
+	espeakRate    = 175
+	espeakMinRate = 80
+	espeakMaxRate = 450
+)
+
+// Engine returns "espeak-ng".
+func (e *Espeak) Engine() string { return "espeak-ng" }
+
+// Voices lists the installed voices from espeak-ng --voices, MBROLA voices
+// excepted: their databases are separate packages we do not install. The
+// first successful answer is kept for the life of e.
+func (e *Espeak) Voices(ctx context.Context) ([]Voice, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.voices == nil {
+		out, err := run(ctx, nil, espeakEnv, e.binary(), "--voices")
+		if err != nil {
+			return nil, failure(ctx, err)
+		}
+		e.voices = parseEspeakVoices(string(out))
+		if len(e.voices) == 0 {
+			return nil, fmt.Errorf("espeak-ng: --voices listed no voices: %w", ErrTransient)
+		}
+	}
+	return slices.Clone(e.voices), nil
+}
+
+// Synthesize speaks text with the voice whose EngineVoiceID (the voice file,
+// "gmw/en-US") is given. espeak-ng answers at 22,050 Hz. Text is spoken
+// literally: markup is not interpreted.
+func (e *Espeak) Synthesize(ctx context.Context, engineVoiceID, text string, p Params) (PCM, error) {
+	voices, err := e.Voices(ctx)
+	if err != nil {
+		return PCM{}, err
+	}
+	// Checking the list first also keeps arbitrary paths away from -v,
+	// which espeak-ng would open as voice files.
+	if !slices.ContainsFunc(voices, func(v Voice) bool { return v.EngineVoiceID == engineVoiceID }) {
+		return PCM{}, fmt.Errorf("espeak-ng voice %q: %w", engineVoiceID, ErrUnknownVoice)
+	}
+	text = strings.Map(func(r rune) rune {
+		// A NUL ends espeak-ng's input early; other controls are read
+		// out or garble the result.
+		if unicode.IsControl(r) && r != '\n' && r != '\t' {
+			return ' '
+		}
+		return r
+	}, text)
+	if strings.TrimSpace(text) == "" {
+		// espeak-ng writes nothing at all, not even a header, for empty input.
+		return PCM{SampleRate: 22050}, nil
+	}
+	speed := cmp.Or(p.Speed, 1)
+	wpm := min(max(int(math.Round(espeakRate*speed)), espeakMinRate), espeakMaxRate)
+	// espeak-ng's pitch runs 0..99 around 50; one semitone per 50/12 steps
+	// maps -12..12 onto the full range. The scale is not truly logarithmic,
+	// so this is an approximation.
+	pitch := min(max(int(math.Round(50+p.Pitch*50/12)), 0), 99)
+	// The text goes on stdin, never in argv: it may start with "-" and be
+	// longer than the argument limit. -b 1 reads it as UTF-8; without -m,
+	// SSML and other markup are spoken as written.
+	out, err := run(ctx, []byte(text), espeakEnv, e.binary(), "--stdout", "-b", "1",
+		"-v", engineVoiceID, "-s", strconv.Itoa(wpm), "-p", strconv.Itoa(pitch))
+	if err != nil {
+		return PCM{}, failure(ctx, err)
+	}
+	pcm, err := DecodeWAV(out)
+	if err != nil {
+		return PCM{}, fmt.Errorf("espeak-ng: %w: %w", ErrTransient, err)
+	}
+	return pcm, nil
+}
+
+// espeakEnv is added to espeak-ng's environment. espeak-ng connects to
+// PulseAudio even when it only writes to stdout, and when $HOME has no link
+// to a pulse runtime directory libpulse creates a new $TMPDIR/pulse-XXXX on
+// every run and never removes it. Pointing PULSE_SERVER at something that
+// is not a server makes libpulse give up before it creates anything.
+var espeakEnv = []string{"PULSE_SERVER=unix:/dev/null"}
+
+func (e *Espeak) binary() string { return cmp.Or(e.Binary, "espeak-ng") }
+
+// parseEspeakVoices reads the table espeak-ng --voices prints:
+//
+//	Pty Language       Age/Gender VoiceName          File                 Other Languages
+//	 5  en-us           --/M      English_(America)  gmw/en-US            (en 2)
+//
+// Names use "_" for spaces, so the first five columns split on whitespace.
+func parseEspeakVoices(out string) []Voice {
+	var voices []Voice
+	for line := range strings.Lines(out) {
+		f := strings.Fields(line)
+		if len(f) < 5 || f[0] == "Pty" || strings.HasPrefix(f[4], "mb/") {
+			continue
+		}
+		rawLang, ageGender, name, file := f[1], f[2], f[3], f[4]
+		lang := bcp47Case(rawLang)
+		if tag, err := language.Parse(rawLang); err == nil {
+			lang = tag.String()
+		}
+		v := Voice{
+			EngineVoiceID: file,
+			Name:          strings.TrimSpace(strings.ReplaceAll(name, "_", " ")),
+			Language:      lang,
+			LanguageName:  languageName(lang, name),
+		}
+		switch {
+		case strings.HasSuffix(ageGender, "/M"):
+			v.Gender = "MALE"
+		case strings.HasSuffix(ageGender, "/F"):
+			v.Gender = "FEMALE"
+		}
+		// Subtags after the base language tell dialects apart: "us",
+		// "scotland", "rp", "latn", "pinyin".
+		for _, sub := range strings.Split(lang, "-")[1:] {
+			if sub != "x" {
+				v.Tags = append(v.Tags, strings.ToLower(sub))
+			}
+		}
+		if dir := path.Dir(file); dir != "." {
+			v.Tags = append(v.Tags, "family:"+dir)
+		}
+		voices = append(voices, v)
+	}
+	return voices
+}
+
+// languageName is the English name of lang's base language, or, for the
+// constructed and private languages CLDR does not know, the espeak-ng voice
+// name up to its parenthesised detail ("Lang_Belta" → "Lang Belta").
+func languageName(lang, voiceName string) string {
+	if tag, err := language.Parse(lang); err == nil {
+		base, _ := tag.Base()
+		if n := display.English.Languages().Name(base); n != "" {
+			return n
+		}
+	}
+	name, _, _ := strings.Cut(voiceName, "_(")
+	return strings.TrimSpace(strings.ReplaceAll(name, "_", " "))
+}
+
+// bcp47Case writes a tag x/text rejects ("en-us-nyc": espeak-ng's variant
+// is too short to be a registered one) in the conventional case, which BCP
+// 47 says carries no meaning: "en-US-nyc", "chr-US-Qaaa-x-west".
+func bcp47Case(tag string) string {
+	subs := strings.Split(strings.ToLower(tag), "-")
+	for i, s := range subs[1:] {
+		if s == "x" {
+			break // private use stays lower case
+		}
+		switch len(s) {
+		case 2:
+			subs[i+1] = strings.ToUpper(s)
+		case 4:
+			subs[i+1] = strings.ToUpper(s[:1]) + s[1:]
+		}
+	}
+	return strings.Join(subs, "-")
+}

@@ -1,0 +1,201 @@
+package tts
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestEspeakVoices(t *testing.T) {
+	t.Parallel()
+	e := &Espeak{}
+	require.Equal(t, "espeak-ng", e.Engine())
+	voices, err := e.Voices(t.Context())
+	require.NoError(t, err)
+	require.Greater(t, len(voices), 100)
+
+	byID := map[string]Voice{}
+	for _, v := range voices {
+		require.NotContains(t, byID, v.EngineVoiceID, "ids are unique")
+		byID[v.EngineVoiceID] = v
+		require.NotEqual(t, "File", v.EngineVoiceID, "header row skipped")
+		require.NotRegexp(t, "^mb/", v.EngineVoiceID)
+		require.NotEmpty(t, v.Name)
+		require.NotEmpty(t, v.LanguageName)
+	}
+	require.Equal(t, Voice{
+		EngineVoiceID: "gmw/en-US",
+		Name:          "English (America)",
+		Language:      "en-US",
+		LanguageName:  "English",
+		Gender:        "MALE",
+		Tags:          []string{"us", "family:gmw"},
+	}, byID["gmw/en-US"])
+	require.Equal(t, "cmn-Latn-pinyin", byID["sit/cmn-Latn-pinyin"].Language)
+	require.Equal(t, []string{"gb", "rp", "family:gmw"}, byID["gmw/en-GB-x-rp"].Tags)
+	require.Equal(t, byID["sit/yue"].Language, byID["sit/yue-Latn-jyutping"].Language, "one language, two voices")
+
+	voices[0].Name = "changed by the caller"
+	again, err := e.Voices(t.Context())
+	require.NoError(t, err)
+	require.NotEqual(t, voices[0].Name, again[0].Name, "the cache is not shared with callers")
+}
+
+func TestParseEspeakVoices(t *testing.T) {
+	t.Parallel()
+	out := `Pty Language       Age/Gender VoiceName          File                 Other Languages
+ 5  en-us           --/M      English_(America)  gmw/en-US            (en 2)
+ 5  en-us-nyc       --/M      English_(America,_New_York_City) gmw/en-US-nyc
+ 5  qdb             --/F      Lang_Belta         art/qdb
+ 5  ko              --/-      Korean             ko
+ 5  en              70/M      en1                mb/mb-en1            (en 2)
+
+`
+	require.Equal(t, []Voice{
+		{EngineVoiceID: "gmw/en-US", Name: "English (America)", Language: "en-US", LanguageName: "English", Gender: "MALE", Tags: []string{"us", "family:gmw"}},
+		// x/text rejects "nyc" as a variant; the tag is only re-cased.
+		{EngineVoiceID: "gmw/en-US-nyc", Name: "English (America, New York City)", Language: "en-US-nyc", LanguageName: "English", Gender: "MALE", Tags: []string{"us", "nyc", "family:gmw"}},
+		// CLDR has no name for Belta: it comes from the voice name.
+		{EngineVoiceID: "art/qdb", Name: "Lang Belta", Language: "qdb", LanguageName: "Lang Belta", Gender: "FEMALE", Tags: []string{"family:art"}},
+		{EngineVoiceID: "ko", Name: "Korean", Language: "ko", LanguageName: "Korean"},
+	}, parseEspeakVoices(out))
+}
+
+func TestEspeakSynthesize(t *testing.T) {
+	t.Parallel()
+	e := &Espeak{}
+	tests := []struct {
+		name    string
+		voice   string
+		text    string
+		params  Params
+		minDur  time.Duration
+		maxDur  time.Duration
+		wantErr error
+	}{
+		{name: "english", voice: "gmw/en-US", text: "Hello world.", minDur: 500 * time.Millisecond, maxDur: 2 * time.Second},
+		{name: "voice without family directory", voice: "ko", text: "안녕하세요", minDur: 300 * time.Millisecond, maxDur: 5 * time.Second},
+		{name: "case of the file name", voice: "sit/cmn-Latn-pinyin", text: "ni3 hao3", minDur: 300 * time.Millisecond, maxDur: 3 * time.Second},
+		{name: "text that looks like a flag", voice: "gmw/en-US", text: "-v xx --help", minDur: 500 * time.Millisecond, maxDur: 5 * time.Second},
+		// The NUL would end espeak-ng's input before "world".
+		{name: "control characters", voice: "gmw/en-US", text: "Hello\x00\x07\x1b[0m world\r\n\tagain", minDur: 1 * time.Second, maxDur: 6 * time.Second},
+		{name: "mixed scripts and emoji", voice: "gmw/en-US", text: "Hello 世界 مرحبا 😀", minDur: 1 * time.Second, maxDur: 10 * time.Second},
+		// As SSML this would be a ten second pause; read out it is shorter.
+		{name: "markup is spoken, not obeyed", voice: "gmw/en-US", text: `<speak>Hi <break time="10s"/> there</speak>`, minDur: 1 * time.Second, maxDur: 8 * time.Second},
+		{name: "blank text is silence", voice: "gmw/en-US", text: " \n ", maxDur: 0},
+		{name: "unknown voice", voice: "gmw/xx", text: "Hello", wantErr: ErrUnknownVoice},
+		{name: "language code is not a voice id", voice: "en-us", text: "Hello", wantErr: ErrUnknownVoice},
+		{name: "path outside the voices", voice: "../../../../etc/passwd", text: "Hello", wantErr: ErrUnknownVoice},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			pcm, err := e.Synthesize(t.Context(), tt.voice, tt.text, tt.params)
+			if tt.wantErr != nil {
+				require.ErrorIs(t, err, tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, 22050, pcm.SampleRate)
+			require.GreaterOrEqual(t, pcm.Duration(), tt.minDur)
+			require.LessOrEqual(t, pcm.Duration(), tt.maxDur)
+		})
+	}
+}
+
+func TestEspeakParams(t *testing.T) {
+	t.Parallel()
+	e := &Espeak{}
+	speak := func(p Params) PCM {
+		pcm, err := e.Synthesize(t.Context(), "gmw/en-US", "The quick brown fox jumps over the lazy dog.", p)
+		require.NoError(t, err)
+		return pcm
+	}
+	normal := speak(Params{})
+	require.Equal(t, normal, speak(Params{Speed: 1}), "zero speed is normal speed")
+	require.Less(t, speak(Params{Speed: 2}).Duration(), normal.Duration()*2/3)
+	require.Greater(t, speak(Params{Speed: 0.5}).Duration(), normal.Duration()*3/2)
+	// Far beyond espeak-ng's range, clamped rather than refused.
+	require.Equal(t, speak(Params{Speed: 2.58}), speak(Params{Speed: 100}))
+	require.NotEqual(t, speak(Params{Pitch: 12}).Samples, speak(Params{Pitch: -12}).Samples)
+}
+
+func TestEspeakFailures(t *testing.T) {
+	t.Parallel()
+	t.Run("missing program is transient", func(t *testing.T) {
+		t.Parallel()
+		_, err := (&Espeak{Binary: "koe-no-such-espeak"}).Synthesize(t.Context(), "gmw/en-US", "Hello", Params{})
+		require.ErrorIs(t, err, ErrTransient)
+	})
+	t.Run("crash is transient", func(t *testing.T) {
+		t.Parallel()
+		_, err := (&Espeak{Binary: "false"}).Voices(t.Context())
+		require.ErrorIs(t, err, ErrTransient)
+	})
+	t.Run("cancellation is not transient", func(t *testing.T) {
+		t.Parallel()
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		_, err := (&Espeak{}).Synthesize(ctx, "gmw/en-US", "Hello", Params{})
+		require.ErrorIs(t, err, context.Canceled)
+		require.NotErrorIs(t, err, ErrTransient)
+	})
+	t.Run("timeout kills a long synthesis", func(t *testing.T) {
+		t.Parallel()
+		e := &Espeak{}
+		_, err := e.Voices(t.Context())
+		require.NoError(t, err)
+		ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		_, err = e.Synthesize(ctx, "gmw/en-US", longText(200_000), Params{})
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		require.Less(t, time.Since(start), 5*time.Second)
+	})
+}
+
+// TestEspeakLeavesNoPulseDirs runs espeak-ng the way a fresh container
+// would, with a home that has never seen PulseAudio, and checks that
+// libpulse did not leave a pulse-XXXX directory in TMPDIR.
+func TestEspeakLeavesNoPulseDirs(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("HOME", t.TempDir())
+	t.Setenv("TMPDIR", tmp)
+	// Set (to restore it afterwards), then unset: libpulse would take an
+	// empty value as the runtime directory "/pulse".
+	t.Setenv("XDG_RUNTIME_DIR", "")
+	require.NoError(t, os.Unsetenv("XDG_RUNTIME_DIR"))
+	_, err := (&Espeak{}).Synthesize(t.Context(), "gmw/en-US", "Hello", Params{})
+	require.NoError(t, err)
+	pulse, err := filepath.Glob(filepath.Join(tmp, "pulse-*"))
+	require.NoError(t, err)
+	require.Empty(t, pulse)
+}
+
+// longText is English prose of about n characters.
+func longText(n int) string {
+	const para = "Koe turns written text into speech. Long documents are split at sentence ends, " +
+		"spoken in parallel, and joined again, so listeners hear one continuous recording. " +
+		"Numbers such as 3.14 and 1,000 stay whole; so do times like 10:30. "
+	b := []byte{}
+	for len(b) < n {
+		b = append(b, para...)
+	}
+	return string(b[:n])
+}
+
+// speech is about seconds of espeak-ng speech, cut to exactly that length.
+func speech(t testing.TB, seconds int) PCM {
+	t.Helper()
+	pcm, err := (&Espeak{}).Synthesize(context.Background(), "gmw/en-US", longText(30*seconds), Params{})
+	require.NoError(t, err)
+	n := pcm.SampleRate * seconds
+	require.GreaterOrEqual(t, len(pcm.Samples), n)
+	pcm.Samples = slices.Clip(pcm.Samples[:n])
+	return pcm
+}

@@ -1,0 +1,151 @@
+package tts
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"slices"
+	"strings"
+)
+
+// OpenAI speaks through POST /v1/audio/speech on OpenAI or any server that
+// copies its API.
+type OpenAI struct {
+	// BaseURL is the server without the /v1 path, "https://api.openai.com"
+	// when empty.
+	BaseURL string
+	// APIKey is sent as a bearer token when set.
+	APIKey string
+	// Model is the speech model, "tts-1" when empty.
+	Model string
+	// VoiceNames are the voices the server knows, OpenAI's six when empty.
+	// (A field cannot share the name of the Voices method.)
+	VoiceNames []string
+	// HTTPClient sends the requests, http.DefaultClient when nil.
+	HTTPClient *http.Client
+}
+
+var _ Synthesizer = (*OpenAI)(nil)
+
+// openAIVoices are the voices of OpenAI's tts-1 models.
+var openAIVoices = []string{"alloy", "echo", "fable", "onyx", "nova", "shimmer"}
+
+// openAIRate is the sample rate of OpenAI's "pcm" response format.
+const openAIRate = 24000
+
+// Engine returns "openai".
+func (o *OpenAI) Engine() string { return "openai" }
+
+// Voices lists the configured voices. OpenAI's voices speak whatever
+// language the text is in, so each is "mul" (BCP 47 for several
+// languages), and their gender is not published.
+func (o *OpenAI) Voices(context.Context) ([]Voice, error) {
+	var voices []Voice
+	for _, name := range o.voiceNames() {
+		if name == "" {
+			continue
+		}
+		voices = append(voices, Voice{
+			EngineVoiceID: name,
+			Name:          strings.ToUpper(name[:1]) + name[1:],
+			Language:      "mul",
+			LanguageName:  "Multiple languages",
+			Gender:        "NEUTRAL",
+			Tags:          []string{"multilingual"},
+		})
+	}
+	return voices, nil
+}
+
+func (o *OpenAI) voiceNames() []string {
+	if len(o.VoiceNames) == 0 {
+		return openAIVoices
+	}
+	return o.VoiceNames
+}
+
+// Synthesize asks the server for raw 24 kHz PCM, or takes a WAV file when
+// the server answers with one. The API has no pitch control, so p.Pitch is
+// ignored; p.Speed is sent, clamped to the API's 0.25..4.
+func (o *OpenAI) Synthesize(ctx context.Context, engineVoiceID, text string, p Params) (PCM, error) {
+	if !slices.Contains(o.voiceNames(), engineVoiceID) {
+		return PCM{}, fmt.Errorf("openai voice %q: %w", engineVoiceID, ErrUnknownVoice)
+	}
+	if strings.TrimSpace(text) == "" {
+		// The API rejects empty input; there is nothing to say.
+		return PCM{SampleRate: openAIRate}, nil
+	}
+	body, err := json.Marshal(map[string]any{
+		"model":           cmp.Or(o.Model, "tts-1"),
+		"input":           text,
+		"voice":           engineVoiceID,
+		"response_format": "pcm",
+		"speed":           min(max(cmp.Or(p.Speed, 1), 0.25), 4),
+	})
+	if err != nil {
+		return PCM{}, fmt.Errorf("openai: %w", err)
+	}
+	url := strings.TrimSuffix(cmp.Or(o.BaseURL, "https://api.openai.com"), "/") + "/v1/audio/speech"
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return PCM{}, fmt.Errorf("openai: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if o.APIKey != "" {
+		req.Header.Set("Authorization", "Bearer "+o.APIKey)
+	}
+	client := o.HTTPClient
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return PCM{}, fmt.Errorf("openai: %w", failure(ctx, err))
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return PCM{}, statusError(resp)
+	}
+	audio, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return PCM{}, fmt.Errorf("openai: %w", failure(ctx, err))
+	}
+	if ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); ct == "audio/wav" || ct == "audio/x-wav" || ct == "audio/wave" {
+		pcm, err := DecodeWAV(audio)
+		if err != nil {
+			return PCM{}, fmt.Errorf("openai: %w", err)
+		}
+		return pcm, nil
+	}
+	pcm := PCM{SampleRate: openAIRate, Samples: make([]int16, len(audio)/2)}
+	for i := range pcm.Samples {
+		pcm.Samples[i] = int16(binary.LittleEndian.Uint16(audio[2*i:]))
+	}
+	return pcm, nil
+}
+
+// statusError turns a non-200 answer into an error carrying the server's
+// message. Rate limits, timeouts and 5xx are transient; other 4xx mean the
+// request itself is wrong.
+func statusError(resp *http.Response) error {
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	msg := strings.TrimSpace(string(raw))
+	var apiErr struct {
+		Error struct {
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(raw, &apiErr) == nil && apiErr.Error.Message != "" {
+		msg = apiErr.Error.Message
+	}
+	if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusRequestTimeout || resp.StatusCode >= 500 {
+		return fmt.Errorf("openai: %s: %s: %w", resp.Status, truncate(msg, 300), ErrTransient)
+	}
+	return fmt.Errorf("openai: %s: %s", resp.Status, truncate(msg, 300))
+}

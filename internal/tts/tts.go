@@ -1,0 +1,73 @@
+// Package tts turns text into speech: the Synthesizer interface that every
+// engine implements (espeak-ng, OpenAI-compatible servers), PCM audio, the
+// sentence chunker, and the encoders that turn PCM into WAV, MP3 and Ogg Opus.
+package tts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// PCM is mono, signed 16-bit audio at SampleRate samples per second.
+type PCM struct {
+	SampleRate int
+	Samples    []int16
+}
+
+// Voice is one voice as an engine describes it, before the catalog gives it a
+// global id.
+type Voice struct {
+	// EngineVoiceID is the engine's own name for the voice, stable across
+	// restarts ("gmw/en-US", "alloy").
+	EngineVoiceID string
+	// Name is a human name ("English (America)").
+	Name string
+	// Language is a BCP 47 tag ("en-US", "ja", "pt-BR").
+	Language string
+	// LanguageName is the English name of the language ("English").
+	LanguageName string
+	// Gender is "FEMALE", "MALE", "NEUTRAL" or "" when unknown.
+	Gender string
+	// Description is free text, may be empty.
+	Description string
+	// Tags are short labels (dialect or variant subtags, engine family).
+	Tags []string
+}
+
+// Params shape the voice of one synthesis.
+type Params struct {
+	// Speed is the rate relative to normal: 0.5 .. 2.0, 1 = normal. Zero
+	// also means normal.
+	Speed float64
+	// Pitch is the shift in semitones: -12 .. 12, 0 = normal.
+	Pitch float64
+}
+
+// Synthesizer is a speech engine.
+type Synthesizer interface {
+	// Engine is the engine's name as the API shows it ("espeak-ng", "openai").
+	Engine() string
+	// Voices lists the voices the engine can speak with.
+	Voices(ctx context.Context) ([]Voice, error)
+	// Synthesize speaks text with the voice. Errors wrapped with
+	// ErrTransient may succeed when tried again; any other error is final.
+	Synthesize(ctx context.Context, engineVoiceID, text string, p Params) (PCM, error)
+}
+
+// ErrTransient marks an engine failure worth retrying (a timeout, a 5xx, a
+// process that could not start for lack of resources).
+var ErrTransient = errors.New("transient engine failure")
+
+// failure classifies an engine that could not be reached or run:
+// cancellation is the caller's doing, anything else (a network error, a
+// missing or crashed program) may pass on a retry.
+func failure(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrTransient, err)
+}
+
+// ErrUnknownVoice is returned by Synthesize for a voice the engine does not have.
+var ErrUnknownVoice = errors.New("unknown voice")

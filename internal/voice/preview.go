@@ -1,0 +1,108 @@
+package voice
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"gocloud.dev/blob"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/koe-voice/koe/internal/tts"
+)
+
+// samples are what previews say, by base language. Other languages count to
+// five, which every engine speaks in the voice's own language.
+var samples = map[string]string{
+	"en":  "Hello! This is how I sound. Koe turns your text into speech.",
+	"ja":  "こんにちは。これが私の声です。声は文章を音声に変えます。",
+	"cmn": "你好！这是我的声音。",
+	"yue": "你好！呢個係我嘅聲音。",
+	"ko":  "안녕하세요! 제 목소리는 이렇습니다.",
+	"de":  "Hallo! So klingt meine Stimme.",
+	"fr":  "Bonjour ! Voici ma voix.",
+	"es":  "¡Hola! Así suena mi voz.",
+	"pt":  "Olá! Esta é a minha voz.",
+	"it":  "Ciao! Questa è la mia voce.",
+	"nl":  "Hallo! Zo klinkt mijn stem.",
+	"ru":  "Привет! Так звучит мой голос.",
+	"pl":  "Cześć! Tak brzmi mój głos.",
+	"sv":  "Hej! Så här låter min röst.",
+	"tr":  "Merhaba! Sesim böyle.",
+	"ar":  "مرحبا! هذا صوتي.",
+	"hi":  "नमस्ते! यह मेरी आवाज़ है।",
+	"vi":  "Xin chào! Đây là giọng nói của tôi.",
+	"id":  "Halo! Inilah suara saya.",
+	"uk":  "Привіт! Так звучить мій голос.",
+}
+
+const countSample = "1, 2, 3, 4, 5."
+
+func sampleText(language string) string {
+	base, _, _ := strings.Cut(language, "-")
+	if s, ok := samples[strings.ToLower(base)]; ok {
+		return s
+	}
+	if language == "mul" {
+		return samples["en"]
+	}
+	return countSample
+}
+
+// Previews makes each voice's sample once and keeps it in the blob store.
+type Previews struct {
+	catalog *Catalog
+	bucket  *blob.Bucket
+	encoder tts.Encoder
+	group   singleflight.Group
+}
+
+// NewPreviews returns previews of catalog's voices stored in bucket.
+func NewPreviews(catalog *Catalog, bucket *blob.Bucket, encoder tts.Encoder) *Previews {
+	return &Previews{catalog: catalog, bucket: bucket, encoder: encoder}
+}
+
+// format is MP3 when lame is here (small), else WAV.
+func (p *Previews) format() tts.Format {
+	if p.encoder.Available(tts.FormatMP3) == nil {
+		return tts.FormatMP3
+	}
+	return tts.FormatWAV
+}
+
+// Key returns the blob key of a voice's preview, making it first if needed.
+// Concurrent first requests for one voice synthesize it once.
+func (p *Previews) Key(ctx context.Context, id string) (string, error) {
+	v, err := p.catalog.Get(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	format := p.format()
+	key := "previews/" + strings.NewReplacer(":", "/").Replace(v.ID) + "." + strings.ToLower(string(format))
+	if ok, err := p.bucket.Exists(ctx, key); err != nil || ok {
+		return key, err
+	}
+	_, err, _ = p.group.Do(key, func() (any, error) {
+		// Detached from the caller: a client that goes away should not waste
+		// the work another caller is waiting for.
+		ctx := context.WithoutCancel(ctx)
+		engine, ok := p.catalog.Engine(v)
+		if !ok {
+			return nil, fmt.Errorf("preview %s: engine %s is not configured", v.ID, v.Engine)
+		}
+		pcm, err := engine.Synthesize(ctx, v.EngineVoiceID, sampleText(v.Language), tts.Params{Speed: 1})
+		if err != nil {
+			return nil, fmt.Errorf("preview %s: %w", v.ID, err)
+		}
+		enc, err := p.encoder.Encode(ctx, pcm, format)
+		if err != nil {
+			return nil, fmt.Errorf("preview %s: %w", v.ID, err)
+		}
+		err = p.bucket.WriteAll(ctx, key, enc.Data, &blob.WriterOptions{ContentType: enc.ContentType})
+		return nil, err
+	})
+	if err != nil {
+		return "", err
+	}
+	return key, nil
+}
