@@ -22,6 +22,7 @@ import (
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/uptrace/bun"
 	"gocloud.dev/blob"
 	_ "gocloud.dev/blob/fileblob" // file:// buckets, the embedded default
 	_ "gocloud.dev/blob/s3blob"   // s3:// buckets, for replicas
@@ -68,9 +69,18 @@ type App struct {
 	stopOnce sync.Once
 }
 
+// Option adjusts how New builds the app; tests use them.
+type Option func(*App)
+
+// WithQueryHook adds a bun query hook to the database, e.g. to count the
+// statements a request makes.
+func WithQueryHook(h bun.QueryHook) Option {
+	return func(a *App) { a.db.AddQueryHook(h) }
+}
+
 // New opens the database, runs migrations, syncs the voice catalog and builds
 // every service. With role worker it listens for nothing but health checks.
-func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err error) {
+func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Option) (_ *App, err error) {
 	a := &App{cfg: cfg, log: log}
 	defer func() {
 		if err != nil {
@@ -79,6 +89,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	}()
 	if a.db, err = store.Open(ctx, cfg.DatabaseURL, cfg.DataDir); err != nil {
 		return nil, err
+	}
+	for _, o := range opts {
+		o(a)
 	}
 	if err = a.db.Migrate(ctx); err != nil {
 		return nil, err
@@ -103,7 +116,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	if err = catalog.Sync(ctx); err != nil {
 		return nil, err
 	}
-	encoder := tts.Encoder{}
+	encoder := tts.Encoder{LameBinary: cfg.LamePath, OpusencBinary: cfg.OpusencPath}
 	a.auth = auth.NewService(a.db)
 	if a.AdminKey, err = a.auth.Bootstrap(ctx, cfg.AdminAPIKey); err != nil {
 		return nil, err
@@ -186,13 +199,16 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (_ *App, err 
 	return a, nil
 }
 
+// DB is the app's database, for tests that look under the API.
+func (a *App) DB() *store.DB { return a.db }
+
 // engines are the speech engines of this server: espeak-ng always, and an
 // OpenAI-compatible server when KOE_OPENAI_TTS_URL is set.
 func (a *App) engines() ([]tts.Synthesizer, error) {
-	if _, err := exec.LookPath("espeak-ng"); err != nil {
-		return nil, errors.New("espeak-ng is not installed: run `make deps` (Debian: apt-get install espeak-ng lame opus-tools)")
+	if _, err := exec.LookPath(a.cfg.EspeakPath); err != nil {
+		return nil, fmt.Errorf("KOE_ESPEAK_PATH: %s is not installed: run `make deps` (Debian: apt-get install espeak-ng lame opus-tools)", a.cfg.EspeakPath)
 	}
-	engines := []tts.Synthesizer{&tts.Espeak{}}
+	engines := []tts.Synthesizer{&tts.Espeak{Binary: a.cfg.EspeakPath}}
 	if a.cfg.OpenAITTSURL != "" {
 		engines = append(engines, &tts.OpenAI{
 			BaseURL: a.cfg.OpenAITTSURL, APIKey: a.cfg.OpenAITTSKey, Model: a.cfg.OpenAITTSModel, VoiceNames: a.cfg.OpenAITTSVoices,

@@ -49,6 +49,9 @@ type Config struct {
 	MaxBodyBytes     int64         // KOE_MAX_BODY_BYTES
 	JobWorkers       int           // KOE_JOB_WORKERS
 	SynthConcurrency int           // KOE_SYNTH_CONCURRENCY
+	EspeakPath       string        // KOE_ESPEAK_PATH
+	LamePath         string        // KOE_LAME_PATH
+	OpusencPath      string        // KOE_OPUSENC_PATH
 	OpenAITTSURL     string        // KOE_OPENAI_TTS_URL
 	OpenAITTSKey     string        // KOE_OPENAI_TTS_KEY
 	OpenAITTSModel   string        // KOE_OPENAI_TTS_MODEL
@@ -75,6 +78,9 @@ func Load(getenv func(string) string) (Config, error) {
 		MaxBodyBytes:     int64(l.intRange("KOE_MAX_BODY_BYTES", 2<<20, 1<<10, 1<<30)),
 		JobWorkers:       l.intRange("KOE_JOB_WORKERS", 4, 1, 1000),
 		SynthConcurrency: l.intRange("KOE_SYNTH_CONCURRENCY", runtime.NumCPU(), 1, 1000),
+		EspeakPath:       l.str("KOE_ESPEAK_PATH", "espeak-ng"),
+		LamePath:         l.str("KOE_LAME_PATH", "lame"),
+		OpusencPath:      l.str("KOE_OPUSENC_PATH", "opusenc"),
 		OpenAITTSURL:     l.str("KOE_OPENAI_TTS_URL", ""),
 		OpenAITTSKey:     l.str("KOE_OPENAI_TTS_KEY", ""),
 		OpenAITTSModel:   l.str("KOE_OPENAI_TTS_MODEL", "tts-1"),

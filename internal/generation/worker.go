@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/riverqueue/river"
 	"gocloud.dev/blob"
@@ -21,10 +22,13 @@ const Queue = "generation"
 // 1 s, 16 s, 81 s, 256 s between them).
 const maxAttempts = 5
 
-// ChunkRunes is the longest piece of text one engine call speaks. Pieces run
-// in parallel, so shorter ones finish a long text sooner and report progress
-// more often; much shorter ones spend more on process starts than on speech.
-const ChunkRunes = 300
+// ChunkRunes picks the longest piece of text one engine call speaks: about
+// eight pieces per text, so progress moves in visible steps and every core
+// has work, but no fewer than 500 runes (starting espeak-ng costs about as
+// much as speaking 250 runes, see BENCHMARKS.md) and no more than 2,000.
+func ChunkRunes(text string) int {
+	return min(max(utf8.RuneCountInString(text)/8, 500), 2000)
+}
 
 // Args is the River job that runs one generation.
 type Args struct {
@@ -84,7 +88,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	if !ok {
 		return w.finishFailed(ctx, g, CodeVoiceUnavailable, "The voice's speech engine is not available on this server any more.")
 	}
-	chunks := tts.Split(g.Text, ChunkRunes)
+	chunks := tts.Split(g.Text, ChunkRunes(g.Text))
 	now := s.now()
 	res, err := s.db.NewUpdate().Table("generations").
 		Set("status = ?", StatusRunning).Set("started_at = COALESCE(started_at, ?)", now).Set("chunks_total = ?", len(chunks)).

@@ -57,8 +57,10 @@ func NewGraphQL(c GraphQLConfig) *handler.Server {
 	srv.AddTransport(transport.Websocket{
 		Implementation:        c.Websocket,
 		InitFunc:              websocketInit(c.Authenticator),
+		// Liveness is the adapter's ping frames (every protocol, answered by
+		// browsers themselves); graphql-ws clients also expect "ka" messages.
+		// gqlgen's own PingPongInterval would cost a goroutine per socket.
 		KeepAlivePingInterval: 15 * time.Second,
-		PingPongInterval:      15 * time.Second,
 		InitTimeout:           10 * time.Second,
 		ErrorFunc: func(ctx context.Context, err error) {
 			if !errors.Is(err, ErrPeerUnresponsive) {
@@ -106,14 +108,24 @@ func websocketInit(a Authenticator) transport.WebsocketInitFunc {
 		}
 		secret, ok := bearer(credential)
 		if !ok {
-			return ctx, nil, apperror.New(apperror.Unauthenticated, "Authorization must be \"Bearer <key>\"")
+			return refuse(ctx, apperror.New(apperror.Unauthenticated, "Authorization must be \"Bearer <key>\""))
 		}
 		p, err := a.Authenticate(ctx, secret)
 		if err != nil {
-			return ctx, nil, err
+			return refuse(ctx, err)
 		}
 		return auth.WithPrincipal(ctx, p), nil, nil
 	}
+}
+
+// refuse closes a socket whose credentials are bad with 4401 (4403 is the
+// graphql-transport-ws code for a refused connection_init; 4401 says which
+// refusal it is), never with a normal 1000 that clients would not retry
+// differently.
+func refuse(ctx context.Context, err error) (context.Context, *transport.InitPayload, error) {
+	ctx = transport.WithWebsocketCloseCode(ctx, 4401)
+	ctx = transport.AppendCloseReason(ctx, "Unauthorized")
+	return ctx, nil, err
 }
 
 // bearer extracts the credential of "Bearer <credential>"; a bare

@@ -417,7 +417,7 @@ func (c *wsConn) SetReadDeadline(t time.Time) error {
 	c.dmu.Lock()
 	defer c.dmu.Unlock()
 	c.transportDeadline = t
-	return c.ws.SetReadDeadline(t)
+	return c.applyReadDeadlineLocked()
 }
 
 func (c *wsConn) onPong(string) error {
