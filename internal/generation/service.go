@@ -111,6 +111,9 @@ type CreateInput struct {
 }
 
 func (s *Service) validate(ctx context.Context, in *CreateInput) error {
+	// NUL cannot be stored in PostgreSQL text and would end espeak-ng's
+	// input early; it carries nothing to speak, so it is dropped.
+	in.Text = strings.ReplaceAll(in.Text, "\x00", "")
 	if strings.TrimSpace(in.Text) == "" {
 		return apperror.Invalid("input.text", "must not be empty")
 	}

@@ -55,8 +55,8 @@ type Authenticator interface {
 func NewGraphQL(c GraphQLConfig) *handler.Server {
 	srv := handler.New(c.Schema)
 	srv.AddTransport(transport.Websocket{
-		Implementation:        c.Websocket,
-		InitFunc:              websocketInit(c.Authenticator),
+		Implementation: c.Websocket,
+		InitFunc:       websocketInit(c.Authenticator),
 		// Liveness is the adapter's ping frames (every protocol, answered by
 		// browsers themselves); graphql-ws clients also expect "ka" messages.
 		// gqlgen's own PingPongInterval would cost a goroutine per socket.

@@ -1,0 +1,32 @@
+# Koe. `make help` lists the targets.
+.DEFAULT_GOAL := help
+GO ?= go
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+deps: ## install espeak-ng, lame and opus-tools if missing (Debian)
+	@scripts/deps.sh
+
+run: deps ## run the server on the embedded defaults (SQLite, ./data, espeak-ng)
+	$(GO) run .
+
+build: ## build the koe binary
+	CGO_ENABLED=0 $(GO) build -trimpath -o koe .
+
+generate: ## regenerate gqlgen code from graph/schema.graphqls
+	$(GO) generate ./...
+
+test: ## the whole test suite: deps, PostgreSQL, gofmt, vet, generated code, go test -race
+	@scripts/test.sh
+
+test-race: test ## same as test (the suite always runs with -race)
+
+lint: ## gofmt and go vet
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
+	$(GO) vet ./...
+
+bench: deps ## the benchmarks of BENCHMARKS.md
+	KOE_TEST_DATABASE_URL=$$(scripts/postgres.sh) $(GO) test -run '^$$' -bench . -benchtime 3s ./...
+
+.PHONY: help deps run build generate test test-race lint bench
