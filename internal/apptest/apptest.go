@@ -15,7 +15,9 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/koe-voice/koe/internal/app"
+	"github.com/koe-voice/koe/internal/auth"
 	"github.com/koe-voice/koe/internal/config"
+	"github.com/koe-voice/koe/internal/gid"
 	"github.com/koe-voice/koe/internal/logging"
 	"github.com/koe-voice/koe/internal/store/storetest"
 )
@@ -168,3 +170,19 @@ func (c *Client) Must(query string, vars map[string]any, out any) {
 
 // DB opens the server's database for assertions that look under the API.
 func (s *Server) DB() *bun.DB { return s.App.DB().DB }
+
+// NewUser adds a person with role to the server's database, as sign-up will,
+// and returns their id and an API key of theirs.
+func (s *Server) NewUser(role auth.Role, email string) (userID, key string) {
+	s.t.Helper()
+	ctx := context.Background()
+	u := &auth.User{ID: gid.New(gid.User), Email: &email, Role: role, PlanCode: auth.FreePlan, CreatedAt: time.Now().UTC()}
+	if _, err := s.App.DB().NewInsert().Model(u).Exec(ctx); err != nil {
+		s.t.Fatalf("add user: %v", err)
+	}
+	_, secret, err := auth.NewService(s.App.DB()).CreateAPIKey(ctx, auth.Principal{UserID: u.ID, Role: role}, "test key")
+	if err != nil {
+		s.t.Fatalf("add api key: %v", err)
+	}
+	return u.ID, secret
+}

@@ -3,8 +3,10 @@ package httpapi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math"
+	"net/http"
 	"strings"
 	"time"
 
@@ -118,10 +120,9 @@ func websocketInit(a Authenticator) transport.WebsocketInitFunc {
 	}
 }
 
-// refuse closes a socket whose credentials are bad with 4401 (4403 is the
-// graphql-transport-ws code for a refused connection_init; 4401 says which
-// refusal it is), never with a normal 1000 that clients would not retry
-// differently.
+// refuse closes a socket whose connection_init carries bad credentials with
+// 4401 Unauthorized (gqlgen's default would be a normal 1000, which clients
+// take as "reconnect and try again"), sending no data.
 func refuse(ctx context.Context, err error) (context.Context, *transport.InitPayload, error) {
 	ctx = transport.WithWebsocketCloseCode(ctx, 4401)
 	ctx = transport.AppendCloseReason(ctx, "Unauthorized")
@@ -158,6 +159,11 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 				ext["retryAfterSeconds"] = int(math.Ceil(e.RetryAfter.Seconds()))
 			}
 			gqlErr.Message, gqlErr.Extensions = e.Message, ext
+			return gqlErr
+		}
+		if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
+			gqlErr.Message = fmt.Sprintf("the request body is over %d bytes", tooLarge.Limit)
+			gqlErr.Extensions = map[string]any{"code": string(apperror.BadUserInput)}
 			return gqlErr
 		}
 		var own *gqlerror.Error

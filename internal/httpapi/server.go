@@ -136,10 +136,15 @@ func (s *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // Flush passes streaming responses through.
 func (s *statusRecorder) Flush() { _ = http.NewResponseController(s.ResponseWriter).Flush() }
 
-// limitBody caps request bodies; GraphQL answers an oversized one with an
-// error instead of reading it all.
+// limitBody caps request bodies: a declared length over the cap is refused
+// with 413 before anything is read, and a body that turns out longer stops
+// being read at the cap.
 func limitBody(n int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > n {
+			writeGraphQLError(w, http.StatusRequestEntityTooLarge, apperror.New(apperror.BadUserInput, "the request body is over %d bytes", n))
+			return
+		}
 		if r.Body != nil {
 			r.Body = http.MaxBytesReader(w, r.Body, n)
 		}
