@@ -1,11 +1,14 @@
 // Command koe is the Koe server: `koe` (or `koe serve`) serves until SIGTERM;
-// `koe migrate` brings the database up to date and exits.
+// `koe migrate` brings the database up to date and exits; `koe healthcheck`
+// asks a local server's /healthz (for container health checks).
 package main
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -41,9 +44,11 @@ func run(args []string) error {
 		}
 		defer db.Close()
 		return db.Migrate(ctx)
+	case "healthcheck":
+		return healthcheck(cfg.Addr)
 	case "", "serve":
 	default:
-		return errors.New("usage: koe [serve|migrate]")
+		return errors.New("usage: koe [serve|migrate|healthcheck]")
 	}
 
 	a, err := app.New(ctx, cfg, log)
@@ -66,6 +71,23 @@ func run(args []string) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	return a.Shutdown(shutdownCtx)
+}
+
+func healthcheck(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	client := http.Client{Timeout: 3 * time.Second}
+	resp, err := client.Get("http://" + net.JoinHostPort("127.0.0.1", port) + "/healthz")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthz answered %s", resp.Status)
+	}
+	return nil
 }
 
 func first(args []string) string {
