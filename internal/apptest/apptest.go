@@ -186,3 +186,20 @@ func (s *Server) NewUser(role auth.Role, email string) (userID, key string) {
 	}
 	return u.ID, secret
 }
+
+// Another starts a second Koe on the same database and data directory (a
+// replica), with env overriding this one's; it is shut down when the test
+// ends.
+func (s *Server) Another(env map[string]string) *Server {
+	s.t.Helper()
+	e := map[string]string{}
+	for k, v := range s.Env {
+		e[k] = v
+	}
+	for k, v := range env {
+		e[k] = v
+	}
+	o := &Server{Env: e, opts: s.opts, t: s.t}
+	o.start()
+	return o
+}

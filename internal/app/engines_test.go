@@ -1,0 +1,144 @@
+package app_test
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"io"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/koe-voice/koe/internal/apptest"
+	"github.com/koe-voice/koe/internal/store/storetest"
+	"github.com/koe-voice/koe/internal/tts"
+)
+
+// speechServer is an OpenAI-compatible POST /v1/audio/speech server (there is
+// none reachable here): it answers 24 kHz PCM, 60 ms of tone per character,
+// and fails the first `failFirst` requests with 503.
+func speechServer(t *testing.T, failFirst int64) (*httptest.Server, *atomic.Int64) {
+	var calls atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := calls.Add(1)
+		if r.URL.Path != "/v1/audio/speech" || r.Header.Get("Authorization") != "Bearer sk-test" {
+			http.Error(w, "not found", http.StatusNotFound)
+			return
+		}
+		var req struct{ Input, Voice, Model, ResponseFormat string }
+		b, _ := io.ReadAll(r.Body)
+		_ = json.Unmarshal(b, &req)
+		if req.Voice == "broken" {
+			http.Error(w, `{"error":{"message":"voice broken is not available"}}`, http.StatusBadRequest)
+			return
+		}
+		if n <= failFirst {
+			http.Error(w, "overloaded", http.StatusServiceUnavailable)
+			return
+		}
+		samples := len([]rune(req.Input)) * 24000 * 60 / 1000
+		out := make([]byte, 2*samples)
+		for i := range samples {
+			binary.LittleEndian.PutUint16(out[2*i:], uint16(int16(8000*math.Sin(float64(i)*2*math.Pi*220/24000))))
+		}
+		w.Header().Set("Content-Type", "audio/pcm")
+		_, _ = w.Write(out)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &calls
+}
+
+// TestOpenAICompatibleEngine: with KOE_OPENAI_TTS_URL set, the server's
+// voices join the catalog and speak; a transient failure is retried with
+// River's backoff, a final one fails the generation with a code.
+func TestOpenAICompatibleEngine(t *testing.T) {
+	t.Parallel()
+	speech, calls := speechServer(t, 1)
+	srv := apptest.Boot(t, storetest.SQLite, map[string]string{
+		"KOE_OPENAI_TTS_URL": speech.URL, "KOE_OPENAI_TTS_KEY": "sk-test", "KOE_OPENAI_TTS_VOICES": "alloy,nova,broken",
+	})
+	c := srv.Client(apptest.AdminKey)
+	var voices struct {
+		Voices struct {
+			TotalCount int
+			Edges      []struct{ Node struct{ ID, Engine, Language string } }
+		}
+	}
+	c.Must(`{ voices(filter: {engine: "openai"}) { totalCount edges { node { id engine language } } } }`, nil, &voices)
+	require.Equal(t, 3, voices.Voices.TotalCount)
+	require.Equal(t, "openai:alloy", voices.Voices.Edges[0].Node.ID)
+
+	// The first request answers 503: River retries after its backoff.
+	g := create(t, c, map[string]any{"voiceId": "openai:nova", "text": "Hello there.", "format": "WAV"})
+	evs := events(t, follow(t, c, apptest.TransportWS, g.ID), time.Minute)
+	last := evs[len(evs)-1]
+	require.Equal(t, "SUCCEEDED", last.Status)
+	require.GreaterOrEqual(t, calls.Load(), int64(2))
+	b, _ := download(t, last.Generation.Audio.URL)
+	durationMs, rate, err := tts.ProbeWAV(b)
+	require.NoError(t, err)
+	require.Equal(t, 24000, rate)
+	require.InDelta(t, len("Hello there.")*60, durationMs, 5)
+
+	// A 4xx is final: FAILED at once, with a code and words, no retries.
+	g = create(t, c, map[string]any{"voiceId": "openai:broken", "text": "Never spoken."})
+	evs = events(t, follow(t, c, apptest.TransportWS, g.ID), time.Minute)
+	last = evs[len(evs)-1]
+	require.Equal(t, "FAILED", last.Status)
+	require.Equal(t, "ENGINE_FAILED", last.Generation.Error.Code)
+	require.NotEmpty(t, last.Generation.Error.Message)
+}
+
+// TestVoicePreview: a voice's previewUrl serves a short playable sample.
+func TestVoicePreview(t *testing.T) {
+	t.Parallel()
+	srv := apptest.Boot(t, storetest.SQLite, nil)
+	var v struct{ Voice struct{ PreviewURL string } }
+	srv.Client("").Must(`{ voice(id: "espeak-ng:ja") { previewUrl } }`, nil, &v)
+	for range 2 {
+		b, header := download(t, v.Voice.PreviewURL)
+		require.Equal(t, "audio/mpeg", header.Get("Content-Type"))
+		durationMs, _, err := tts.ProbeMP3(b)
+		require.NoError(t, err)
+		require.Greater(t, durationMs, 1000)
+		require.Less(t, durationMs, 15000)
+	}
+	resp, err := http.Get(srv.URL + "/voices/espeak-ng:nope/preview")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusNotFound, resp.StatusCode)
+}
+
+// TestAPIAndWorkerProcesses: on PostgreSQL an API process and a worker
+// process split the work; a subscriber on the API sees every step the worker
+// makes, through LISTEN/NOTIFY.
+func TestAPIAndWorkerProcesses(t *testing.T) {
+	t.Parallel()
+	api := apptest.Boot(t, storetest.Postgres, map[string]string{"KOE_ROLE": "api"})
+	worker := api.Another(map[string]string{"KOE_ROLE": "worker"})
+
+	resp, err := http.Post(worker.URL+"/query", "application/json", nil)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusNotFound, resp.StatusCode, "a worker serves no API")
+	resp, err = http.Get(worker.URL + "/readyz")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+
+	c := api.Client(apptest.AdminKey)
+	g := create(t, c, map[string]any{"voiceId": "espeak-ng:en-us", "text": text(6000)})
+	evs := events(t, follow(t, c, apptest.TransportWS, g.ID), time.Minute)
+	require.Equal(t, "SUCCEEDED", evs[len(evs)-1].Status)
+	running := 0
+	for _, e := range evs {
+		if e.Status == "RUNNING" {
+			running++
+		}
+	}
+	require.Greater(t, running, 1, "progress made by the worker reaches the API's subscriber: %+v", evs)
+}
