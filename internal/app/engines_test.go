@@ -65,7 +65,9 @@ func TestOpenAICompatibleEngine(t *testing.T) {
 	var voices struct {
 		Voices struct {
 			TotalCount int
-			Edges      []struct{ Node struct{ ID, Engine, Language string } }
+			Edges      []struct {
+				Node struct{ ID, Engine, Language string }
+			}
 		}
 	}
 	c.Must(`{ voices(filter: {engine: "openai"}) { totalCount edges { node { id engine language } } } }`, nil, &voices)
