@@ -2,6 +2,8 @@ package app_test
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -265,3 +267,38 @@ func TestComplexityLimit(t *testing.T) {
 	require.Len(t, r.Errors, 1)
 	require.Equal(t, "COMPLEXITY_LIMIT_EXCEEDED", r.Errors[0].Code())
 }
+
+// TestHealthAndPersistedQueries: /healthz and /readyz answer; an unknown
+// persisted query asks for the full text once, then the hash alone works.
+func TestHealthAndPersistedQueries(t *testing.T) {
+	t.Parallel()
+	srv := apptest.Boot(t, storetest.SQLite, nil)
+	for _, path := range []string{"/healthz", "/readyz"} {
+		resp, err := http.Get(srv.URL + path)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode, path)
+		require.NotEmpty(t, resp.Header.Get("X-Request-Id"))
+	}
+
+	const query = "{ plans { code } }"
+	sum := sha256.Sum256([]byte(query))
+	ext := map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": hex.EncodeToString(sum[:])}}
+	post := func(body map[string]any) apptest.Response {
+		b, _ := json.Marshal(body)
+		resp, err := http.Post(srv.URL+"/query", "application/json", bytes.NewReader(b))
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var r apptest.Response
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&r))
+		return r
+	}
+	r := post(map[string]any{"extensions": ext})
+	require.Equal(t, "PERSISTED_QUERY_NOT_FOUND", r.Errors[0].Code())
+	r = post(map[string]any{"query": query, "extensions": ext})
+	require.Empty(t, r.Errors)
+	r = post(map[string]any{"extensions": ext})
+	require.Empty(t, r.Errors)
+	require.Contains(t, string(r.Data), `"free"`)
+}
+
