@@ -301,4 +301,3 @@ func TestHealthAndPersistedQueries(t *testing.T) {
 	require.Empty(t, r.Errors)
 	require.Contains(t, string(r.Data), `"free"`)
 }
-
