@@ -113,14 +113,19 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		return nil, err
 	}
 	catalog := voice.NewCatalog(a.db, engines...)
-	if err = catalog.Sync(ctx); err != nil {
+	a.auth = auth.NewService(a.db)
+	// Replicas starting together take turns, so exactly one makes the admin.
+	err = a.db.Exclusive(ctx, func(ctx context.Context) error {
+		if err := catalog.Sync(ctx); err != nil {
+			return err
+		}
+		a.AdminKey, err = a.auth.Bootstrap(ctx, cfg.AdminAPIKey)
+		return err
+	})
+	if err != nil {
 		return nil, err
 	}
 	encoder := tts.Encoder{LameBinary: cfg.LamePath, OpusencBinary: cfg.OpusencPath}
-	a.auth = auth.NewService(a.db)
-	if a.AdminKey, err = a.auth.Bootstrap(ctx, cfg.AdminAPIKey); err != nil {
-		return nil, err
-	}
 
 	// River: one client per process, on database/sql so jobs can be inserted
 	// inside bun transactions; on PostgreSQL it listens through pgx.

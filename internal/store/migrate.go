@@ -15,30 +15,38 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// migrationLockKey is the PostgreSQL advisory lock that lets only one
-// replica migrate at a time; the others wait and then find nothing to do.
-const migrationLockKey = 0x6b6f65 // "koe"
+// startLockKey is the PostgreSQL advisory lock under which replicas do their
+// start-up writes one at a time.
+const startLockKey = 0x6b6f65 // "koe"
 
-// Migrate brings Koe's tables and River's up to date. It is safe to run from
-// several replicas at once on PostgreSQL.
+// Exclusive runs fn while no other Koe process runs an Exclusive fn on this
+// database: on PostgreSQL under an advisory lock (the others wait), on SQLite
+// as is (one process owns the file).
+func (db *DB) Exclusive(ctx context.Context, fn func(context.Context) error) error {
+	if !db.Postgres() {
+		return fn(ctx)
+	}
+	conn, err := db.Pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("exclusive: %w", err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", startLockKey); err != nil {
+		return fmt.Errorf("exclusive: lock: %w", err)
+	}
+	defer func() { _, _ = conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", startLockKey) }()
+	return fn(ctx)
+}
+
+// Migrate brings Koe's tables and River's up to date. Replicas starting at
+// once take turns; the later ones find nothing to do.
 func (db *DB) Migrate(ctx context.Context) error {
-	if db.Postgres() {
-		conn, err := db.Pool.Acquire(ctx)
-		if err != nil {
-			return fmt.Errorf("migrate: %w", err)
+	return db.Exclusive(ctx, func(ctx context.Context) error {
+		if err := db.migrateKoe(ctx); err != nil {
+			return err
 		}
-		defer conn.Release()
-		if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", migrationLockKey); err != nil {
-			return fmt.Errorf("migrate: lock: %w", err)
-		}
-		defer func() {
-			_, _ = conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrationLockKey)
-		}()
-	}
-	if err := db.migrateKoe(ctx); err != nil {
-		return err
-	}
-	return db.migrateRiver(ctx)
+		return db.migrateRiver(ctx)
+	})
 }
 
 func (db *DB) migrateKoe(ctx context.Context) error {
