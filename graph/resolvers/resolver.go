@@ -67,44 +67,40 @@ func notImplemented(what string, issue int) error {
 	return apperror.New(apperror.NotImplemented, "%s is not available yet (issue #%d)", what, issue)
 }
 
-func pageInfo(hasNext bool, cursors []string) *model.PageInfo {
-	info := &model.PageInfo{HasNextPage: hasNext}
-	if len(cursors) > 0 {
-		info.EndCursor = &cursors[len(cursors)-1]
+// edges turns a page into a connection's edges and page info; edge makes one
+// edge from its cursor and node.
+func edges[T, E any](p page.Page[T], cursor func(T) string, edge func(string, T) E) ([]E, *model.PageInfo) {
+	out := make([]E, len(p.Items))
+	info := &model.PageInfo{HasNextPage: p.HasNextPage}
+	for i, item := range p.Items {
+		c := cursor(item)
+		out[i] = edge(c, item)
+		info.EndCursor = &c
 	}
-	return info
+	return out, info
 }
 
 func voiceConnection(p page.Page[*voice.Voice]) *model.VoiceConnection {
-	c := &model.VoiceConnection{TotalCount: p.TotalCount, Edges: make([]*model.VoiceEdge, len(p.Items))}
-	cursors := make([]string, len(p.Items))
-	for i, v := range p.Items {
-		cursors[i] = voice.Cursor(v)
-		c.Edges[i] = &model.VoiceEdge{Cursor: cursors[i], Node: v}
-	}
-	c.PageInfo = pageInfo(p.HasNextPage, cursors)
+	c := &model.VoiceConnection{TotalCount: p.TotalCount}
+	c.Edges, c.PageInfo = edges(p, voice.Cursor, func(cursor string, v *voice.Voice) *model.VoiceEdge {
+		return &model.VoiceEdge{Cursor: cursor, Node: v}
+	})
 	return c
 }
 
 func generationConnection(p page.Page[*generation.Generation]) *model.GenerationConnection {
-	c := &model.GenerationConnection{TotalCount: p.TotalCount, Edges: make([]*model.GenerationEdge, len(p.Items))}
-	cursors := make([]string, len(p.Items))
-	for i, g := range p.Items {
-		cursors[i] = generation.Cursor(g)
-		c.Edges[i] = &model.GenerationEdge{Cursor: cursors[i], Node: g}
-	}
-	c.PageInfo = pageInfo(p.HasNextPage, cursors)
+	c := &model.GenerationConnection{TotalCount: p.TotalCount}
+	c.Edges, c.PageInfo = edges(p, generation.Cursor, func(cursor string, g *generation.Generation) *model.GenerationEdge {
+		return &model.GenerationEdge{Cursor: cursor, Node: g}
+	})
 	return c
 }
 
 func userConnection(p page.Page[*auth.User]) *model.UserConnection {
-	c := &model.UserConnection{TotalCount: p.TotalCount, Edges: make([]*model.UserEdge, len(p.Items))}
-	cursors := make([]string, len(p.Items))
-	for i, u := range p.Items {
-		cursors[i] = auth.Cursor(u)
-		c.Edges[i] = &model.UserEdge{Cursor: cursors[i], Node: u}
-	}
-	c.PageInfo = pageInfo(p.HasNextPage, cursors)
+	c := &model.UserConnection{TotalCount: p.TotalCount}
+	c.Edges, c.PageInfo = edges(p, auth.Cursor, func(cursor string, u *auth.User) *model.UserEdge {
+		return &model.UserEdge{Cursor: cursor, Node: u}
+	})
 	return c
 }
 

@@ -95,6 +95,20 @@ func events(t *testing.T, sub *apptest.Subscription, timeout time.Duration) []ev
 	}
 }
 
+// waitRunning reads a generation's events until its progress has risen.
+func waitRunning(t *testing.T, sub *apptest.Subscription) {
+	t.Helper()
+	for {
+		m := sub.Next(t, time.Minute)
+		var e struct{ GenerationUpdated event }
+		require.NoError(t, json.Unmarshal(m.Data, &e))
+		if e.GenerationUpdated.Progress > 0 {
+			require.Equal(t, "RUNNING", e.GenerationUpdated.Status)
+			return
+		}
+	}
+}
+
 func download(t *testing.T, url string) ([]byte, http.Header) {
 	t.Helper()
 	resp, err := http.Get(url)
@@ -189,15 +203,7 @@ func TestCancelMidway(t *testing.T) {
 			c := srv.Client(apptest.AdminKey)
 			g := create(t, c, map[string]any{"voiceId": "espeak-ng:en-us", "text": text(60000)})
 			sub := follow(t, c, apptest.TransportWS, g.ID)
-			for {
-				m := sub.Next(t, time.Minute)
-				var e struct{ GenerationUpdated event }
-				require.NoError(t, json.Unmarshal(m.Data, &e))
-				if e.GenerationUpdated.Progress > 0 {
-					require.Equal(t, "RUNNING", e.GenerationUpdated.Status)
-					break
-				}
-			}
+			waitRunning(t, sub)
 			canceledAt := time.Now()
 			var out struct{ CancelGeneration gen }
 			c.Must(`mutation($id: ID!) { cancelGeneration(id: $id) { id status } }`, map[string]any{"id": g.ID}, &out)
@@ -239,14 +245,7 @@ func TestRestartFinishesJob(t *testing.T) {
 			c := srv.Client(apptest.AdminKey)
 			g := create(t, c, map[string]any{"voiceId": "espeak-ng:en-us", "text": text(30000), "format": "MP3"})
 			sub := follow(t, c, apptest.TransportWS, g.ID)
-			for {
-				m := sub.Next(t, time.Minute)
-				var e struct{ GenerationUpdated event }
-				require.NoError(t, json.Unmarshal(m.Data, &e))
-				if e.GenerationUpdated.Progress > 0 {
-					break
-				}
-			}
+			waitRunning(t, sub)
 			// No grace: the running job is canceled by the shutdown and
 			// River queues it again.
 			srv.Restart(time.Millisecond)
