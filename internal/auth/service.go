@@ -68,9 +68,10 @@ func prefixOf(secret string) string {
 }
 
 // Bootstrap makes sure the built-in administrator exists and can sign in.
-// With adminKey (KOE_ADMIN_API_KEY) set, that key works and any earlier
-// KOE_ADMIN_API_KEY stops working. Without it, a key is made once, on first
-// start, and returned so the caller can print it; later starts return "".
+// With adminKey (KOE_ADMIN_API_KEY) set, that key works and any other
+// KOE_ADMIN_API_KEY stops working. Without it, earlier KOE_ADMIN_API_KEYs stop
+// working, and a key is made once, on first start, and returned so the caller
+// can print it; later starts return "".
 func (s *Service) Bootstrap(ctx context.Context, adminKey string) (generated string, err error) {
 	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		adminID, err := s.ensureAdminUser(ctx, tx)
@@ -78,15 +79,26 @@ func (s *Service) Bootstrap(ctx context.Context, adminKey string) (generated str
 			return err
 		}
 		now := s.now()
+		hash := ""
 		if adminKey != "" {
-			hash := hashSecret(adminKey)
-			if _, err := tx.NewUpdate().Table("api_keys").Set("revoked_at = ?", now).
-				Where("source = ? AND secret_hash <> ? AND revoked_at IS NULL", sourceEnv, hash).Exec(ctx); err != nil {
+			hash = hashSecret(adminKey)
+		}
+		// Only the key KOE_ADMIN_API_KEY holds now works: an earlier one, or
+		// one unset since, stops working.
+		if _, err := tx.NewUpdate().Table("api_keys").Set("revoked_at = ?", now).
+			Where("source = ? AND secret_hash <> ? AND revoked_at IS NULL", sourceEnv, hash).Exec(ctx); err != nil {
+			return err
+		}
+		if adminKey != "" {
+			// The configured key works, also when it was set before and
+			// revoked since: the configuration is the operator's word.
+			res, err := tx.NewUpdate().Table("api_keys").Set("revoked_at = NULL").Set("user_id = ?", adminID).
+				Where("source = ? AND secret_hash = ?", sourceEnv, hash).Exec(ctx)
+			if err != nil {
 				return err
 			}
-			exists, err := tx.NewSelect().Model((*APIKey)(nil)).Where("secret_hash = ?", hash).Exists(ctx)
-			if err != nil || exists {
-				return err
+			if n, _ := res.RowsAffected(); n > 0 {
+				return nil
 			}
 			_, err = tx.NewInsert().Model(&APIKey{
 				ID: gid.New(gid.APIKey), UserID: adminID, Name: "KOE_ADMIN_API_KEY", Prefix: prefixOf(adminKey),

@@ -16,7 +16,9 @@ type Bus interface {
 	Publish(ctx context.Context, payload []byte, topics ...string) error
 	// Subscribe calls handler with each payload published on topic until
 	// unsubscribe is called. Handlers run on the bus's goroutine: they must
-	// not block (hand the payload to a mailbox and return).
+	// not block (hand the payload to a mailbox and return). A nil payload
+	// means messages may have been lost (the bus reconnected): the
+	// subscriber should re-read the state it watches.
 	Subscribe(topic string, handler func(payload []byte)) (unsubscribe func())
 }
 
@@ -43,6 +45,17 @@ func (m *Memory) dispatch(payload []byte, topics []string) {
 	for _, topic := range topics {
 		for h := range m.topics[topic] {
 			(*h)(payload)
+		}
+	}
+}
+
+// resync calls every handler with a nil payload.
+func (m *Memory) resync() {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	for _, subs := range m.topics {
+		for h := range subs {
+			(*h)(nil)
 		}
 	}
 }

@@ -49,13 +49,30 @@ func (p *Postgres) Publish(ctx context.Context, payload []byte, topics ...string
 // Run listens until ctx ends, reconnecting after failures. ready is closed
 // once the first LISTEN is in place, so callers can wait before publishing.
 func (p *Postgres) Run(ctx context.Context, ready chan<- struct{}) {
-	backoff := 100 * time.Millisecond
+	const firstBackoff = 100 * time.Millisecond
+	backoff := firstBackoff
+	lost := false
+	listening := func() {
+		backoff = firstBackoff
+		// The first LISTEN that works is what callers wait for; it may
+		// come after failed attempts.
+		if ready != nil {
+			close(ready)
+			ready = nil
+		}
+		// After a reconnect, messages sent meanwhile are gone: tell every
+		// subscriber to re-read what it watches.
+		if lost {
+			p.resync()
+			lost = false
+		}
+	}
 	for {
-		err := p.listen(ctx, ready)
-		ready = nil
+		err := p.listen(ctx, listening)
 		if ctx.Err() != nil {
 			return
 		}
+		lost = true
 		p.log.Warn("events: listener lost, reconnecting", "err", err, "in", backoff)
 		select {
 		case <-ctx.Done():
@@ -66,7 +83,7 @@ func (p *Postgres) Run(ctx context.Context, ready chan<- struct{}) {
 	}
 }
 
-func (p *Postgres) listen(ctx context.Context, ready chan<- struct{}) error {
+func (p *Postgres) listen(ctx context.Context, listening func()) error {
 	conn, err := p.pool.Acquire(ctx)
 	if err != nil {
 		return err
@@ -77,9 +94,7 @@ func (p *Postgres) listen(ctx context.Context, ready chan<- struct{}) error {
 	if _, err := pc.Exec(ctx, "LISTEN "+pgx.Identifier{p.channel}.Sanitize()); err != nil {
 		return err
 	}
-	if ready != nil {
-		close(ready)
-	}
+	listening()
 	for {
 		n, err := pc.WaitForNotification(ctx)
 		if err != nil {

@@ -19,7 +19,15 @@ func (s *Service) Watch(ctx context.Context, p auth.Principal, id string) (<-cha
 	}
 	mb := newMailbox()
 	// Subscribe before reading the current state, so no change falls between.
-	unsubscribe := s.bus.Subscribe(generationTopic(id), mb.offerPayload)
+	unsubscribe := s.bus.Subscribe(generationTopic(id), func(payload []byte) {
+		if payload == nil {
+			// The bus may have lost events: read the current state again,
+			// off the bus's goroutine.
+			go s.reoffer(ctx, mb, id)
+			return
+		}
+		mb.offerPayload(payload)
+	})
 	g, err := s.mustGet(ctx, p, id)
 	if err != nil {
 		unsubscribe()
@@ -29,8 +37,17 @@ func (s *Service) Watch(ctx context.Context, p auth.Principal, id string) (<-cha
 	return mb.stream(ctx, unsubscribe, true), nil
 }
 
+func (s *Service) reoffer(ctx context.Context, mb *mailbox, id string) {
+	g, err := s.load(ctx, s.db, id)
+	if err != nil || g == nil {
+		return
+	}
+	mb.offer(eventOf(g))
+}
+
 // WatchOwner returns a channel with every change to any of the principal's
-// generations, until ctx ends.
+// generations, until ctx ends. Events lost while the bus reconnects are not
+// replayed here (Watch re-reads its one generation).
 func (s *Service) WatchOwner(ctx context.Context, p auth.Principal) <-chan *Event {
 	mb := newMailbox()
 	unsubscribe := s.bus.Subscribe(ownerTopic(p.UserID), mb.offerPayload)

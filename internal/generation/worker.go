@@ -200,8 +200,9 @@ func (w *Worker) finishSucceeded(ctx context.Context, g *Generation, key string,
 }
 
 // fail decides what an error means: nothing when the generation was canceled
-// meanwhile, a retry for transient failures and shutdowns, and FAILED
-// otherwise or when the attempts are used up.
+// or deleted meanwhile, a snooze on shutdown, a retry with River's backoff for
+// transient failures and timeouts, and FAILED otherwise or when the attempts
+// are used up.
 func (w *Worker) fail(ctx context.Context, job *river.Job[Args], g *Generation, cause error) error {
 	s := w.svc
 	detached := context.WithoutCancel(ctx)
@@ -215,11 +216,12 @@ func (w *Worker) fail(ctx context.Context, job *river.Job[Args], g *Generation, 
 	code, message := CodeEngineFailed, "The speech engine could not speak this text."
 	retry := errors.Is(cause, tts.ErrTransient)
 	switch {
-	case errors.Is(cause, context.DeadlineExceeded):
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		code, message, retry = CodeTimeout, "Speaking this text took too long.", true
 	case ctx.Err() != nil:
-		// Shutting down (or River canceled the job): try again later.
-		return cause
+		// The process is shutting down: run again soon, on this replica
+		// after a restart or on another, without spending an attempt.
+		return river.JobSnooze(time.Second)
 	case errors.Is(cause, errEncode):
 		code, message = CodeEncoderFailed, "The audio could not be encoded in the format asked for."
 	case errors.Is(cause, tts.ErrUnknownVoice):

@@ -86,6 +86,11 @@ func (p *Previews) Key(ctx context.Context, id string) (string, error) {
 		// Detached from the caller: a client that goes away should not waste
 		// the work another caller is waiting for.
 		ctx := context.WithoutCancel(ctx)
+		// A caller that looked before an earlier flight wrote the file must
+		// not make it again.
+		if ok, err := p.bucket.Exists(ctx, key); err != nil || ok {
+			return nil, err
+		}
 		engine, ok := p.catalog.Engine(v)
 		if !ok {
 			return nil, fmt.Errorf("preview %s: engine %s is not configured", v.ID, v.Engine)

@@ -36,6 +36,9 @@ type Voice struct {
 	Description   *string  `bun:"description"`
 	Tags          []string `bun:"tags,notnull"`
 	Enabled       bool     `bun:"enabled,notnull"`
+	// SearchText is what search matches: name, language, language name and
+	// tags, lower case, one per line.
+	SearchText string `bun:"search_text,notnull"`
 	// Available is false when the engine no longer offers the voice; such
 	// voices stay for old generations but are not listed.
 	Available bool      `bun:"available,notnull"`
@@ -104,6 +107,7 @@ func (c *Catalog) Sync(ctx context.Context) error {
 			if v.Tags == nil {
 				v.Tags = []string{}
 			}
+			v.SearchText = strings.ToLower(strings.Join(append([]string{v.Name, v.Language, v.LanguageName}, v.Tags...), "\n"))
 			voices = append(voices, v)
 			ids = append(ids, v.ID)
 		}
@@ -113,7 +117,7 @@ func (c *Catalog) Sync(ctx context.Context) error {
 					Set("engine_voice_id = EXCLUDED.engine_voice_id").Set("name = EXCLUDED.name").
 					Set("language = EXCLUDED.language").Set("language_name = EXCLUDED.language_name").
 					Set("gender = EXCLUDED.gender").Set("description = EXCLUDED.description").
-					Set("tags = EXCLUDED.tags").Set("available = EXCLUDED.available").
+					Set("tags = EXCLUDED.tags").Set("search_text = EXCLUDED.search_text").Set("available = EXCLUDED.available").
 					Set("updated_at = EXCLUDED.updated_at").Exec(ctx); err != nil {
 					return err
 				}
@@ -164,7 +168,7 @@ func (c *Catalog) List(ctx context.Context, f Filter, req page.Request) (page.Pa
 		}
 		if s := strings.ToLower(strings.TrimSpace(f.Search)); s != "" {
 			like := "%" + store.EscapeLike(s) + "%"
-			q = q.Where(`(lower(name) LIKE ? ESCAPE '\' OR lower(language) LIKE ? ESCAPE '\' OR lower(language_name) LIKE ? ESCAPE '\' OR lower(tags) LIKE ? ESCAPE '\')`, like, like, like, like)
+			q = q.Where(`search_text LIKE ? ESCAPE '\'`, like)
 		}
 		return q
 	}

@@ -1,0 +1,232 @@
+package config_test
+
+import (
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/koe-voice/koe/internal/config"
+)
+
+// env is a getenv over a map, as Load takes in tests.
+func env(vars map[string]string) func(string) string {
+	return func(name string) string { return vars[name] }
+}
+
+// problems splits Load's joined error into one message per problem.
+func problems(t *testing.T, err error) []string {
+	t.Helper()
+	require.Error(t, err)
+	joined, ok := err.(interface{ Unwrap() []error })
+	require.True(t, ok, "Load joins its errors: %v", err)
+	var out []string
+	for _, e := range joined.Unwrap() {
+		out = append(out, e.Error())
+	}
+	return out
+}
+
+func TestLoadDefaults(t *testing.T) {
+	t.Parallel()
+	c, err := config.Load(env(nil))
+	require.NoError(t, err)
+
+	dataDir, err := filepath.Abs("./data")
+	require.NoError(t, err)
+	require.Equal(t, config.Config{
+		Addr:             ":8080",
+		DataDir:          dataDir,
+		BlobURL:          "file://" + filepath.ToSlash(filepath.Join(dataDir, "blobs")) + "?create_dir=true",
+		Role:             config.RoleAll,
+		LogLevel:         "info",
+		Introspection:    true,
+		Playground:       true,
+		AudioURLTTL:      time.Hour,
+		MaxTextChars:     100_000,
+		MaxBodyBytes:     2_097_152,
+		JobWorkers:       4,
+		SynthConcurrency: runtime.NumCPU(),
+		EspeakPath:       "espeak-ng",
+		LamePath:         "lame",
+		OpusencPath:      "opusenc",
+		OpenAITTSModel:   "tts-1",
+		OpenAITTSVoices:  []string{"alloy", "echo", "fable", "onyx", "nova", "shimmer"},
+	}, c)
+	require.False(t, c.Postgres(), "no DATABASE_URL: SQLite")
+	require.True(t, c.Role.ServesAPI())
+	require.True(t, c.Role.RunsJobs())
+}
+
+func TestLoadReadsEveryVariable(t *testing.T) {
+	t.Parallel()
+	c, err := config.Load(env(map[string]string{
+		"KOE_ADDR":              "127.0.0.1:9000",
+		"KOE_DATA_DIR":          "/var/lib/koe",
+		"DATABASE_URL":          "postgres://koe@db/koe",
+		"KOE_ADMIN_API_KEY":     strings.Repeat("k", 32),
+		"KOE_PUBLIC_URL":        "https://koe.example.com/",
+		"KOE_ENV":               "Production",
+		"KOE_ROLE":              "worker",
+		"KOE_LOG_LEVEL":         "DEBUG",
+		"KOE_PLAYGROUND":        "true",
+		"KOE_SIGNING_SECRET":    strings.Repeat("s", 32),
+		"KOE_AUDIO_URL_TTL":     "15m",
+		"KOE_MAX_TEXT_CHARS":    "5000",
+		"KOE_MAX_BODY_BYTES":    "4096",
+		"KOE_JOB_WORKERS":       "8",
+		"KOE_SYNTH_CONCURRENCY": "2",
+		"KOE_ESPEAK_PATH":       "/opt/espeak-ng",
+		"KOE_LAME_PATH":         "/opt/lame",
+		"KOE_OPUSENC_PATH":      "/opt/opusenc",
+		"KOE_OPENAI_TTS_URL":    "http://tts.internal:8000",
+		"KOE_OPENAI_TTS_KEY":    "sk-test",
+		"KOE_OPENAI_TTS_MODEL":  "tts-1-hd",
+		"KOE_OPENAI_TTS_VOICES": " alloy , nova,,",
+		"KOE_ALLOWED_ORIGINS":   "https://app.example.com, http://localhost:3000",
+	}))
+	require.NoError(t, err)
+	require.Equal(t, config.Config{
+		Addr:             "127.0.0.1:9000",
+		DataDir:          "/var/lib/koe",
+		DatabaseURL:      "postgres://koe@db/koe",
+		BlobURL:          "file:///var/lib/koe/blobs?create_dir=true",
+		AdminAPIKey:      strings.Repeat("k", 32),
+		PublicURL:        "https://koe.example.com",
+		Production:       true,
+		Role:             config.RoleWorker,
+		LogLevel:         "debug",
+		Introspection:    false,
+		Playground:       true,
+		SigningSecret:    strings.Repeat("s", 32),
+		AudioURLTTL:      15 * time.Minute,
+		MaxTextChars:     5000,
+		MaxBodyBytes:     4096,
+		JobWorkers:       8,
+		SynthConcurrency: 2,
+		EspeakPath:       "/opt/espeak-ng",
+		LamePath:         "/opt/lame",
+		OpusencPath:      "/opt/opusenc",
+		OpenAITTSURL:     "http://tts.internal:8000",
+		OpenAITTSKey:     "sk-test",
+		OpenAITTSModel:   "tts-1-hd",
+		OpenAITTSVoices:  []string{"alloy", "nova"},
+		AllowedOrigins:   []string{"https://app.example.com", "http://localhost:3000"},
+	}, c)
+	require.True(t, c.Postgres())
+	require.False(t, c.Role.ServesAPI())
+	require.True(t, c.Role.RunsJobs())
+}
+
+func TestLoadNamesTheVariableAtFault(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		vars map[string]string
+		want string // the variable the one error must name
+	}{
+		{"address without port", map[string]string{"KOE_ADDR": "8080"}, "KOE_ADDR"},
+		{"address that is a URL", map[string]string{"KOE_ADDR": "http://localhost:8080"}, "KOE_ADDR"},
+		{"database that is not postgres", map[string]string{"DATABASE_URL": "mysql://koe@db/koe"}, "DATABASE_URL"},
+		{"database that is a path", map[string]string{"DATABASE_URL": "/var/lib/koe/koe.db"}, "DATABASE_URL"},
+		{"short admin key", map[string]string{"KOE_ADMIN_API_KEY": strings.Repeat("k", 31)}, "KOE_ADMIN_API_KEY"},
+		{"short signing secret", map[string]string{"KOE_SIGNING_SECRET": "secret"}, "KOE_SIGNING_SECRET"},
+		{"unknown environment", map[string]string{"KOE_ENV": "staging"}, "KOE_ENV"},
+		{"unknown role", map[string]string{"KOE_ROLE": "boss"}, "KOE_ROLE"},
+		{"worker on SQLite", map[string]string{"KOE_ROLE": "worker"}, "KOE_ROLE"},
+		{"api on SQLite", map[string]string{"KOE_ROLE": "api"}, "KOE_ROLE"},
+		{"unknown log level", map[string]string{"KOE_LOG_LEVEL": "verbose"}, "KOE_LOG_LEVEL"},
+		{"public URL without scheme", map[string]string{"KOE_PUBLIC_URL": "koe.example.com"}, "KOE_PUBLIC_URL"},
+		{"public URL of another scheme", map[string]string{"KOE_PUBLIC_URL": "ftp://koe.example.com"}, "KOE_PUBLIC_URL"},
+		{"public URL without host", map[string]string{"KOE_PUBLIC_URL": "https://"}, "KOE_PUBLIC_URL"},
+		{"blob URL without scheme", map[string]string{"KOE_BLOB_URL": "/var/lib/koe/blobs"}, "KOE_BLOB_URL"},
+		{"blob URL that does not parse", map[string]string{"KOE_BLOB_URL": "://blobs"}, "KOE_BLOB_URL"},
+		{"text limit of zero", map[string]string{"KOE_MAX_TEXT_CHARS": "0"}, "KOE_MAX_TEXT_CHARS"},
+		{"text limit too large", map[string]string{"KOE_MAX_TEXT_CHARS": "10000001"}, "KOE_MAX_TEXT_CHARS"},
+		{"text limit not a number", map[string]string{"KOE_MAX_TEXT_CHARS": "10k"}, "KOE_MAX_TEXT_CHARS"},
+		{"body limit too small", map[string]string{"KOE_MAX_BODY_BYTES": "100"}, "KOE_MAX_BODY_BYTES"},
+		{"no job workers", map[string]string{"KOE_JOB_WORKERS": "0"}, "KOE_JOB_WORKERS"},
+		{"no synthesis concurrency", map[string]string{"KOE_SYNTH_CONCURRENCY": "-1"}, "KOE_SYNTH_CONCURRENCY"},
+		{"audio TTL without unit", map[string]string{"KOE_AUDIO_URL_TTL": "3600"}, "KOE_AUDIO_URL_TTL"},
+		{"negative audio TTL", map[string]string{"KOE_AUDIO_URL_TTL": "-1h"}, "KOE_AUDIO_URL_TTL"},
+		{"zero audio TTL", map[string]string{"KOE_AUDIO_URL_TTL": "0s"}, "KOE_AUDIO_URL_TTL"},
+		{"introspection not a boolean", map[string]string{"KOE_INTROSPECTION": "maybe"}, "KOE_INTROSPECTION"},
+		{"playground not a boolean", map[string]string{"KOE_PLAYGROUND": "on"}, "KOE_PLAYGROUND"},
+		{"origin with a path", map[string]string{"KOE_ALLOWED_ORIGINS": "https://app.example.com/login"}, "KOE_ALLOWED_ORIGINS"},
+		{"origin without scheme", map[string]string{"KOE_ALLOWED_ORIGINS": "https://ok.example.com,app.example.com"}, "KOE_ALLOWED_ORIGINS"},
+		{"TTS server of another scheme", map[string]string{"KOE_OPENAI_TTS_URL": "ftp://tts.internal"}, "KOE_OPENAI_TTS_URL"},
+		{"TTS server without scheme", map[string]string{"KOE_OPENAI_TTS_URL": "tts.internal:8000"}, "KOE_OPENAI_TTS_URL"},
+		{"TTS server without voices", map[string]string{"KOE_OPENAI_TTS_URL": "http://tts.internal", "KOE_OPENAI_TTS_VOICES": " , "}, "KOE_OPENAI_TTS_VOICES"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := config.Load(env(tt.vars))
+			got := problems(t, err)
+			require.Len(t, got, 1, "one problem, one message: %q", got)
+			require.True(t, strings.HasPrefix(got[0], tt.want+" "), "the message starts with the variable: %q", got[0])
+		})
+	}
+}
+
+func TestLoadReportsEveryProblemAtOnce(t *testing.T) {
+	t.Parallel()
+	_, err := config.Load(env(map[string]string{
+		"KOE_ADDR":            "nowhere",
+		"KOE_ENV":             "staging",
+		"KOE_MAX_TEXT_CHARS":  "many",
+		"KOE_ALLOWED_ORIGINS": "app.example.com",
+	}))
+	got := problems(t, err)
+	require.Len(t, got, 4, "%q", got)
+	for _, name := range []string{"KOE_ADDR", "KOE_ENV", "KOE_MAX_TEXT_CHARS", "KOE_ALLOWED_ORIGINS"} {
+		require.Contains(t, err.Error(), name)
+	}
+	require.Contains(t, err.Error(), `"many"`, "the message shows the bad value")
+}
+
+func TestProductionTurnsIntrospectionAndPlaygroundOff(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name                      string
+		vars                      map[string]string
+		introspection, playground bool
+	}{
+		{"development", map[string]string{}, true, true},
+		{"development, turned off", map[string]string{"KOE_INTROSPECTION": "false", "KOE_PLAYGROUND": "0"}, false, false},
+		{"production", map[string]string{"KOE_ENV": "production"}, false, false},
+		{"production, introspection on", map[string]string{"KOE_ENV": "production", "KOE_INTROSPECTION": "true"}, true, false},
+		{"production, playground on", map[string]string{"KOE_ENV": "PRODUCTION", "KOE_PLAYGROUND": "1"}, false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := config.Load(env(tt.vars))
+			require.NoError(t, err)
+			require.Equal(t, tt.introspection, c.Introspection, "introspection")
+			require.Equal(t, tt.playground, c.Playground, "playground")
+		})
+	}
+}
+
+func TestRoles(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		role            config.Role
+		serves, working bool
+	}{
+		{config.RoleAll, true, true},
+		{config.RoleAPI, true, false},
+		{config.RoleWorker, false, true},
+	}
+	for _, tt := range tests {
+		c, err := config.Load(env(map[string]string{"KOE_ROLE": string(tt.role), "DATABASE_URL": "postgresql://koe@db/koe"}))
+		require.NoError(t, err)
+		require.Equal(t, tt.role, c.Role)
+		require.Equal(t, tt.serves, c.Role.ServesAPI(), tt.role)
+		require.Equal(t, tt.working, c.Role.RunsJobs(), tt.role)
+	}
+}

@@ -1,0 +1,316 @@
+package generation
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// mailboxWait bounds waits for something that should happen promptly; it
+// never decides that something did not happen.
+const mailboxWait = 10 * time.Second
+
+func progressEvent(id string, progress float64) Event {
+	return Event{GenerationID: id, OwnerID: "usr_1", Status: StatusRunning, Progress: progress, ChunksTotal: 10, ChunksDone: int(progress * 10)}
+}
+
+func terminalEvent(id string, status Status, progress float64) Event {
+	e := progressEvent(id, progress)
+	e.Status = status
+	return e
+}
+
+// mailboxSetup is a mailbox streaming to a channel, and how often the stream
+// unsubscribed.
+type mailboxSetup struct {
+	mb           *mailbox
+	out          <-chan *Event
+	cancel       context.CancelFunc
+	unsubscribed *atomic.Int32
+	markers      *int
+}
+
+// setupMailbox offers the events before, as a bus does while a subscriber is
+// not yet reading, then starts the stream.
+func setupMailbox(t *testing.T, untilTerminal bool, before ...Event) mailboxSetup {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	var unsubscribed atomic.Int32
+	mb := newMailbox()
+	for _, e := range before {
+		mb.offer(e)
+	}
+	return mailboxSetup{
+		mb:           mb,
+		out:          mb.stream(ctx, func() { unsubscribed.Add(1) }, untilTerminal),
+		cancel:       cancel,
+		unsubscribed: &unsubscribed,
+		markers:      new(int),
+	}
+}
+
+// receiveEvent returns the next event of the stream.
+func receiveEvent(t *testing.T, out <-chan *Event) Event {
+	t.Helper()
+	select {
+	case e, ok := <-out:
+		require.True(t, ok, "the stream ended early")
+		return *e
+	case <-time.After(mailboxWait):
+		t.Fatal("no event arrived")
+		return Event{}
+	}
+}
+
+// requireStreamClosed waits for the stream to end.
+func requireStreamClosed(t *testing.T, out <-chan *Event) {
+	t.Helper()
+	select {
+	case e, ok := <-out:
+		require.False(t, ok, "the stream should have ended, got %+v", e)
+	case <-time.After(mailboxWait):
+		t.Fatal("the stream did not end")
+	}
+}
+
+// drainStream reads the stream until it ends and returns what it delivered.
+func drainStream(t *testing.T, out <-chan *Event) []Event {
+	t.Helper()
+	var got []Event
+	deadline := time.After(mailboxWait)
+	for {
+		select {
+		case e, ok := <-out:
+			if !ok {
+				return got
+			}
+			got = append(got, *e)
+		case <-deadline:
+			t.Fatalf("the stream did not end after %+v", got)
+		}
+	}
+}
+
+// settleMailbox offers a marker on a generation of its own and reads until it
+// arrives, returning what came before it: generations leave the mailbox in
+// the order they entered, so by then anything offered earlier has been
+// delivered or dropped.
+func settleMailbox(t *testing.T, s mailboxSetup) []Event {
+	t.Helper()
+	// Each marker makes more progress than the last, or it would be
+	// dropped as old news.
+	*s.markers++
+	s.mb.offer(progressEvent("marker", float64(*s.markers)/1000))
+	var before []Event
+	for {
+		e := receiveEvent(t, s.out)
+		if e.GenerationID == "marker" {
+			return before
+		}
+		before = append(before, e)
+	}
+}
+
+func TestEventNewer(t *testing.T) {
+	t.Parallel()
+	queued := Event{GenerationID: "g", Status: StatusQueued}
+	started := Event{GenerationID: "g", Status: StatusRunning, ChunksTotal: 4}
+	tests := []struct {
+		name     string
+		old, new Event
+		want     bool
+	}{
+		{"started after queued", queued, started, true},
+		{"queued after started", started, queued, false},
+		{"chunk count learnt", Event{Status: StatusRunning}, Event{Status: StatusRunning, ChunksTotal: 4}, true},
+		{"the same event", progressEvent("g", 0.5), progressEvent("g", 0.5), false},
+		{"more progress", progressEvent("g", 0.5), progressEvent("g", 0.75), true},
+		{"less progress", progressEvent("g", 0.75), progressEvent("g", 0.5), false},
+		{"progress after queued", queued, progressEvent("g", 0.25), true},
+		{"succeeded after progress", progressEvent("g", 0.9), terminalEvent("g", StatusSucceeded, 1), true},
+		{"failed with less progress", progressEvent("g", 0.9), terminalEvent("g", StatusFailed, 0.3), true},
+		{"canceled while queued", queued, terminalEvent("g", StatusCanceled, 0), true},
+		{"progress after succeeded", terminalEvent("g", StatusSucceeded, 1), progressEvent("g", 1), false},
+		{"progress after failed", terminalEvent("g", StatusFailed, 0.3), progressEvent("g", 0.9), false},
+		{"another terminal after failed", terminalEvent("g", StatusFailed, 0.3), terminalEvent("g", StatusSucceeded, 1), false},
+		{"the same terminal again", terminalEvent("g", StatusCanceled, 0.5), terminalEvent("g", StatusCanceled, 0.5), false},
+	}
+	for _, tt := range tests {
+		require.Equal(t, tt.want, tt.new.newer(tt.old), tt.name)
+	}
+}
+
+func TestMailboxOfferNeverBlocks(t *testing.T) {
+	t.Parallel()
+	for _, reader := range []string{"no stream", "a stream nobody reads"} {
+		mb := newMailbox()
+		if reader == "a stream nobody reads" {
+			ctx, cancel := context.WithCancel(context.Background())
+			t.Cleanup(cancel)
+			_ = mb.stream(ctx, func() {}, false)
+		}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for i := range 10_000 {
+				mb.offer(progressEvent(fmt.Sprint("gen_", i%50), float64(i)/10_000))
+				mb.offerPayload([]byte("not JSON"))
+			}
+		}()
+		select {
+		case <-done:
+		case <-time.After(mailboxWait):
+			t.Fatalf("%s: offering blocked", reader)
+		}
+	}
+}
+
+func TestMailboxSlowReaderGetsTheLatestProgress(t *testing.T) {
+	t.Parallel()
+	s := setupMailbox(t, false,
+		progressEvent("g", 0.1), progressEvent("g", 0.2), progressEvent("g", 0.4), progressEvent("g", 0.3))
+	require.Equal(t, progressEvent("g", 0.4), receiveEvent(t, s.out), "the steps that waited are coalesced into the latest")
+	require.Empty(t, settleMailbox(t, s))
+
+	// An older step offered after a newer one was delivered is dropped.
+	s.mb.offer(progressEvent("g", 0.2))
+	require.Empty(t, settleMailbox(t, s), "never an older step after a newer")
+
+	// While the stream waits to hand over one step, the next ones pile up
+	// and are coalesced; the reader gets the one held, then the latest.
+	for _, p := range []float64{0.5, 0.6, 0.8, 0.7} {
+		s.mb.offer(progressEvent("g", p))
+	}
+	got := append([]Event{receiveEvent(t, s.out)}, settleMailbox(t, s)...)
+	if got[0].Progress < 0.8 {
+		require.Equal(t, []Event{got[0], progressEvent("g", 0.8)}, got)
+	} else {
+		require.Equal(t, []Event{progressEvent("g", 0.8)}, got)
+	}
+}
+
+func TestMailboxKeepsTheTerminalEvent(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		offers []Event
+		last   Event
+	}{
+		{"late progress after success", []Event{progressEvent("g", 0.5), terminalEvent("g", StatusSucceeded, 1), progressEvent("g", 0.9)}, terminalEvent("g", StatusSucceeded, 1)},
+		{"failure with less progress", []Event{progressEvent("g", 0.8), terminalEvent("g", StatusFailed, 0.2), progressEvent("g", 0.9)}, terminalEvent("g", StatusFailed, 0.2)},
+		{"cancel of a queued generation", []Event{{GenerationID: "g", Status: StatusQueued}, terminalEvent("g", StatusCanceled, 0), progressEvent("g", 0.1)}, terminalEvent("g", StatusCanceled, 0)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			s := setupMailbox(t, true)
+			for _, e := range tt.offers {
+				s.mb.offer(e)
+			}
+			got := drainStream(t, s.out)
+			require.NotEmpty(t, got)
+			require.Equal(t, tt.last, got[len(got)-1], "the stream ends with the terminal event: %+v", got)
+			for _, e := range got[:len(got)-1] {
+				require.False(t, e.Status.Terminal(), "one terminal event, last: %+v", got)
+			}
+			require.Equal(t, int32(1), s.unsubscribed.Load(), "the stream unsubscribes when it ends")
+		})
+	}
+}
+
+func TestMailboxKeepsOrderOfFirstAppearance(t *testing.T) {
+	t.Parallel()
+	s := setupMailbox(t, false,
+		progressEvent("a", 0.1), progressEvent("b", 0.1), progressEvent("c", 0.1), progressEvent("a", 0.2),
+		progressEvent("b", 0.3), progressEvent("d", 0.1), progressEvent("c", 0.2))
+	var got []Event
+	for range 4 {
+		got = append(got, receiveEvent(t, s.out))
+	}
+	require.Equal(t, []Event{progressEvent("a", 0.2), progressEvent("b", 0.3), progressEvent("c", 0.2), progressEvent("d", 0.1)}, got)
+
+	// Delivered generations queue up again in the order they come back.
+	s.mb.offer(progressEvent("d", 0.2))
+	s.mb.offer(progressEvent("b", 0.4))
+	s.mb.offer(terminalEvent("a", StatusSucceeded, 1))
+	s.mb.offer(progressEvent("d", 0.3))
+	got = settleMailbox(t, s)
+	require.Contains(t, [][]Event{
+		{progressEvent("d", 0.3), progressEvent("b", 0.4), terminalEvent("a", StatusSucceeded, 1)},
+		// The stream may have taken d's first step before the rest came.
+		{progressEvent("d", 0.2), progressEvent("b", 0.4), terminalEvent("a", StatusSucceeded, 1), progressEvent("d", 0.3)},
+	}, got)
+}
+
+func TestMailboxUntilTerminal(t *testing.T) {
+	t.Parallel()
+	t.Run("a generation's stream ends after its terminal event", func(t *testing.T) {
+		t.Parallel()
+		s := setupMailbox(t, true)
+		s.mb.offer(Event{GenerationID: "g", Status: StatusQueued})
+		require.Equal(t, StatusQueued, receiveEvent(t, s.out).Status)
+		s.mb.offer(progressEvent("g", 0.5))
+		require.Equal(t, progressEvent("g", 0.5), receiveEvent(t, s.out))
+		s.mb.offer(terminalEvent("g", StatusSucceeded, 1))
+		require.Equal(t, terminalEvent("g", StatusSucceeded, 1), receiveEvent(t, s.out))
+		requireStreamClosed(t, s.out)
+		require.Equal(t, int32(1), s.unsubscribed.Load())
+	})
+	t.Run("an owner's stream goes on after one generation ends", func(t *testing.T) {
+		t.Parallel()
+		s := setupMailbox(t, false)
+		s.mb.offer(terminalEvent("a", StatusFailed, 0.5))
+		require.Equal(t, terminalEvent("a", StatusFailed, 0.5), receiveEvent(t, s.out))
+		s.mb.offer(progressEvent("a", 0.9))
+		s.mb.offer(progressEvent("b", 0.5))
+		require.Equal(t, progressEvent("b", 0.5), receiveEvent(t, s.out), "nothing of a after its end")
+		require.Equal(t, int32(0), s.unsubscribed.Load())
+	})
+}
+
+func TestMailboxStreamEndsWithItsContext(t *testing.T) {
+	t.Parallel()
+	t.Run("while waiting for an event", func(t *testing.T) {
+		t.Parallel()
+		s := setupMailbox(t, true)
+		s.mb.offer(progressEvent("g", 0.5))
+		receiveEvent(t, s.out)
+		s.cancel()
+		requireStreamClosed(t, s.out)
+		require.Equal(t, int32(1), s.unsubscribed.Load())
+	})
+	t.Run("while the reader is away", func(t *testing.T) {
+		t.Parallel()
+		s := setupMailbox(t, false)
+		s.mb.offer(progressEvent("g", 0.5))
+		s.mb.offer(progressEvent("h", 0.5))
+		require.Eventually(t, func() bool {
+			s.mb.mu.Lock()
+			defer s.mb.mu.Unlock()
+			return len(s.mb.order) == 1
+		}, mailboxWait, time.Millisecond, "the stream holds g, ready to hand it over")
+		s.cancel()
+		// The stream may hand over what it held, but then ends.
+		drainStream(t, s.out)
+		require.Equal(t, int32(1), s.unsubscribed.Load())
+		s.mb.offer(progressEvent("g", 0.9)) // the bus may still call in: no block, no panic
+	})
+}
+
+func TestMailboxOfferPayload(t *testing.T) {
+	t.Parallel()
+	s := setupMailbox(t, true)
+	s.mb.offerPayload([]byte(`{"id":`)) // malformed: ignored
+	e := terminalEvent("gen_1", StatusSucceeded, 1)
+	b, err := json.Marshal(e)
+	require.NoError(t, err)
+	s.mb.offerPayload(b)
+	require.Equal(t, e, receiveEvent(t, s.out), "events travel the bus as JSON and arrive unchanged")
+	requireStreamClosed(t, s.out)
+}
