@@ -1,0 +1,66 @@
+package bench
+
+import (
+	"math"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/koe-voice/koe/internal/apptest"
+	"github.com/koe-voice/koe/internal/store/storetest"
+)
+
+// paragraph is ordinary English prose: sentences of mixed length, numbers,
+// a question, clauses, the kind of text people paste in.
+const paragraph = "The lighthouse keeper climbed the stairs at dusk, as she had done every evening for eleven years. " +
+	"There were one hundred and twelve steps, and she knew the sound of each one. " +
+	"Was anyone still watching from the shore? She never asked, because the lamp did not care either way. " +
+	"In winter the wind came from the north, cold and steady, and the glass fogged by nine o'clock; " +
+	"in summer the evenings were long, and ships passed close enough to read their names. " +
+	"She wrote each of them down in a small green notebook, with the date, the hour and the weather. " +
+	"By the spring of 1923 the notebook held more than four thousand entries. "
+
+// prose returns about n characters of English prose, cut after the last
+// sentence that fits.
+func prose(n int) string {
+	s := strings.Repeat(paragraph, n/len(paragraph)+1)[:n]
+	if i := strings.LastIndexAny(s, ".!?"); i > 0 {
+		s = s[:i+1]
+	}
+	return s
+}
+
+// quiet is the environment of servers booted here: logs only on errors, so
+// a benchmark's output stays readable.
+var quiet = map[string]string{"KOE_LOG_LEVEL": "error"}
+
+// boot starts Koe on kind with quiet logs.
+func boot(b *testing.B, kind storetest.Kind) *apptest.Server {
+	b.Helper()
+	return apptest.Boot(b, kind, quiet)
+}
+
+// percentile returns the q-quantile (0 < q <= 1) of ds by the nearest-rank
+// method; ds is sorted in place.
+func percentile(ds []time.Duration, q float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	slices.Sort(ds)
+	return ds[max(int(math.Ceil(q*float64(len(ds))))-1, 0)]
+}
+
+// ms is d in milliseconds, for ReportMetric.
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// cpuTime returns the CPU (user + system) used so far by this process and by
+// its children that have been waited for (espeak-ng runs).
+func cpuTime() (self, children time.Duration) {
+	var s, c syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &s)
+	_ = syscall.Getrusage(syscall.RUSAGE_CHILDREN, &c)
+	tv := func(t syscall.Timeval) time.Duration { return time.Duration(t.Nano()) }
+	return tv(s.Utime) + tv(s.Stime), tv(c.Utime) + tv(c.Stime)
+}

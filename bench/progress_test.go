@@ -1,0 +1,134 @@
+package bench
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/koe-voice/koe/internal/apptest"
+	"github.com/koe-voice/koe/internal/auth"
+	"github.com/koe-voice/koe/internal/store/storetest"
+)
+
+const createGeneration = `mutation($input: CreateGenerationInput!) { createGeneration(input: $input) { id } }`
+
+// myUpdates carries every change to any of the caller's generations, so one
+// socket, opened before the first generation, sees them all.
+const myUpdates = `subscription { myGenerationUpdates { status progress chunksTotal generation { id } } }`
+
+// update is one event of myUpdates, stamped when the client read it.
+type update struct {
+	ID          string
+	Status      string
+	Progress    float64
+	ChunksTotal int
+	At          time.Time
+}
+
+// stamp reads sub's messages as they arrive, stamping each with the time it
+// was read, so the time between an event and its matching with a create does
+// not count.
+func stamp(b *testing.B, sub *apptest.Subscription) <-chan update {
+	out := make(chan update, 1024)
+	go func() {
+		defer close(out)
+		for m := range sub.Messages {
+			at := time.Now()
+			if m.Complete || len(m.Errors) > 0 {
+				b.Errorf("subscription ended: %+v", m.Errors)
+				return
+			}
+			var e struct {
+				MyGenerationUpdates struct {
+					Status      string
+					Progress    float64
+					ChunksTotal int
+					Generation  struct{ ID string }
+				}
+			}
+			if err := json.Unmarshal(m.Data, &e); err != nil {
+				b.Errorf("decode %s: %v", m.Data, err)
+				return
+			}
+			u := e.MyGenerationUpdates
+			out <- update{ID: u.Generation.ID, Status: u.Status, Progress: u.Progress, ChunksTotal: u.ChunksTotal, At: at}
+		}
+	}()
+	return out
+}
+
+// BenchmarkFirstProgress measures what a person waits for after pressing
+// "speak": the time from sending createGeneration (HTTP POST to the booted
+// server) to the first event of the generation with progress > 0, which comes
+// when the first chunk of the text has been spoken. Events are read from
+// myGenerationUpdates (the same GenerationEvent that generationUpdated sends),
+// one socket for all generations. It reports p50_ms/p99_ms, and on the way:
+//
+//   - create_p50_ms: the createGeneration round trip alone;
+//   - running_p50_ms/running_p99_ms: the first RUNNING event with
+//     chunksTotal > 0, i.e. a worker has picked the job up and split the text
+//     (River's fetch latency plus one UPDATE).
+//
+// Each generation is ~2,000 characters (ChunkRunes 500: 5 chunks, 2 spoken at
+// once), and the next is created only after the previous one has finished,
+// so these are latencies of an idle server, not of a queue. ns/op is one
+// whole generation, create to SUCCEEDED.
+func BenchmarkFirstProgress(b *testing.B) {
+	text := prose(2000)
+	for _, kind := range storetest.Kinds {
+		b.Run(string(kind), func(b *testing.B) {
+			srv := boot(b, kind)
+			_, key := srv.NewUser(auth.RoleUser, "bench@example.com")
+			c := srv.Client(key)
+			updates := stamp(b, c.Subscribe(apptest.TransportWS, myUpdates, nil))
+			input := map[string]any{"input": map[string]any{"voiceId": "espeak-ng:en-us", "text": text, "format": "WAV"}}
+
+			// one creates a generation and follows it to its end.
+			one := func() (created, running, progressed time.Duration) {
+				start := time.Now()
+				var out struct{ CreateGeneration struct{ ID string } }
+				c.Must(createGeneration, input, &out)
+				created = time.Since(start)
+				id := out.CreateGeneration.ID
+				timeout := time.After(time.Minute)
+				for {
+					var u update
+					select {
+					case u = <-updates:
+					case <-timeout:
+						b.Fatalf("generation %s did not finish within a minute", id)
+					}
+					if u.ID != id {
+						continue
+					}
+					if running == 0 && u.Status == "RUNNING" && u.ChunksTotal > 0 {
+						running = u.At.Sub(start)
+					}
+					if progressed == 0 && u.Progress > 0 {
+						progressed = u.At.Sub(start)
+					}
+					switch u.Status {
+					case "SUCCEEDED":
+						return created, running, progressed
+					case "FAILED", "CANCELED":
+						b.Fatalf("generation %s ended %s", id, u.Status)
+					}
+				}
+			}
+			// The first generation warms up the server and proves the
+			// subscription is in place before anything is timed.
+			one()
+
+			var created, running, progressed []time.Duration
+			for b.Loop() {
+				c, r, p := one()
+				created, running, progressed = append(created, c), append(running, r), append(progressed, p)
+			}
+			b.ReportMetric(ms(percentile(progressed, 0.50)), "p50_ms")
+			b.ReportMetric(ms(percentile(progressed, 0.99)), "p99_ms")
+			b.ReportMetric(ms(percentile(running, 0.50)), "running_p50_ms")
+			b.ReportMetric(ms(percentile(running, 0.99)), "running_p99_ms")
+			b.ReportMetric(ms(percentile(created, 0.50)), "create_p50_ms")
+		})
+	}
+}
