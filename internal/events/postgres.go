@@ -51,8 +51,9 @@ func (p *Postgres) Publish(ctx context.Context, payload []byte, topics ...string
 func (p *Postgres) Run(ctx context.Context, ready chan<- struct{}) {
 	const firstBackoff = 100 * time.Millisecond
 	backoff := firstBackoff
-	lost := false
+	listened, lost := false, false
 	listening := func() {
+		listened = true
 		backoff = firstBackoff
 		// The first LISTEN that works is what callers wait for; it may
 		// come after failed attempts.
@@ -72,7 +73,7 @@ func (p *Postgres) Run(ctx context.Context, ready chan<- struct{}) {
 		if ctx.Err() != nil {
 			return
 		}
-		lost = true
+		lost = listened // before the first LISTEN there was nothing to lose
 		p.log.Warn("events: listener lost, reconnecting", "err", err, "in", backoff)
 		select {
 		case <-ctx.Done():
