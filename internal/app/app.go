@@ -13,11 +13,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	firebase "firebase.google.com/go/v4"
+	fbauth "firebase.google.com/go/v4/auth"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
@@ -26,6 +29,7 @@ import (
 	"gocloud.dev/blob"
 	_ "gocloud.dev/blob/fileblob" // file:// buckets, the embedded default
 	_ "gocloud.dev/blob/s3blob"   // s3:// buckets, for replicas
+	"google.golang.org/api/option"
 
 	"github.com/koe-voice/koe/graph/generated"
 	"github.com/koe-voice/koe/graph/loaders"
@@ -114,6 +118,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	}
 	catalog := voice.NewCatalog(a.db, engines...)
 	a.auth = auth.NewService(a.db)
+	if cfg.FirebaseProjectID != "" {
+		verifier, err := firebaseAuth(ctx, cfg)
+		if err != nil {
+			return nil, err
+		}
+		a.auth.EnableFirebase(verifier)
+	}
 	// Replicas starting together take turns, so exactly one makes the admin.
 	err = a.db.Exclusive(ctx, func(ctx context.Context) error {
 		if err := catalog.Sync(ctx); err != nil {
@@ -220,6 +231,29 @@ func (a *App) engines() ([]tts.Synthesizer, error) {
 		})
 	}
 	return engines, nil
+}
+
+// firebaseAuth returns the Firebase Admin SDK's token verifier. In
+// production it uses Google's default credentials; with the Auth emulator it
+// needs none (the SDK reads FIREBASE_AUTH_EMULATOR_HOST from the process
+// environment only, so the configured value is put there).
+func firebaseAuth(ctx context.Context, cfg config.Config) (*fbauth.Client, error) {
+	var opts []option.ClientOption
+	if cfg.FirebaseEmulatorHost != "" {
+		if err := os.Setenv("FIREBASE_AUTH_EMULATOR_HOST", cfg.FirebaseEmulatorHost); err != nil {
+			return nil, err
+		}
+		opts = append(opts, option.WithoutAuthentication())
+	}
+	fb, err := firebase.NewApp(ctx, &firebase.Config{ProjectID: cfg.FirebaseProjectID}, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("FIREBASE_PROJECT_ID: %w", err)
+	}
+	client, err := fb.Auth(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("firebase auth: %w", err)
+	}
+	return client, nil
 }
 
 // localURL is the URL of a listening address, with "localhost" for the

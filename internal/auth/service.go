@@ -41,6 +41,9 @@ type Service struct {
 
 	mu      sync.Mutex
 	touched map[string]time.Time // API key id → last use not yet written
+
+	firebase IDTokenVerifier // nil: Firebase sign-in is off
+	tokens   *tokenCache
 }
 
 // NewService returns the identity service on db.
@@ -143,9 +146,17 @@ func (s *Service) ensureAdminUser(ctx context.Context, tx bun.Tx) (string, error
 	return u.ID, err
 }
 
-// Authenticate returns the principal of an API key: UNAUTHENTICATED when the
-// key is unknown or revoked.
-func (s *Service) Authenticate(ctx context.Context, secret string) (Principal, error) {
+// Authenticate returns the principal of a bearer credential: a Firebase ID
+// token when Firebase is enabled and the credential is a JWT, else an API
+// key. UNAUTHENTICATED when it is unknown, revoked, expired or disabled.
+func (s *Service) Authenticate(ctx context.Context, credential string) (Principal, error) {
+	if s.firebase != nil && looksLikeJWT(credential) {
+		return s.authenticateFirebase(ctx, credential)
+	}
+	return s.authenticateKey(ctx, credential)
+}
+
+func (s *Service) authenticateKey(ctx context.Context, secret string) (Principal, error) {
 	var row struct {
 		KeyID     string     `bun:"key_id"`
 		RevokedAt *time.Time `bun:"revoked_at"`

@@ -57,6 +57,13 @@ type Config struct {
 	OpenAITTSModel   string        // KOE_OPENAI_TTS_MODEL
 	OpenAITTSVoices  []string      // KOE_OPENAI_TTS_VOICES
 	AllowedOrigins   []string      // KOE_ALLOWED_ORIGINS
+	// FirebaseProjectID (FIREBASE_PROJECT_ID) turns on sign-in with Firebase
+	// ID tokens.
+	FirebaseProjectID string
+	// FirebaseEmulatorHost (FIREBASE_AUTH_EMULATOR_HOST) points the Firebase
+	// SDK at the Auth emulator, which accepts unsigned tokens: never in
+	// production.
+	FirebaseEmulatorHost string
 }
 
 // Postgres reports whether the database is PostgreSQL rather than SQLite.
@@ -125,6 +132,19 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 		if len(c.OpenAITTSVoices) == 0 {
 			l.fail("KOE_OPENAI_TTS_VOICES", "must name at least one voice")
+		}
+	}
+	c.FirebaseProjectID = l.str("FIREBASE_PROJECT_ID", "")
+	c.FirebaseEmulatorHost = l.str("FIREBASE_AUTH_EMULATOR_HOST", "")
+	if c.FirebaseEmulatorHost != "" {
+		if c.Production {
+			l.fail("FIREBASE_AUTH_EMULATOR_HOST", "must not be set in production: the Auth emulator accepts unsigned tokens, so anyone could sign in as anyone")
+		}
+		if _, _, err := net.SplitHostPort(c.FirebaseEmulatorHost); err != nil {
+			l.fail("FIREBASE_AUTH_EMULATOR_HOST", "must be host:port, got %q", c.FirebaseEmulatorHost)
+		}
+		if c.FirebaseProjectID == "" {
+			l.fail("FIREBASE_PROJECT_ID", "must be set when FIREBASE_AUTH_EMULATOR_HOST is (use a demo-… project id)")
 		}
 	}
 	for _, o := range c.AllowedOrigins {
