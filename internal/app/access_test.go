@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -300,4 +301,55 @@ func TestHealthAndPersistedQueries(t *testing.T) {
 	r = post(map[string]any{"extensions": ext})
 	require.Empty(t, r.Errors)
 	require.Contains(t, string(r.Data), `"free"`)
+}
+
+// TestHostileQueriesAreRefused: a 1,000-deep query, thousands of aliases and
+// a 50 MB body are refused before execution, and the server keeps answering.
+func TestHostileQueriesAreRefused(t *testing.T) {
+	t.Parallel()
+	srv := apptest.Boot(t, storetest.SQLite, nil)
+	c := srv.Client(apptest.AdminKey)
+
+	deep := func(n int) string {
+		return `{ __type(name: "Query") { ` + strings.Repeat("ofType { ", n) + "name" + strings.Repeat(" }", n) + " } }"
+	}
+	// gqlparser itself stops at 1,000 levels; our limit is far below.
+	r := c.Do(deep(1000), nil)
+	require.Len(t, r.Errors, 1, "%+v", r.Errors)
+	require.Equal(t, "BAD_USER_INPUT", r.Errors[0].Code(), "%+v", r.Errors)
+	r = c.Do(deep(200), nil)
+	require.Len(t, r.Errors, 1, "%+v", r.Errors)
+	require.Equal(t, "COMPLEXITY_LIMIT_EXCEEDED", r.Errors[0].Code(), "%+v", r.Errors)
+	require.Contains(t, r.Errors[0].Message, "deep")
+	c.Must(deep(8), nil, nil) // introspection-deep queries still work
+
+	var many strings.Builder
+	many.WriteString("{")
+	for i := range 300 {
+		fmt.Fprintf(&many, " a%d: plans { code name }", i)
+	}
+	many.WriteString(" }")
+	r = c.Do(many.String(), nil)
+	require.Equal(t, "COMPLEXITY_LIMIT_EXCEEDED", r.Errors[0].Code(), "%+v", r.Errors)
+
+	many.Reset()
+	many.WriteString("{")
+	for i := range 10_000 {
+		fmt.Fprintf(&many, " a%d: plans { code }", i)
+	}
+	many.WriteString(" }")
+	r = c.Do(many.String(), nil)
+	require.NotEmpty(t, r.Errors, "10,000 aliases pass the parser's token limit")
+	require.Contains(t, []string{"", "null"}, string(r.Data))
+
+	huge := bytes.Repeat([]byte("x"), 50<<20)
+	resp, err := http.Post(srv.URL+"/query", "application/json", bytes.NewReader(huge))
+	if err == nil { // the server may also just close the connection mid-upload
+		resp.Body.Close()
+		require.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode)
+	}
+
+	var plans struct{ Plans []struct{ Code string } }
+	c.Must(`{ plans { code } }`, nil, &plans)
+	require.Len(t, plans.Plans, 3, "still answering")
 }

@@ -80,6 +80,7 @@ func NewGraphQL(c GraphQLConfig) *handler.Server {
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(extension.FixedComplexityLimit(complexityLimit))
+	srv.Use(shapeLimit{})
 	srv.SetErrorPresenter(presentError(c.Log))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		c.Log.ErrorContext(ctx, "panic in resolver", "panic", v)
