@@ -353,3 +353,43 @@ func TestHostileQueriesAreRefused(t *testing.T) {
 	c.Must(`{ plans { code } }`, nil, &plans)
 	require.Len(t, plans.Plans, 3, "still answering")
 }
+
+// TestRevokingAKeyEndsItsSockets: a revoked API key's open subscription ends,
+// on the replica that revoked it and on another.
+func TestRevokingAKeyEndsItsSockets(t *testing.T) {
+	t.Parallel()
+	for _, kind := range storetest.Kinds {
+		t.Run(string(kind), func(t *testing.T) {
+			t.Parallel()
+			srv := apptest.Boot(t, kind, nil)
+			sockets := []*apptest.Server{srv}
+			if kind == storetest.Postgres {
+				sockets = append(sockets, srv.Another(nil)) // a second replica holds one socket
+			}
+			_, key := srv.NewUser(auth.RoleUser, "leaky@example.com")
+			var subs []*apptest.Subscription
+			for _, s := range sockets {
+				subs = append(subs, s.Client(key).Subscribe(apptest.TransportWS, `subscription { myGenerationUpdates { status } }`, nil))
+			}
+			other := srv.Client(apptest.AdminKey).Subscribe(apptest.TransportWS, `subscription { myGenerationUpdates { status } }`, nil)
+
+			var keys struct{ APIKeys []struct{ ID string } }
+			user := srv.Client(key)
+			user.Must(`{ apiKeys { id } }`, nil, &keys)
+			user.Must(`mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, map[string]any{"id": keys.APIKeys[0].ID}, nil)
+
+			for _, sub := range subs {
+				select {
+				case <-sub.Closed:
+				case <-time.After(10 * time.Second):
+					t.Fatal("the revoked key's socket is still open")
+				}
+			}
+			select {
+			case <-other.Closed:
+				t.Fatal("another key's socket was closed too")
+			case <-time.After(200 * time.Millisecond):
+			}
+		})
+	}
+}

@@ -73,6 +73,9 @@ type App struct {
 	stopOnce sync.Once
 }
 
+// apiKeyRevokedTopic carries the ids of revoked API keys on the bus.
+const apiKeyRevokedTopic = "api-key-revoked"
+
 // Option adjusts how New builds the app; tests use them.
 type Option func(*App)
 
@@ -185,6 +188,19 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	signer := signedurl.New([]byte(secret), a.URL, cfg.AudioURLTTL)
 	plans := billing.NewPlans(a.db)
 	a.ws = &httpapi.Websocket{CheckOrigin: httpapi.OriginChecker(cfg.AllowedOrigins)}
+	// A revoked key's sockets end on every replica: the revoking one
+	// publishes, each closes its own.
+	sockets := httpapi.NewKeySockets()
+	a.bus.Subscribe(apiKeyRevokedTopic, func(keyID []byte) {
+		if keyID != nil {
+			sockets.Close(string(keyID))
+		}
+	})
+	a.auth.OnRevoke(func(ctx context.Context, keyID string) {
+		if err := a.bus.Publish(ctx, []byte(keyID), apiKeyRevokedTopic); err != nil {
+			log.WarnContext(ctx, "publish key revocation", "err", err)
+		}
+	})
 	schema := generated.NewExecutableSchema(generated.Config{
 		Resolvers: &resolvers.Resolver{
 			AuthService: a.auth, VoiceCatalog: catalog, GenerationService: gens, PlanCatalog: plans,
@@ -194,7 +210,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		Complexity: resolvers.Complexity(),
 	})
 	gql := httpapi.NewGraphQL(httpapi.GraphQLConfig{
-		Schema: schema, Authenticator: a.auth, Websocket: a.ws, Introspection: cfg.Introspection, Log: log,
+		Schema: schema, Authenticator: a.auth, Websocket: a.ws, Sockets: sockets, Introspection: cfg.Introspection, Log: log,
 		Loaders: loaders.Sources{Voices: catalog.ByID, Users: a.auth.UsersByID, Plans: plans.ByCode},
 	})
 	previews := voice.NewPreviews(catalog, a.bucket, encoder)

@@ -44,7 +44,13 @@ type Service struct {
 
 	firebase IDTokenVerifier // nil: Firebase sign-in is off
 	tokens   *tokenCache
+
+	onRevoke func(ctx context.Context, keyID string)
 }
+
+// OnRevoke sets what happens after a key is revoked, besides refusing its
+// next request: the app ends the key's open websockets on every replica.
+func (s *Service) OnRevoke(f func(ctx context.Context, keyID string)) { s.onRevoke = f }
 
 // NewService returns the identity service on db.
 func NewService(db *store.DB) *Service {
@@ -245,6 +251,9 @@ func (s *Service) RevokeAPIKey(ctx context.Context, p Principal, id string) (*AP
 			return nil, fmt.Errorf("revoke api key: %w", err)
 		}
 		k.RevokedAt = &now
+	}
+	if s.onRevoke != nil {
+		s.onRevoke(ctx, k.ID)
 	}
 	return k, nil
 }

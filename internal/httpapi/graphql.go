@@ -41,6 +41,8 @@ type GraphQLConfig struct {
 	Authenticator Authenticator
 	Loaders       loaders.Sources
 	Websocket     *Websocket
+	// Sockets tracks sockets by API key, so revocation can end them.
+	Sockets       *KeySockets
 	Introspection bool
 	Log           *slog.Logger
 }
@@ -58,7 +60,7 @@ func NewGraphQL(c GraphQLConfig) *handler.Server {
 	srv := handler.New(c.Schema)
 	srv.AddTransport(transport.Websocket{
 		Implementation: c.Websocket,
-		InitFunc:       websocketInit(c.Authenticator),
+		InitFunc:       websocketInit(c.Authenticator, c.Sockets),
 		// Liveness is the adapter's ping frames (every protocol, answered by
 		// browsers themselves); graphql-ws clients also expect "ka" messages.
 		// gqlgen's own PingPongInterval would cost a goroutine per socket.
@@ -96,29 +98,41 @@ func NewGraphQL(c GraphQLConfig) *handler.Server {
 
 // websocketInit authenticates a socket from its connection_init payload
 // ("Authorization": "Bearer <key>", also accepted as "authorization" or
-// "authToken"), or keeps the principal of the upgrade request's header.
-func websocketInit(a Authenticator) transport.WebsocketInitFunc {
+// "authToken"), or keeps the principal of the upgrade request's header. A
+// socket opened with an API key ends when the key is revoked.
+func websocketInit(a Authenticator, sockets *KeySockets) transport.WebsocketInitFunc {
 	return func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-		credential := ""
-		for _, k := range []string{"Authorization", "authorization", "authToken"} {
-			if v, ok := payload[k].(string); ok && v != "" {
-				credential = v
-				break
-			}
+		ctx, payloadErr := authenticateInit(ctx, a, payload)
+		if payloadErr != nil {
+			return refuse(ctx, payloadErr)
 		}
-		if credential == "" {
-			return ctx, nil, nil
+		if p, ok := auth.FromContext(ctx); ok && p.APIKeyID != "" {
+			ctx = sockets.track(ctx, p.APIKeyID)
 		}
-		secret, ok := bearer(credential)
-		if !ok {
-			return refuse(ctx, apperror.New(apperror.Unauthenticated, "Authorization must be \"Bearer <key>\""))
-		}
-		p, err := a.Authenticate(ctx, secret)
-		if err != nil {
-			return refuse(ctx, err)
-		}
-		return auth.WithPrincipal(ctx, p), nil, nil
+		return ctx, nil, nil
 	}
+}
+
+func authenticateInit(ctx context.Context, a Authenticator, payload transport.InitPayload) (context.Context, error) {
+	credential := ""
+	for _, k := range []string{"Authorization", "authorization", "authToken"} {
+		if v, ok := payload[k].(string); ok && v != "" {
+			credential = v
+			break
+		}
+	}
+	if credential == "" {
+		return ctx, nil
+	}
+	secret, ok := bearer(credential)
+	if !ok {
+		return ctx, apperror.New(apperror.Unauthenticated, "Authorization must be \"Bearer <key>\"")
+	}
+	p, err := a.Authenticate(ctx, secret)
+	if err != nil {
+		return ctx, err
+	}
+	return auth.WithPrincipal(ctx, p), nil
 }
 
 // refuse closes a socket whose connection_init carries bad credentials with
