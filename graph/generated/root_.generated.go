@@ -224,9 +224,12 @@ type ComplexityRoot struct {
 		IncludedCharacters         func(childComplexity int) int
 		MaxCharactersPerGeneration func(childComplexity int) int
 		MaxConcurrentGenerations   func(childComplexity int) int
+		MaxSubscriptions           func(childComplexity int) int
+		MaxWebsockets              func(childComplexity int) int
 		MonthlyPriceCents          func(childComplexity int) int
 		Name                       func(childComplexity int) int
 		OveragePricePer1000Cents   func(childComplexity int) int
+		RequestsPerMinute          func(childComplexity int) int
 	}
 
 	PortalSession struct {
@@ -1134,6 +1137,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Plan.MaxConcurrentGenerations(childComplexity), true
+	case "Plan.maxSubscriptions":
+		if e.ComplexityRoot.Plan.MaxSubscriptions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Plan.MaxSubscriptions(childComplexity), true
+	case "Plan.maxWebsockets":
+		if e.ComplexityRoot.Plan.MaxWebsockets == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Plan.MaxWebsockets(childComplexity), true
 	case "Plan.monthlyPriceCents":
 		if e.ComplexityRoot.Plan.MonthlyPriceCents == nil {
 			break
@@ -1152,6 +1167,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Plan.OveragePricePer1000Cents(childComplexity), true
+	case "Plan.requestsPerMinute":
+		if e.ComplexityRoot.Plan.RequestsPerMinute == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Plan.RequestsPerMinute(childComplexity), true
 
 	case "PortalSession.url":
 		if e.ComplexityRoot.PortalSession.URL == nil {
@@ -1937,6 +1958,12 @@ type Plan implements Node {
   maxConcurrentGenerations: Int!
   "Longest text one generation may have."
   maxCharactersPerGeneration: Int!
+  "API requests a minute (a burst of a minute's worth is allowed)."
+  requestsPerMinute: Int!
+  "Websockets one person may have open at once."
+  maxWebsockets: Int!
+  "Subscriptions one person may have live at once."
+  maxSubscriptions: Int!
   "Selling points to show."
   features: [String!]!
 }
@@ -2694,6 +2721,12 @@ func (ec *executionContext) childFields_Plan(ctx context.Context, field graphql.
 		return ec.fieldContext_Plan_maxConcurrentGenerations(ctx, field)
 	case "maxCharactersPerGeneration":
 		return ec.fieldContext_Plan_maxCharactersPerGeneration(ctx, field)
+	case "requestsPerMinute":
+		return ec.fieldContext_Plan_requestsPerMinute(ctx, field)
+	case "maxWebsockets":
+		return ec.fieldContext_Plan_maxWebsockets(ctx, field)
+	case "maxSubscriptions":
+		return ec.fieldContext_Plan_maxSubscriptions(ctx, field)
 	case "features":
 		return ec.fieldContext_Plan_features(ctx, field)
 	}

@@ -21,6 +21,7 @@ import (
 
 	firebase "firebase.google.com/go/v4"
 	fbauth "firebase.google.com/go/v4/auth"
+	"github.com/redis/go-redis/v9"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
@@ -40,6 +41,7 @@ import (
 	"github.com/koe-voice/koe/internal/events"
 	"github.com/koe-voice/koe/internal/generation"
 	"github.com/koe-voice/koe/internal/httpapi"
+	"github.com/koe-voice/koe/internal/ratelimit"
 	"github.com/koe-voice/koe/internal/signedurl"
 	"github.com/koe-voice/koe/internal/store"
 	"github.com/koe-voice/koe/internal/tts"
@@ -56,6 +58,7 @@ type App struct {
 	bus      events.Bus
 	pgBus    *events.Postgres
 	river    *river.Client[*sql.Tx]
+	redis    *redis.Client
 	auth     *auth.Service
 	listener net.Listener
 	server   *http.Server
@@ -141,6 +144,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	}
 	encoder := tts.Encoder{LameBinary: cfg.LamePath, OpusencBinary: cfg.OpusencPath}
 
+	plans := billing.NewPlans(a.db)
+	limitsOf := planLimits(plans)
+
 	// River: one client per process, on database/sql so jobs can be inserted
 	// inside bun transactions; on PostgreSQL it listens through pgx.
 	var driver riverdriver.Driver[*sql.Tx] = riversqlite.New(a.db.DB.DB)
@@ -149,6 +155,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	}
 	gens := generation.NewService(generation.Config{
 		DB: a.db, Voices: catalog, Encoder: encoder, Bus: a.bus, Log: log, MaxTextChars: cfg.MaxTextChars,
+		Concurrency: func(ctx context.Context, p auth.Principal) (int, bool, error) {
+			l, unlimited, err := limitsOf(ctx, p)
+			return l.Generations, unlimited, err
+		},
 	})
 	workers := river.NewWorkers()
 	river.AddWorker(workers, generation.NewWorker(gens, a.bucket, cfg.SynthConcurrency))
@@ -186,7 +196,18 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		a.URL = localURL(a.listener.Addr())
 	}
 	signer := signedurl.New([]byte(secret), a.URL, cfg.AudioURLTTL)
-	plans := billing.NewPlans(a.db)
+	limits := &httpapi.Limits{Limiter: ratelimit.NewMemory(), Of: limitsOf, Log: log}
+	if cfg.RedisURL != "" {
+		opts, err := redis.ParseURL(cfg.RedisURL)
+		if err != nil {
+			return nil, fmt.Errorf("KOE_REDIS_URL: %w", err)
+		}
+		a.redis = redis.NewClient(opts)
+		if err := a.redis.Ping(ctx).Err(); err != nil {
+			return nil, fmt.Errorf("KOE_REDIS_URL: %w", err)
+		}
+		limits.Limiter = ratelimit.NewRedis(a.redis, "koe:ratelimit:")
+	}
 	a.ws = &httpapi.Websocket{CheckOrigin: httpapi.OriginChecker(cfg.AllowedOrigins)}
 	// A revoked key's sockets end on every replica: the revoking one
 	// publishes, each closes its own.
@@ -210,12 +231,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		Complexity: resolvers.Complexity(),
 	})
 	gql := httpapi.NewGraphQL(httpapi.GraphQLConfig{
-		Schema: schema, Authenticator: a.auth, Websocket: a.ws, Sockets: sockets, Introspection: cfg.Introspection, Log: log,
+		Schema: schema, Authenticator: a.auth, Websocket: a.ws, Sockets: sockets, Limits: limits, Introspection: cfg.Introspection, Log: log,
 		Loaders: loaders.Sources{Voices: catalog.ByID, Users: a.auth.UsersByID, Plans: plans.ByCode},
 	})
 	previews := voice.NewPreviews(catalog, a.bucket, encoder)
 	handler := httpapi.NewHandler(httpapi.Config{
-		GraphQL: gql, Authenticator: a.auth, Bucket: a.bucket, Signer: signer, Previews: previews.Key,
+		GraphQL: gql, Authenticator: a.auth, Limits: limits, Bucket: a.bucket, Signer: signer, Previews: previews.Key,
 		Ready: a.readiness, Playground: cfg.Playground, AllowedOrigins: cfg.AllowedOrigins,
 		MaxBodyBytes: cfg.MaxBodyBytes, Log: log, ServeAPI: cfg.Role.ServesAPI(),
 	})
@@ -270,6 +291,26 @@ func firebaseAuth(ctx context.Context, cfg config.Config) (*fbauth.Client, error
 		return nil, fmt.Errorf("firebase auth: %w", err)
 	}
 	return client, nil
+}
+
+// planLimits are the limits of a principal's plan; operators have none.
+func planLimits(plans *billing.Plans) httpapi.LimitsFunc {
+	return func(ctx context.Context, p auth.Principal) (httpapi.PlanLimits, bool, error) {
+		if p.IsAdmin() {
+			return httpapi.PlanLimits{}, true, nil
+		}
+		pl, err := plans.Cached(ctx, p.PlanCode)
+		if err == nil && pl == nil {
+			err = errors.New("no such plan")
+		}
+		if err != nil {
+			return httpapi.PlanLimits{}, false, fmt.Errorf("limits of plan %q: %w", p.PlanCode, err)
+		}
+		return httpapi.PlanLimits{
+			RequestsPerMinute: pl.RequestsPerMinute, Websockets: pl.MaxWebsockets, Subscriptions: pl.MaxSubscriptions,
+			Generations: pl.MaxConcurrentGenerations,
+		}, false, nil
+	}
 }
 
 // localURL is the URL of a listening address, with "localhost" for the
@@ -396,6 +437,9 @@ func (a *App) closeResources() {
 	}
 	if a.bucket != nil {
 		_ = a.bucket.Close()
+	}
+	if a.redis != nil {
+		_ = a.redis.Close()
 	}
 	if a.db != nil {
 		_ = a.db.Close()

@@ -34,6 +34,8 @@ func (r Role) AtLeast(min Role) bool { return r.rank() >= min.rank() }
 type Principal struct {
 	UserID string
 	Role   Role
+	// PlanCode is the user's plan, for limits checked on every request.
+	PlanCode string
 	// APIKeyID is the key the request came with; empty for other sign-ins.
 	APIKeyID string
 }

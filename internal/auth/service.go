@@ -168,9 +168,10 @@ func (s *Service) authenticateKey(ctx context.Context, secret string) (Principal
 		RevokedAt *time.Time `bun:"revoked_at"`
 		UserID    string     `bun:"user_id"`
 		Role      Role       `bun:"role"`
+		PlanCode  string     `bun:"plan_code"`
 	}
 	err := s.db.NewSelect().TableExpr("api_keys AS k").Join("JOIN users AS u ON u.id = k.user_id").
-		ColumnExpr("k.id AS key_id, k.revoked_at, u.id AS user_id, u.role").
+		ColumnExpr("k.id AS key_id, k.revoked_at, u.id AS user_id, u.role, u.plan_code").
 		Where("k.secret_hash = ?", hashSecret(secret)).Scan(ctx, &row)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && row.RevokedAt != nil) {
 		return Principal{}, apperror.New(apperror.Unauthenticated, "the API key is not valid")
@@ -181,7 +182,7 @@ func (s *Service) authenticateKey(ctx context.Context, secret string) (Principal
 	s.mu.Lock()
 	s.touched[row.KeyID] = s.now()
 	s.mu.Unlock()
-	return Principal{UserID: row.UserID, Role: row.Role, APIKeyID: row.KeyID}, nil
+	return Principal{UserID: row.UserID, Role: row.Role, PlanCode: row.PlanCode, APIKeyID: row.KeyID}, nil
 }
 
 // RunLastUsed writes batched API key uses every lastUsedFlushEvery until ctx

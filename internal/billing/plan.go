@@ -5,6 +5,7 @@ package billing
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -25,6 +26,9 @@ type Plan struct {
 	OveragePricePer1000Cents   *int      `bun:"overage_price_per1000_cents"`
 	MaxConcurrentGenerations   int       `bun:"max_concurrent_generations,notnull"`
 	MaxCharactersPerGeneration int       `bun:"max_characters_per_generation,notnull"`
+	RequestsPerMinute          int       `bun:"requests_per_minute,notnull"`
+	MaxWebsockets              int       `bun:"max_websockets,notnull"`
+	MaxSubscriptions           int       `bun:"max_subscriptions,notnull"`
 	StripePriceID              *string   `bun:"stripe_price_id"`
 	Features                   []string  `bun:"features,notnull"`
 	CreatedAt                  time.Time `bun:"created_at,notnull"`
@@ -32,10 +36,39 @@ type Plan struct {
 }
 
 // Plans reads plans.
-type Plans struct{ db *store.DB }
+type Plans struct {
+	db *store.DB
+
+	mu       sync.Mutex
+	cached   map[string]*Plan
+	cachedAt time.Time
+}
 
 // NewPlans returns the plan catalog on db.
 func NewPlans(db *store.DB) *Plans { return &Plans{db: db} }
+
+// planCacheTTL is how stale Cached may be: plans change rarely, and limits
+// are checked on every request.
+const planCacheTTL = 30 * time.Second
+
+// Cached returns a plan by code from a copy of the catalog at most
+// planCacheTTL old, for checks on every request; nil for an unknown code.
+func (p *Plans) Cached(ctx context.Context, code string) (*Plan, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cached == nil || time.Since(p.cachedAt) > planCacheTTL {
+		plans, err := p.List(ctx)
+		if err != nil {
+			return nil, err
+		}
+		p.cached = make(map[string]*Plan, len(plans))
+		for _, pl := range plans {
+			p.cached[pl.Code] = pl
+		}
+		p.cachedAt = time.Now()
+	}
+	return p.cached[code], nil
+}
 
 // List returns every plan, cheapest first.
 func (p *Plans) List(ctx context.Context) ([]*Plan, error) {

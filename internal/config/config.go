@@ -57,6 +57,7 @@ type Config struct {
 	OpenAITTSModel   string        // KOE_OPENAI_TTS_MODEL
 	OpenAITTSVoices  []string      // KOE_OPENAI_TTS_VOICES
 	AllowedOrigins   []string      // KOE_ALLOWED_ORIGINS
+	RedisURL         string        // KOE_REDIS_URL; empty: rate limits per process
 	// FirebaseProjectID (FIREBASE_PROJECT_ID) turns on sign-in with Firebase
 	// ID tokens.
 	FirebaseProjectID string
@@ -93,6 +94,7 @@ func Load(getenv func(string) string) (Config, error) {
 		OpenAITTSModel:   l.str("KOE_OPENAI_TTS_MODEL", "tts-1"),
 		OpenAITTSVoices:  l.list("KOE_OPENAI_TTS_VOICES", "alloy,echo,fable,onyx,nova,shimmer"),
 		AllowedOrigins:   l.list("KOE_ALLOWED_ORIGINS", ""),
+		RedisURL:         l.str("KOE_REDIS_URL", ""),
 	}
 	env := l.oneOf("KOE_ENV", "development", "development", "production")
 	c.Production = env == "production"
@@ -133,6 +135,9 @@ func Load(getenv func(string) string) (Config, error) {
 		if len(c.OpenAITTSVoices) == 0 {
 			l.fail("KOE_OPENAI_TTS_VOICES", "must name at least one voice")
 		}
+	}
+	if u, err := url.Parse(c.RedisURL); c.RedisURL != "" && (err != nil || (u.Scheme != "redis" && u.Scheme != "rediss")) {
+		l.fail("KOE_REDIS_URL", "must be a redis:// or rediss:// URL, got %q", c.RedisURL)
 	}
 	c.FirebaseProjectID = l.str("FIREBASE_PROJECT_ID", "")
 	c.FirebaseEmulatorHost = l.str("FIREBASE_AUTH_EMULATOR_HOST", "")

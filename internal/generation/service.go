@@ -64,6 +64,10 @@ type Encoder interface {
 	Encode(ctx context.Context, pcm tts.PCM, format tts.Format) (tts.Encoded, error)
 }
 
+// ConcurrencyLimit says how many generations a principal may have queued or
+// running at once; unlimited for operators.
+type ConcurrencyLimit func(ctx context.Context, p auth.Principal) (max int, unlimited bool, err error)
+
 // Service creates and manages generations.
 type Service struct {
 	db           *store.DB
@@ -73,6 +77,7 @@ type Service struct {
 	bus          events.Bus
 	log          *slog.Logger
 	maxTextChars int
+	concurrency  ConcurrencyLimit
 	now          func() time.Time
 }
 
@@ -85,13 +90,15 @@ type Config struct {
 	Log     *slog.Logger
 	// MaxTextChars is the longest text a generation may have.
 	MaxTextChars int
+	// Concurrency bounds the generations a principal has going at once.
+	Concurrency ConcurrencyLimit
 }
 
 // NewService returns the generation service.
 func NewService(c Config) *Service {
 	return &Service{
 		db: c.DB, voices: c.Voices, encoder: c.Encoder, bus: c.Bus, log: c.Log,
-		maxTextChars: c.MaxTextChars, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+		maxTextChars: c.MaxTextChars, concurrency: c.Concurrency, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
 	}
 }
 
@@ -167,6 +174,9 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, in CreateInput) 
 		Status: StatusQueued, CreatedAt: s.now(),
 	}
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := s.checkConcurrency(ctx, tx, p); err != nil {
+			return err
+		}
 		return s.insert(ctx, tx, g, in.IdempotencyKey)
 	})
 	if err != nil && in.IdempotencyKey != nil && store.IsUniqueViolation(err) {
@@ -175,11 +185,43 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, in CreateInput) 
 			return first, nil
 		}
 	}
+	if _, ok := apperror.As(err); ok {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("create generation: %w", err)
 	}
 	s.publish(ctx, g)
 	return g, nil
+}
+
+// checkConcurrency refuses a new generation, inside the transaction that
+// would insert it, when the principal already has their plan's number
+// queued or running. On PostgreSQL the user's row is locked first, so two
+// requests at once cannot both see room for one.
+func (s *Service) checkConcurrency(ctx context.Context, tx bun.Tx, p auth.Principal) error {
+	if s.concurrency == nil {
+		return nil
+	}
+	max, unlimited, err := s.concurrency(ctx, p)
+	if err != nil || unlimited {
+		return err
+	}
+	if s.db.Postgres() {
+		if _, err := tx.NewRaw("SELECT 1 FROM users WHERE id = ? FOR UPDATE", p.UserID).Exec(ctx); err != nil {
+			return err
+		}
+	}
+	going, err := tx.NewSelect().Model((*Generation)(nil)).
+		Where("owner_id = ? AND status IN (?, ?)", p.UserID, StatusQueued, StatusRunning).Count(ctx)
+	if err != nil {
+		return err
+	}
+	if int(going) >= max {
+		return &apperror.Error{Code: apperror.RateLimited, RetryAfter: 5 * time.Second,
+			Message: fmt.Sprintf("your plan runs %d generations at once; wait for one to finish or cancel one", max)}
+	}
+	return nil
 }
 
 // insert writes a queued generation, its idempotency key and its job in tx.
@@ -337,7 +379,16 @@ func (s *Service) Retry(ctx context.Context, p auth.Principal, id string) (*Gene
 		ID: gid.New(gid.Generation), OwnerID: old.OwnerID, VoiceID: old.VoiceID, Text: old.Text, Characters: old.Characters,
 		Format: old.Format, Speed: old.Speed, Pitch: old.Pitch, Status: StatusQueued, RetryOf: &old.ID, CreatedAt: s.now(),
 	}
-	if err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return s.insert(ctx, tx, g, nil) }); err != nil {
+	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := s.checkConcurrency(ctx, tx, p); err != nil {
+			return err
+		}
+		return s.insert(ctx, tx, g, nil)
+	})
+	if _, ok := apperror.As(err); ok {
+		return nil, err
+	}
+	if err != nil {
 		return nil, fmt.Errorf("retry generation: %w", err)
 	}
 	s.publish(ctx, g)

@@ -42,7 +42,9 @@ type GraphQLConfig struct {
 	Loaders       loaders.Sources
 	Websocket     *Websocket
 	// Sockets tracks sockets by API key, so revocation can end them.
-	Sockets       *KeySockets
+	Sockets *KeySockets
+	// Limits counts sockets and subscriptions per principal.
+	Limits        *Limits
 	Introspection bool
 	Log           *slog.Logger
 }
@@ -60,7 +62,7 @@ func NewGraphQL(c GraphQLConfig) *handler.Server {
 	srv := handler.New(c.Schema)
 	srv.AddTransport(transport.Websocket{
 		Implementation: c.Websocket,
-		InitFunc:       websocketInit(c.Authenticator, c.Sockets),
+		InitFunc:       websocketInit(c.Authenticator, c.Sockets, c.Limits),
 		// Liveness is the adapter's ping frames (every protocol, answered by
 		// browsers themselves); graphql-ws clients also expect "ka" messages.
 		// gqlgen's own PingPongInterval would cost a goroutine per socket.
@@ -83,6 +85,7 @@ func NewGraphQL(c GraphQLConfig) *handler.Server {
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(extension.FixedComplexityLimit(complexityLimit))
 	srv.Use(shapeLimit{})
+	srv.AroundOperations(c.Limits.AroundOperations)
 	srv.SetErrorPresenter(presentError(c.Log))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		c.Log.ErrorContext(ctx, "panic in resolver", "panic", v)
@@ -100,11 +103,14 @@ func NewGraphQL(c GraphQLConfig) *handler.Server {
 // ("Authorization": "Bearer <key>", also accepted as "authorization" or
 // "authToken"), or keeps the principal of the upgrade request's header. A
 // socket opened with an API key ends when the key is revoked.
-func websocketInit(a Authenticator, sockets *KeySockets) transport.WebsocketInitFunc {
+func websocketInit(a Authenticator, sockets *KeySockets, limits *Limits) transport.WebsocketInitFunc {
 	return func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
 		ctx, payloadErr := authenticateInit(ctx, a, payload)
 		if payloadErr != nil {
-			return refuse(ctx, payloadErr)
+			return refuse(ctx, 4401, "Unauthorized", payloadErr)
+		}
+		if err := limits.holdSocket(ctx); err != nil {
+			return refuse(ctx, 4429, "Too many connections", err)
 		}
 		if p, ok := auth.FromContext(ctx); ok && p.APIKeyID != "" {
 			ctx = sockets.track(ctx, p.APIKeyID)
@@ -135,12 +141,12 @@ func authenticateInit(ctx context.Context, a Authenticator, payload transport.In
 	return auth.WithPrincipal(ctx, p), nil
 }
 
-// refuse closes a socket whose connection_init carries bad credentials with
-// 4401 Unauthorized (gqlgen's default would be a normal 1000, which clients
-// take as "reconnect and try again"), sending no data.
-func refuse(ctx context.Context, err error) (context.Context, *transport.InitPayload, error) {
-	ctx = transport.WithWebsocketCloseCode(ctx, 4401)
-	ctx = transport.AppendCloseReason(ctx, "Unauthorized")
+// refuse closes a socket at connection_init with code and reason, sending no
+// data: 4401 for bad credentials, 4429 for too many sockets (gqlgen's default
+// would be a normal 1000, which clients take as "reconnect and try again").
+func refuse(ctx context.Context, code int, reason string, err error) (context.Context, *transport.InitPayload, error) {
+	ctx = transport.WithWebsocketCloseCode(ctx, code)
+	ctx = transport.AppendCloseReason(ctx, reason)
 	return ctx, nil, err
 }
 

@@ -32,8 +32,10 @@ import (
 type Config struct {
 	GraphQL       http.Handler
 	Authenticator Authenticator
-	Bucket        *blob.Bucket
-	Signer        *signedurl.Signer
+	// Limits rate-limits /query and voice previews.
+	Limits *Limits
+	Bucket *blob.Bucket
+	Signer *signedurl.Signer
 	// Previews returns the blob key of a voice's preview, making it if needed.
 	Previews func(ctx context.Context, voiceID string) (string, error)
 	// Ready reports whether the server can take traffic (database reachable,
@@ -64,9 +66,9 @@ func NewHandler(c Config) http.Handler {
 	if !c.ServeAPI {
 		return requestContext(c.Log, mux)
 	}
-	mux.Handle("/query", authenticate(c.Authenticator, c.GraphQL))
+	mux.Handle("/query", authenticate(c.Authenticator, c.Limits.Middleware(c.GraphQL)))
 	mux.HandleFunc("GET /audio/{name}", serveAudio(c))
-	mux.HandleFunc("GET /voices/{id}/preview", servePreview(c))
+	mux.Handle("GET /voices/{id}/preview", authenticate(c.Authenticator, c.Limits.Middleware(servePreview(c))))
 	if c.Playground {
 		mux.Handle("GET /{$}", playground.Handler("Koe", "/query"))
 	} else {
@@ -221,7 +223,11 @@ func authenticate(a Authenticator, next http.Handler) http.Handler {
 }
 
 func writeGraphQLError(w http.ResponseWriter, status int, e *apperror.Error) {
-	writeJSON(w, status, map[string]any{"errors": []map[string]any{{"message": e.Message, "extensions": map[string]any{"code": string(e.Code)}}}})
+	ext := map[string]any{"code": string(e.Code)}
+	if e.RetryAfter > 0 {
+		ext["retryAfterSeconds"] = ceilSeconds(e.RetryAfter)
+	}
+	writeJSON(w, status, map[string]any{"errors": []map[string]any{{"message": e.Message, "extensions": ext}}})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
