@@ -189,7 +189,7 @@ func TestCreateAPIKey(t *testing.T) {
 
 		got, err := b.auth.Authenticate(ctx, secret)
 		require.NoError(t, err)
-		require.Equal(t, auth.Principal{UserID: u.ID, Role: auth.RoleUser, APIKeyID: key.ID}, got)
+		require.Equal(t, auth.Principal{UserID: u.ID, Role: auth.RoleUser, PlanCode: auth.FreePlan, APIKeyID: key.ID}, got)
 
 		_, other, err := b.auth.CreateAPIKey(ctx, p, "laptop")
 		require.NoError(t, err)
