@@ -90,3 +90,27 @@ func defaultOf(v *ast.Value) string {
 	}
 	return v.String()
 }
+
+// public are the root fields anyone may call without signing in.
+var public = map[string]bool{
+	"Query.node": true, "Query.voices": true, "Query.voice": true, "Query.plans": true, "Query.creditPacks": true,
+}
+
+// TestRootFieldsAreGuarded: every root field needs @auth or @hasRole unless
+// it is deliberately public, so a new field cannot ship unguarded by
+// forgetting the directive.
+func TestRootFieldsAreGuarded(t *testing.T) {
+	t.Parallel()
+	schema := load(t, "schema.graphqls")
+	for _, root := range []*ast.Definition{schema.Query, schema.Mutation, schema.Subscription} {
+		for _, f := range root.Fields {
+			if strings.HasPrefix(f.Name, "__") {
+				continue
+			}
+			name := root.Name + "." + f.Name
+			guarded := f.Directives.ForName("auth") != nil || f.Directives.ForName("hasRole") != nil
+			require.True(t, guarded || public[name], "%s has neither @auth nor @hasRole; add one, or list it in `public` if anyone may call it", name)
+			require.False(t, guarded && public[name], "%s is listed as public but has a directive", name)
+		}
+	}
+}

@@ -33,3 +33,6 @@ fi
 
 echo "== go test -race"
 go test -race -count=1 -timeout 20m ./...
+
+echo "== fuzz the GraphQL endpoint (bounded)"
+go test -run '^$' -fuzz FuzzGraphQL -fuzztime "${KOE_FUZZ_TIME:-20s}" ./internal/app/

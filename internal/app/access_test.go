@@ -7,13 +7,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/require"
+	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/koe-voice/koe/internal/apptest"
 	"github.com/koe-voice/koe/internal/auth"
@@ -392,4 +397,81 @@ func TestRevokingAKeyEndsItsSockets(t *testing.T) {
 			}
 		})
 	}
+}
+
+// operatorCalls calls every @hasRole(ADMIN) field; TestEveryOperatorFieldIsForbidden
+// checks the list against the schema, so a new operator field must be added here.
+var operatorCalls = map[string]string{
+	"Query.users":              `{ users { totalCount } }`,
+	"Query.broadcasts":         `{ broadcasts { totalCount } }`,
+	"Query.kpis":               `{ kpis(from: "2026-01-01T00:00:00Z", to: "2026-02-01T00:00:00Z") { mrrCents } }`,
+	"Mutation.setUserRole":     `mutation { setUserRole(userId: "usr_06h1pxqjw9sphck41qec0g4pbm", role: ADMIN) { id } }`,
+	"Mutation.upsertPlan":      `mutation { upsertPlan(input: {code: "x", name: "X", monthlyPriceCents: 1, currency: "usd", includedCharacters: 1, maxConcurrentGenerations: 1, maxCharactersPerGeneration: 1}) { id } }`,
+	"Mutation.setVoiceEnabled": `mutation { setVoiceEnabled(id: "espeak-ng:en-us", enabled: false) { id } }`,
+	"Mutation.createBroadcast": `mutation { createBroadcast(input: {subject: "s", textBody: "t"}) { id } }`,
+	"Mutation.cancelBroadcast": `mutation { cancelBroadcast(id: "x") { id } }`,
+}
+
+// TestEveryOperatorFieldIsForbidden: a USER gets FORBIDDEN from every
+// @hasRole(ADMIN) field, and nothing changes.
+func TestEveryOperatorFieldIsForbidden(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile("../../graph/schema.graphqls")
+	require.NoError(t, err)
+	schema, gqlErr := gqlparser.LoadSchema(&ast.Source{Input: string(b)})
+	require.Nil(t, gqlErr)
+	var operators []string
+	for _, root := range []*ast.Definition{schema.Query, schema.Mutation, schema.Subscription} {
+		for _, f := range root.Fields {
+			if d := f.Directives.ForName("hasRole"); d != nil && d.Arguments.ForName("role").Value.Raw == "ADMIN" {
+				operators = append(operators, root.Name+"."+f.Name)
+			}
+		}
+	}
+	require.ElementsMatch(t, operators, slices.Collect(maps.Keys(operatorCalls)), "every operator field is called below")
+
+	srv := apptest.Boot(t, storetest.SQLite, nil)
+	_, key := srv.NewUser(auth.RoleUser, "curious@example.com")
+	user := srv.Client(key)
+	for name, q := range operatorCalls {
+		r := user.Do(q, nil)
+		require.Len(t, r.Errors, 1, name)
+		require.Equal(t, "FORBIDDEN", r.Errors[0].Code(), name)
+	}
+	var v struct{ Voice struct{ Enabled bool } }
+	user.Must(`{ voice(id: "espeak-ng:en-us") { enabled } }`, nil, &v)
+	require.True(t, v.Voice.Enabled, "the refused mutation changed nothing")
+}
+
+// TestBrowserOrigins: CORS and websocket upgrades admit the origins of
+// KOE_ALLOWED_ORIGINS (and the server's own) and no others.
+func TestBrowserOrigins(t *testing.T) {
+	t.Parallel()
+	srv := apptest.Boot(t, storetest.SQLite, map[string]string{"KOE_ALLOWED_ORIGINS": "https://app.koe.test"})
+	preflight := func(origin string) *http.Response {
+		req, _ := http.NewRequest(http.MethodOptions, srv.URL+"/query", nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		req.Header.Set("Access-Control-Request-Headers", "authorization, content-type")
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp
+	}
+	ok := preflight("https://app.koe.test")
+	require.Equal(t, "https://app.koe.test", ok.Header.Get("Access-Control-Allow-Origin"))
+	require.Contains(t, ok.Header.Get("Access-Control-Allow-Headers"), "Authorization")
+	require.Empty(t, ok.Header.Get("Access-Control-Allow-Credentials"), "no cookies, no credentialed CORS")
+	require.Empty(t, preflight("https://evil.test").Header.Get("Access-Control-Allow-Origin"))
+
+	dial := func(origin string) (*websocket.Conn, *http.Response, error) {
+		return websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http")+"/query",
+			http.Header{"Sec-Websocket-Protocol": {apptest.TransportWS}, "Origin": {origin}})
+	}
+	conn, _, err := dial("https://app.koe.test")
+	require.NoError(t, err)
+	conn.Close()
+	_, resp, err := dial("https://evil.test")
+	require.Error(t, err)
+	require.Equal(t, http.StatusForbidden, resp.StatusCode)
 }

@@ -200,6 +200,13 @@ func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 				}
 				return gqlErr
 			case "":
+				if len(own.Path) == 0 {
+					// Not about any field: the request itself is bad (an
+					// undecodable body, a persisted-query hash that does
+					// not match its query).
+					gqlErr.Extensions = map[string]any{"code": string(apperror.BadUserInput)}
+					return gqlErr
+				}
 			default:
 				return gqlErr
 			}
