@@ -196,7 +196,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		a.URL = localURL(a.listener.Addr())
 	}
 	signer := signedurl.New([]byte(secret), a.URL, cfg.AudioURLTTL)
-	limits := &httpapi.Limits{Limiter: ratelimit.NewMemory(), Of: limitsOf, Log: log}
+	limits := &httpapi.Limits{
+		Limiter: ratelimit.NewMemory(), Of: limitsOf, Log: log,
+		Anonymous: httpapi.PlanLimits{RequestsPerMinute: cfg.AnonymousRPM, Websockets: 5},
+	}
 	if cfg.RedisURL != "" {
 		opts, err := redis.ParseURL(cfg.RedisURL)
 		if err != nil {

@@ -58,6 +58,7 @@ type Config struct {
 	OpenAITTSVoices  []string      // KOE_OPENAI_TTS_VOICES
 	AllowedOrigins   []string      // KOE_ALLOWED_ORIGINS
 	RedisURL         string        // KOE_REDIS_URL; empty: rate limits per process
+	AnonymousRPM     int           // KOE_ANONYMOUS_RPM: requests a minute per IP without credentials
 	// FirebaseProjectID (FIREBASE_PROJECT_ID) turns on sign-in with Firebase
 	// ID tokens.
 	FirebaseProjectID string
@@ -95,6 +96,7 @@ func Load(getenv func(string) string) (Config, error) {
 		OpenAITTSVoices:  l.list("KOE_OPENAI_TTS_VOICES", "alloy,echo,fable,onyx,nova,shimmer"),
 		AllowedOrigins:   l.list("KOE_ALLOWED_ORIGINS", ""),
 		RedisURL:         l.str("KOE_REDIS_URL", ""),
+		AnonymousRPM:     l.intRange("KOE_ANONYMOUS_RPM", 60, 1, 1_000_000),
 	}
 	env := l.oneOf("KOE_ENV", "development", "development", "production")
 	c.Production = env == "production"

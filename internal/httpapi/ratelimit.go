@@ -29,9 +29,6 @@ type PlanLimits struct {
 	Generations int
 }
 
-// anonymousLimits apply to callers without credentials, per IP address.
-var anonymousLimits = PlanLimits{RequestsPerMinute: 60, Websockets: 5, Subscriptions: 0}
-
 // LimitsFunc returns the limits of a principal; unlimited is true for
 // operators, whom no limit applies to.
 type LimitsFunc func(ctx context.Context, p auth.Principal) (limits PlanLimits, unlimited bool, err error)
@@ -42,7 +39,9 @@ type LimitsFunc func(ctx context.Context, p auth.Principal) (limits PlanLimits, 
 type Limits struct {
 	Limiter ratelimit.Limiter
 	Of      LimitsFunc
-	Log     *slog.Logger
+	// Anonymous apply to callers without credentials, per IP address.
+	Anonymous PlanLimits
+	Log       *slog.Logger
 
 	mu   sync.Mutex
 	open map[string]int // "ws:<key>" and "sub:<key>" → count
@@ -65,7 +64,7 @@ func (l *Limits) of(ctx context.Context, r *http.Request) (limited, bool, error)
 		if err != nil {
 			host = r.RemoteAddr
 		}
-		return limited{key: "ip:" + host, limits: anonymousLimits}, true, nil
+		return limited{key: "ip:" + host, limits: l.Anonymous}, true, nil
 	}
 	pl, unlimited, err := l.Of(ctx, p)
 	if err != nil || unlimited {
