@@ -59,7 +59,7 @@ type QueryResolver interface {
 	Generation(ctx context.Context, id string) (*generation.Generation, error)
 	Generations(ctx context.Context, status *generation.Status, first *int, after *string) (*model.GenerationConnection, error)
 	Plans(ctx context.Context) ([]*billing.Plan, error)
-	CreditPacks(ctx context.Context) ([]*model.CreditPack, error)
+	CreditPacks(ctx context.Context) ([]*billing.CreditPack, error)
 	Usage(ctx context.Context) (*model.Usage, error)
 	Notifications(ctx context.Context, unreadOnly *bool, first *int, after *string) (*model.NotificationConnection, error)
 	APIKeys(ctx context.Context) ([]*auth.APIKey, error)
@@ -1369,7 +1369,7 @@ func (ec *executionContext) fieldContext_CreatedApiKey_secret(_ context.Context,
 	return graphql.NewScalarFieldContext("CreatedApiKey", field, false, false, "String")
 }
 
-func (ec *executionContext) _CreditPack_id(ctx context.Context, field graphql.CollectedField, obj *model.CreditPack) (ret graphql.Marshaler) {
+func (ec *executionContext) _CreditPack_id(ctx context.Context, field graphql.CollectedField, obj *billing.CreditPack) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1392,7 +1392,7 @@ func (ec *executionContext) fieldContext_CreditPack_id(_ context.Context, field 
 	return graphql.NewScalarFieldContext("CreditPack", field, false, false, "ID")
 }
 
-func (ec *executionContext) _CreditPack_code(ctx context.Context, field graphql.CollectedField, obj *model.CreditPack) (ret graphql.Marshaler) {
+func (ec *executionContext) _CreditPack_code(ctx context.Context, field graphql.CollectedField, obj *billing.CreditPack) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1415,7 +1415,7 @@ func (ec *executionContext) fieldContext_CreditPack_code(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("CreditPack", field, false, false, "String")
 }
 
-func (ec *executionContext) _CreditPack_name(ctx context.Context, field graphql.CollectedField, obj *model.CreditPack) (ret graphql.Marshaler) {
+func (ec *executionContext) _CreditPack_name(ctx context.Context, field graphql.CollectedField, obj *billing.CreditPack) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1438,7 +1438,7 @@ func (ec *executionContext) fieldContext_CreditPack_name(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("CreditPack", field, false, false, "String")
 }
 
-func (ec *executionContext) _CreditPack_characters(ctx context.Context, field graphql.CollectedField, obj *model.CreditPack) (ret graphql.Marshaler) {
+func (ec *executionContext) _CreditPack_characters(ctx context.Context, field graphql.CollectedField, obj *billing.CreditPack) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1461,7 +1461,7 @@ func (ec *executionContext) fieldContext_CreditPack_characters(_ context.Context
 	return graphql.NewScalarFieldContext("CreditPack", field, false, false, "Int")
 }
 
-func (ec *executionContext) _CreditPack_priceCents(ctx context.Context, field graphql.CollectedField, obj *model.CreditPack) (ret graphql.Marshaler) {
+func (ec *executionContext) _CreditPack_priceCents(ctx context.Context, field graphql.CollectedField, obj *billing.CreditPack) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1484,7 +1484,7 @@ func (ec *executionContext) fieldContext_CreditPack_priceCents(_ context.Context
 	return graphql.NewScalarFieldContext("CreditPack", field, false, false, "Int")
 }
 
-func (ec *executionContext) _CreditPack_currency(ctx context.Context, field graphql.CollectedField, obj *model.CreditPack) (ret graphql.Marshaler) {
+func (ec *executionContext) _CreditPack_currency(ctx context.Context, field graphql.CollectedField, obj *billing.CreditPack) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -4440,8 +4440,8 @@ func (ec *executionContext) _Query_creditPacks(ctx context.Context, field graphq
 			return ec.Resolvers.Query().CreditPacks(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*model.CreditPack) graphql.Marshaler {
-			return ec.marshalNCreditPack2ᚕᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐCreditPackᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*billing.CreditPack) graphql.Marshaler {
+			return ec.marshalNCreditPack2ᚕᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋbillingᚐCreditPackᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -6946,7 +6946,7 @@ func (ec *executionContext) _CreatedApiKey(ctx context.Context, sel ast.Selectio
 
 var creditPackImplementors = []string{"CreditPack"}
 
-func (ec *executionContext) _CreditPack(ctx context.Context, sel ast.SelectionSet, obj *model.CreditPack) graphql.Marshaler {
+func (ec *executionContext) _CreditPack(ctx context.Context, sel ast.SelectionSet, obj *billing.CreditPack) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, creditPackImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -8614,11 +8614,11 @@ func (ec *executionContext) marshalNCreatedApiKey2ᚖgithubᚗcomᚋkoeᚑvoice�
 	return ec._CreatedApiKey(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNCreditPack2ᚕᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐCreditPackᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CreditPack) graphql.Marshaler {
+func (ec *executionContext) marshalNCreditPack2ᚕᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋbillingᚐCreditPackᚄ(ctx context.Context, sel ast.SelectionSet, v []*billing.CreditPack) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNCreditPack2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐCreditPack(ctx, sel, v[i])
+		return ec.marshalNCreditPack2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋbillingᚐCreditPack(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -8630,7 +8630,7 @@ func (ec *executionContext) marshalNCreditPack2ᚕᚖgithubᚗcomᚋkoeᚑvoice�
 	return ret
 }
 
-func (ec *executionContext) marshalNCreditPack2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐCreditPack(ctx context.Context, sel ast.SelectionSet, v *model.CreditPack) graphql.Marshaler {
+func (ec *executionContext) marshalNCreditPack2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋbillingᚐCreditPack(ctx context.Context, sel ast.SelectionSet, v *billing.CreditPack) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "CreditPack!")
 		return graphql.Null

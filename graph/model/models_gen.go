@@ -144,22 +144,6 @@ type CreatedAPIKey struct {
 	Secret string `json:"secret"`
 }
 
-// Characters bought once, used after the plan's included characters.
-type CreditPack struct {
-	// Opaque credit pack id.
-	ID string `json:"id"`
-	// Stable code.
-	Code string `json:"code"`
-	// Name to show.
-	Name string `json:"name"`
-	// Characters it adds.
-	Characters int `json:"characters"`
-	// Price in minor units of `currency`.
-	PriceCents int `json:"priceCents"`
-	// ISO 4217 currency code, lower case.
-	Currency string `json:"currency"`
-}
-
 // A page of generations, newest first.
 type GenerationConnection struct {
 	// The generations of this page.

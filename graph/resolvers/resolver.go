@@ -22,6 +22,7 @@ import (
 	"github.com/koe-voice/koe/internal/gid"
 	"github.com/koe-voice/koe/internal/page"
 	"github.com/koe-voice/koe/internal/signedurl"
+	"github.com/koe-voice/koe/internal/usage"
 	"github.com/koe-voice/koe/internal/voice"
 )
 
@@ -31,6 +32,7 @@ type Resolver struct {
 	VoiceCatalog      *voice.Catalog
 	GenerationService *generation.Service
 	PlanCatalog       *billing.Plans
+	Usage             *usage.Service
 	// Signer signs audio links.
 	Signer *signedurl.Signer
 	// PublicURL is where clients reach this server, without a trailing slash.
@@ -136,6 +138,28 @@ func (r *Resolver) node(ctx context.Context, id string) (model.Node, error) {
 		}
 	}
 	return nil, nil
+}
+
+// usageOf shapes a user's usage of the current period.
+func (r *Resolver) usageOf(ctx context.Context, userID string) (*model.Usage, error) {
+	u, err := r.Usage.Of(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	out := &model.Usage{
+		PeriodStart: u.Start, PeriodEnd: u.End, IncludedCharacters: int(u.IncludedCharacters),
+		UsedCharacters: int(u.UsedCharacters), ReservedCharacters: int(u.ReservedCharacters),
+		CreditCharacters: int(u.CreditCharacters), OverageCharacters: int(u.OverageCharacters),
+		Daily: make([]*model.UsageDay, len(u.Daily)),
+	}
+	if u.Remaining != nil {
+		left := int(*u.Remaining)
+		out.RemainingCharacters = &left
+	}
+	for i, d := range u.Daily {
+		out.Daily[i] = &model.UsageDay{Date: d.Date, Characters: int(d.Characters), Generations: d.Generations}
+	}
+	return out, nil
 }
 
 // audioURL is the signed link to a generation's audio, served by /audio/.

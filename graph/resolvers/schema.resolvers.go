@@ -111,7 +111,12 @@ func (r *mutationResolver) SetUserRole(ctx context.Context, userID string, role 
 }
 
 func (r *mutationResolver) UpsertPlan(ctx context.Context, input model.PlanInput) (*billing.Plan, error) {
-	return nil, notImplemented("upsertPlan", 4)
+	return r.PlanCatalog.Upsert(ctx, billing.PlanInput{
+		Code: input.Code, Name: input.Name, MonthlyPriceCents: input.MonthlyPriceCents, Currency: input.Currency,
+		IncludedCharacters: input.IncludedCharacters, OveragePricePer1000Cents: input.OveragePricePer1000Cents,
+		MaxConcurrentGenerations: input.MaxConcurrentGenerations, MaxCharactersPerGeneration: input.MaxCharactersPerGeneration,
+		StripePriceID: input.StripePriceID, Features: input.Features,
+	})
 }
 
 func (r *mutationResolver) SetVoiceEnabled(ctx context.Context, id string, enabled bool) (*voice.Voice, error) {
@@ -182,12 +187,12 @@ func (r *queryResolver) Plans(ctx context.Context) ([]*billing.Plan, error) {
 	return r.PlanCatalog.List(ctx)
 }
 
-func (r *queryResolver) CreditPacks(ctx context.Context) ([]*model.CreditPack, error) {
-	return nil, notImplemented("creditPacks", 4)
+func (r *queryResolver) CreditPacks(ctx context.Context) ([]*billing.CreditPack, error) {
+	return r.PlanCatalog.CreditPacks(ctx)
 }
 
 func (r *queryResolver) Usage(ctx context.Context) (*model.Usage, error) {
-	return nil, notImplemented("usage", 4)
+	return r.usageOf(ctx, principal(ctx).UserID)
 }
 
 func (r *queryResolver) Notifications(ctx context.Context, unreadOnly *bool, first *int, after *string) (*model.NotificationConnection, error) {
@@ -241,7 +246,10 @@ func (r *userResolver) Subscription(ctx context.Context, obj *auth.User) (*model
 }
 
 func (r *userResolver) Usage(ctx context.Context, obj *auth.User) (*model.Usage, error) {
-	return nil, notImplemented("usage", 4)
+	if !principal(ctx).CanSee(obj.ID) {
+		return nil, apperror.New(apperror.Forbidden, "only the user and operators see a user's usage")
+	}
+	return r.usageOf(ctx, obj.ID)
 }
 
 func (r *voiceResolver) Gender(ctx context.Context, obj *voice.Voice) (*model.Gender, error) {

@@ -45,6 +45,7 @@ import (
 	"github.com/koe-voice/koe/internal/signedurl"
 	"github.com/koe-voice/koe/internal/store"
 	"github.com/koe-voice/koe/internal/tts"
+	"github.com/koe-voice/koe/internal/usage"
 	"github.com/koe-voice/koe/internal/voice"
 )
 
@@ -145,7 +146,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	encoder := tts.Encoder{LameBinary: cfg.LamePath, OpusencBinary: cfg.OpusencPath}
 
 	plans := billing.NewPlans(a.db)
-	limitsOf := planLimits(plans)
+	planOf := principalPlan(plans)
+	ledger := usage.NewService(a.db)
 
 	// River: one client per process, on database/sql so jobs can be inserted
 	// inside bun transactions; on PostgreSQL it listens through pgx.
@@ -155,9 +157,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	}
 	gens := generation.NewService(generation.Config{
 		DB: a.db, Voices: catalog, Encoder: encoder, Bus: a.bus, Log: log, MaxTextChars: cfg.MaxTextChars,
-		Concurrency: func(ctx context.Context, p auth.Principal) (int, bool, error) {
-			l, unlimited, err := limitsOf(ctx, p)
-			return l.Generations, unlimited, err
+		Quota: ledger,
+		Limits: func(ctx context.Context, p auth.Principal) (generation.PlanLimits, bool, error) {
+			pl, unlimited, err := planOf(ctx, p)
+			if err != nil || unlimited {
+				return generation.PlanLimits{}, unlimited, err
+			}
+			return generation.PlanLimits{Concurrent: pl.MaxConcurrentGenerations, MaxCharacters: pl.MaxCharactersPerGeneration}, false, nil
 		},
 	})
 	workers := river.NewWorkers()
@@ -197,7 +203,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	}
 	signer := signedurl.New([]byte(secret), a.URL, cfg.AudioURLTTL)
 	limits := &httpapi.Limits{
-		Limiter: ratelimit.NewMemory(), Of: limitsOf, Log: log,
+		Limiter: ratelimit.NewMemory(), Log: log,
+		Of: func(ctx context.Context, p auth.Principal) (httpapi.PlanLimits, bool, error) {
+			pl, unlimited, err := planOf(ctx, p)
+			if err != nil || unlimited {
+				return httpapi.PlanLimits{}, unlimited, err
+			}
+			return httpapi.PlanLimits{RequestsPerMinute: pl.RequestsPerMinute, Websockets: pl.MaxWebsockets, Subscriptions: pl.MaxSubscriptions}, false, nil
+		},
 		Anonymous: httpapi.PlanLimits{RequestsPerMinute: cfg.AnonymousRPM, Websockets: 5},
 	}
 	if cfg.RedisURL != "" {
@@ -227,7 +240,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	})
 	schema := generated.NewExecutableSchema(generated.Config{
 		Resolvers: &resolvers.Resolver{
-			AuthService: a.auth, VoiceCatalog: catalog, GenerationService: gens, PlanCatalog: plans,
+			AuthService: a.auth, VoiceCatalog: catalog, GenerationService: gens, PlanCatalog: plans, Usage: ledger,
 			Signer: signer, PublicURL: a.URL,
 		},
 		Directives: resolvers.Directives(),
@@ -296,23 +309,21 @@ func firebaseAuth(ctx context.Context, cfg config.Config) (*fbauth.Client, error
 	return client, nil
 }
 
-// planLimits are the limits of a principal's plan; operators have none.
-func planLimits(plans *billing.Plans) httpapi.LimitsFunc {
-	return func(ctx context.Context, p auth.Principal) (httpapi.PlanLimits, bool, error) {
+// principalPlan returns a principal's plan for limits checked on every
+// request (from a cache at most 30 s old); unlimited for operators.
+func principalPlan(plans *billing.Plans) func(context.Context, auth.Principal) (*billing.Plan, bool, error) {
+	return func(ctx context.Context, p auth.Principal) (*billing.Plan, bool, error) {
 		if p.IsAdmin() {
-			return httpapi.PlanLimits{}, true, nil
+			return nil, true, nil
 		}
 		pl, err := plans.Cached(ctx, p.PlanCode)
 		if err == nil && pl == nil {
 			err = errors.New("no such plan")
 		}
 		if err != nil {
-			return httpapi.PlanLimits{}, false, fmt.Errorf("limits of plan %q: %w", p.PlanCode, err)
+			return nil, false, fmt.Errorf("limits of plan %q: %w", p.PlanCode, err)
 		}
-		return httpapi.PlanLimits{
-			RequestsPerMinute: pl.RequestsPerMinute, Websockets: pl.MaxWebsockets, Subscriptions: pl.MaxSubscriptions,
-			Generations: pl.MaxConcurrentGenerations,
-		}, false, nil
+		return pl, false, nil
 	}
 }
 

@@ -5,11 +5,15 @@ package billing
 import (
 	"context"
 	"fmt"
+	"regexp"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/uptrace/bun"
 
+	"github.com/koe-voice/koe/internal/apperror"
+	"github.com/koe-voice/koe/internal/gid"
 	"github.com/koe-voice/koe/internal/store"
 )
 
@@ -102,4 +106,105 @@ func (p *Plans) ByID(ctx context.Context, id string) (*Plan, error) {
 		return nil, nil
 	}
 	return plans[0], nil
+}
+
+// CreditPack is characters bought once.
+type CreditPack struct {
+	bun.BaseModel `bun:"table:credit_packs"`
+
+	ID            string    `bun:"id,pk"`
+	Code          string    `bun:"code,notnull"`
+	Name          string    `bun:"name,notnull"`
+	Characters    int       `bun:"characters,notnull"`
+	PriceCents    int       `bun:"price_cents,notnull"`
+	Currency      string    `bun:"currency,notnull"`
+	StripePriceID *string   `bun:"stripe_price_id"`
+	CreatedAt     time.Time `bun:"created_at,notnull"`
+	UpdatedAt     time.Time `bun:"updated_at,notnull"`
+}
+
+// CreditPacks returns the packs on sale, smallest first.
+func (p *Plans) CreditPacks(ctx context.Context) ([]*CreditPack, error) {
+	var packs []*CreditPack
+	if err := p.db.NewSelect().Model(&packs).Order("characters", "code").Scan(ctx); err != nil {
+		return nil, fmt.Errorf("list credit packs: %w", err)
+	}
+	return packs, nil
+}
+
+// PlanInput is a plan as an operator defines it.
+type PlanInput struct {
+	Code                       string
+	Name                       string
+	MonthlyPriceCents          int
+	Currency                   string
+	IncludedCharacters         int
+	OveragePricePer1000Cents   *int
+	MaxConcurrentGenerations   int
+	MaxCharactersPerGeneration int
+	StripePriceID              *string
+	Features                   []string
+}
+
+var planCodePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,39}$`)
+
+func (in PlanInput) validate() error {
+	switch {
+	case !planCodePattern.MatchString(in.Code):
+		return apperror.Invalid("input.code", "must be 1 to 40 lower-case letters, digits or dashes")
+	case strings.TrimSpace(in.Name) == "" || len(in.Name) > 100:
+		return apperror.Invalid("input.name", "must be 1 to 100 characters")
+	case in.MonthlyPriceCents < 0:
+		return apperror.Invalid("input.monthlyPriceCents", "must not be negative")
+	case len(in.Currency) != 3:
+		return apperror.Invalid("input.currency", "must be an ISO 4217 code such as usd")
+	case in.IncludedCharacters < 0:
+		return apperror.Invalid("input.includedCharacters", "must not be negative")
+	case in.OveragePricePer1000Cents != nil && *in.OveragePricePer1000Cents < 0:
+		return apperror.Invalid("input.overagePricePer1000Cents", "must not be negative")
+	case in.MaxConcurrentGenerations < 1 || in.MaxConcurrentGenerations > 1000:
+		return apperror.Invalid("input.maxConcurrentGenerations", "must be between 1 and 1000")
+	case in.MaxCharactersPerGeneration < 1:
+		return apperror.Invalid("input.maxCharactersPerGeneration", "must be at least 1")
+	}
+	return nil
+}
+
+// Upsert creates the plan with in.Code or changes it. Limits not in the
+// input (requests a minute, sockets, subscriptions) keep their values, or
+// the defaults for a new plan. The cache of Cached sees it within its TTL.
+func (p *Plans) Upsert(ctx context.Context, in PlanInput) (*Plan, error) {
+	if err := in.validate(); err != nil {
+		return nil, err
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	features := in.Features
+	if features == nil {
+		features = []string{}
+	}
+	pl := &Plan{
+		ID: gid.New(gid.Plan), Code: in.Code, Name: strings.TrimSpace(in.Name), MonthlyPriceCents: in.MonthlyPriceCents,
+		Currency: strings.ToLower(in.Currency), IncludedCharacters: in.IncludedCharacters, OveragePricePer1000Cents: in.OveragePricePer1000Cents,
+		MaxConcurrentGenerations: in.MaxConcurrentGenerations, MaxCharactersPerGeneration: in.MaxCharactersPerGeneration,
+		RequestsPerMinute: 60, MaxWebsockets: 5, MaxSubscriptions: 20,
+		StripePriceID: in.StripePriceID, Features: features, CreatedAt: now, UpdatedAt: now,
+	}
+	_, err := p.db.NewInsert().Model(pl).On("CONFLICT (code) DO UPDATE").
+		Set("name = EXCLUDED.name").Set("monthly_price_cents = EXCLUDED.monthly_price_cents").Set("currency = EXCLUDED.currency").
+		Set("included_characters = EXCLUDED.included_characters").Set("overage_price_per1000_cents = EXCLUDED.overage_price_per1000_cents").
+		Set("max_concurrent_generations = EXCLUDED.max_concurrent_generations").
+		Set("max_characters_per_generation = EXCLUDED.max_characters_per_generation").
+		Set("stripe_price_id = EXCLUDED.stripe_price_id").Set("features = EXCLUDED.features").Set("updated_at = EXCLUDED.updated_at").
+		Exec(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("upsert plan: %w", err)
+	}
+	p.mu.Lock()
+	p.cached = nil
+	p.mu.Unlock()
+	saved := new(Plan)
+	if err := p.db.NewSelect().Model(saved).Where("code = ?", in.Code).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("upsert plan: %w", err)
+	}
+	return saved, nil
 }

@@ -64,9 +64,28 @@ type Encoder interface {
 	Encode(ctx context.Context, pcm tts.PCM, format tts.Format) (tts.Encoded, error)
 }
 
-// ConcurrencyLimit says how many generations a principal may have queued or
-// running at once; unlimited for operators.
-type ConcurrencyLimit func(ctx context.Context, p auth.Principal) (max int, unlimited bool, err error)
+// PlanLimits are what a principal's plan allows of generations.
+type PlanLimits struct {
+	// Concurrent is how many may be queued or running at once.
+	Concurrent int
+	// MaxCharacters is the longest text of one.
+	MaxCharacters int
+}
+
+// LimitsFunc returns a principal's plan limits; unlimited for operators.
+type LimitsFunc func(ctx context.Context, p auth.Principal) (limits PlanLimits, unlimited bool, err error)
+
+// Quota is what generation needs of the usage ledger. Each call runs inside
+// the transaction of the state change it belongs to, and is idempotent.
+type Quota interface {
+	// Reserve holds characters for a new generation; QUOTA_EXCEEDED when
+	// the owner's period has no room for them.
+	Reserve(ctx context.Context, tx bun.Tx, userID, generationID string, characters int) error
+	// Settle turns the reservation into use when the generation succeeds.
+	Settle(ctx context.Context, tx bun.Tx, generationID string) error
+	// Release gives the reservation back when it fails, is canceled or deleted.
+	Release(ctx context.Context, tx bun.Tx, generationID string) error
+}
 
 // Service creates and manages generations.
 type Service struct {
@@ -77,7 +96,8 @@ type Service struct {
 	bus          events.Bus
 	log          *slog.Logger
 	maxTextChars int
-	concurrency  ConcurrencyLimit
+	limits       LimitsFunc
+	quota        Quota
 	now          func() time.Time
 }
 
@@ -90,15 +110,17 @@ type Config struct {
 	Log     *slog.Logger
 	// MaxTextChars is the longest text a generation may have.
 	MaxTextChars int
-	// Concurrency bounds the generations a principal has going at once.
-	Concurrency ConcurrencyLimit
+	// Limits are the plan limits of a principal.
+	Limits LimitsFunc
+	// Quota reserves, settles and releases characters.
+	Quota Quota
 }
 
 // NewService returns the generation service.
 func NewService(c Config) *Service {
 	return &Service{
 		db: c.DB, voices: c.Voices, encoder: c.Encoder, bus: c.Bus, log: c.Log,
-		maxTextChars: c.MaxTextChars, concurrency: c.Concurrency, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+		maxTextChars: c.MaxTextChars, limits: c.Limits, quota: c.Quota, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
 	}
 }
 
@@ -117,7 +139,15 @@ type CreateInput struct {
 	IdempotencyKey *string
 }
 
-func (s *Service) validate(ctx context.Context, in *CreateInput) error {
+// limitsOf returns the plan limits of p; no limits when none are configured.
+func (s *Service) limitsOf(ctx context.Context, p auth.Principal) (PlanLimits, bool, error) {
+	if s.limits == nil {
+		return PlanLimits{}, true, nil
+	}
+	return s.limits(ctx, p)
+}
+
+func (s *Service) validate(ctx context.Context, p auth.Principal, in *CreateInput) error {
 	// NUL cannot be stored in PostgreSQL text and would end espeak-ng's
 	// input early; it carries nothing to speak, so it is dropped.
 	in.Text = strings.ReplaceAll(in.Text, "\x00", "")
@@ -126,6 +156,13 @@ func (s *Service) validate(ctx context.Context, in *CreateInput) error {
 	}
 	if n := tts.CountCharacters(in.Text); n > s.maxTextChars {
 		return apperror.Invalid("input.text", "is %d characters long; the limit is %d", n, s.maxTextChars)
+	}
+	lim, unlimited, err := s.limitsOf(ctx, p)
+	if err != nil {
+		return err
+	}
+	if n := tts.CountCharacters(in.Text); !unlimited && n > lim.MaxCharacters {
+		return apperror.Invalid("input.text", "is %d characters long; your plan allows %d per generation", n, lim.MaxCharacters)
 	}
 	if math.IsNaN(in.Speed) || in.Speed < 0.5 || in.Speed > 2 {
 		return apperror.Invalid("input.speed", "must be between 0.5 and 2.0, got %g", in.Speed)
@@ -160,7 +197,7 @@ func (s *Service) validate(ctx context.Context, in *CreateInput) error {
 // idempotency key from the same user within 24 hours returns the first
 // generation instead.
 func (s *Service) Create(ctx context.Context, p auth.Principal, in CreateInput) (*Generation, error) {
-	if err := s.validate(ctx, &in); err != nil {
+	if err := s.validate(ctx, p, &in); err != nil {
 		return nil, err
 	}
 	if in.IdempotencyKey != nil {
@@ -174,7 +211,7 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, in CreateInput) 
 		Status: StatusQueued, CreatedAt: s.now(),
 	}
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if err := s.checkConcurrency(ctx, tx, p); err != nil {
+		if err := s.admit(ctx, tx, p, g); err != nil {
 			return err
 		}
 		return s.insert(ctx, tx, g, in.IdempotencyKey)
@@ -195,33 +232,36 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, in CreateInput) 
 	return g, nil
 }
 
-// checkConcurrency refuses a new generation, inside the transaction that
-// would insert it, when the principal already has their plan's number
-// queued or running. On PostgreSQL the user's row is locked first, so two
-// requests at once cannot both see room for one.
-func (s *Service) checkConcurrency(ctx context.Context, tx bun.Tx, p auth.Principal) error {
-	if s.concurrency == nil {
-		return nil
-	}
-	max, unlimited, err := s.concurrency(ctx, p)
-	if err != nil || unlimited {
-		return err
-	}
-	if s.db.Postgres() {
-		if _, err := tx.NewRaw("SELECT 1 FROM users WHERE id = ? FOR UPDATE", p.UserID).Exec(ctx); err != nil {
-			return err
-		}
-	}
-	going, err := tx.NewSelect().Model((*Generation)(nil)).
-		Where("owner_id = ? AND status IN (?, ?)", p.UserID, StatusQueued, StatusRunning).Count(ctx)
+// admit checks, inside the transaction that would insert g, that the
+// principal has room for it: fewer than their plan's number queued or
+// running (RATE_LIMITED), and its characters in their quota (QUOTA_EXCEEDED,
+// which also reserves them). On PostgreSQL the user's row is locked first, so
+// two requests at once cannot both see room for one.
+func (s *Service) admit(ctx context.Context, tx bun.Tx, p auth.Principal, g *Generation) error {
+	lim, unlimited, err := s.limitsOf(ctx, p)
 	if err != nil {
 		return err
 	}
-	if int(going) >= max {
-		return &apperror.Error{Code: apperror.RateLimited, RetryAfter: 5 * time.Second,
-			Message: fmt.Sprintf("your plan runs %d generations at once; wait for one to finish or cancel one", max)}
+	if !unlimited {
+		if s.db.Postgres() {
+			if _, err := tx.NewRaw("SELECT 1 FROM users WHERE id = ? FOR UPDATE", g.OwnerID).Exec(ctx); err != nil {
+				return err
+			}
+		}
+		going, err := tx.NewSelect().Model((*Generation)(nil)).
+			Where("owner_id = ? AND status IN (?, ?)", g.OwnerID, StatusQueued, StatusRunning).Count(ctx)
+		if err != nil {
+			return err
+		}
+		if int(going) >= lim.Concurrent {
+			return &apperror.Error{Code: apperror.RateLimited, RetryAfter: 5 * time.Second,
+				Message: fmt.Sprintf("your plan runs %d generations at once; wait for one to finish or cancel one", lim.Concurrent)}
+		}
 	}
-	return nil
+	if s.quota == nil {
+		return nil
+	}
+	return s.quota.Reserve(ctx, tx, g.OwnerID, g.ID, g.Characters)
 }
 
 // insert writes a queued generation, its idempotency key and its job in tx.
@@ -332,13 +372,24 @@ func (s *Service) Cancel(ctx context.Context, p auth.Principal, id string) (*Gen
 		return nil, err
 	}
 	now := s.now()
-	res, err := s.db.NewUpdate().Table("generations").
-		Set("status = ?", StatusCanceled).Set("finished_at = ?", now).
-		Where("id = ? AND status IN (?)", id, bun.In([]Status{StatusQueued, StatusRunning})).Exec(ctx)
+	canceled := false
+	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		res, err := tx.NewUpdate().Table("generations").
+			Set("status = ?", StatusCanceled).Set("finished_at = ?", now).
+			Where("id = ? AND status IN (?)", id, bun.In([]Status{StatusQueued, StatusRunning})).Exec(ctx)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		canceled = true
+		return s.release(ctx, tx, id)
+	})
 	if err != nil {
 		return nil, fmt.Errorf("cancel generation: %w", err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if !canceled {
 		if g, err = s.load(ctx, s.db, id); err != nil || g == nil {
 			return nil, apperror.New(apperror.NotFound, "no generation %s", id)
 		}
@@ -372,7 +423,7 @@ func (s *Service) Retry(ctx context.Context, p auth.Principal, id string) (*Gene
 		return nil, apperror.New(apperror.Conflict, "only failed or canceled generations can be retried; this one is %s", strings.ToLower(string(old.Status)))
 	}
 	in := CreateInput{VoiceID: old.VoiceID, Text: old.Text, Format: old.Format, Speed: old.Speed, Pitch: old.Pitch}
-	if err := s.validate(ctx, &in); err != nil {
+	if err := s.validate(ctx, p, &in); err != nil {
 		return nil, err
 	}
 	g := &Generation{
@@ -380,7 +431,7 @@ func (s *Service) Retry(ctx context.Context, p auth.Principal, id string) (*Gene
 		Format: old.Format, Speed: old.Speed, Pitch: old.Pitch, Status: StatusQueued, RetryOf: &old.ID, CreatedAt: s.now(),
 	}
 	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if err := s.checkConcurrency(ctx, tx, p); err != nil {
+		if err := s.admit(ctx, tx, p, g); err != nil {
 			return err
 		}
 		return s.insert(ctx, tx, g, nil)
@@ -409,6 +460,9 @@ func (s *Service) Delete(ctx context.Context, p auth.Principal, id string) error
 		if _, err := tx.NewDelete().Table("generations").Where("id = ?", id).Exec(ctx); err != nil {
 			return err
 		}
+		if err := s.release(ctx, tx, id); err != nil {
+			return err
+		}
 		if g.AudioKey != nil {
 			if _, err := s.jobs.InsertTx(ctx, tx.Tx, DeleteAudioArgs{Key: *g.AudioKey}, nil); err != nil {
 				return err
@@ -427,6 +481,15 @@ func (s *Service) Delete(ctx context.Context, p auth.Principal, id string) error
 		s.cancelJob(ctx, g)
 	}
 	return nil
+}
+
+// release gives a generation's reserved characters back, in tx; nothing
+// when none are reserved (settled already, or released).
+func (s *Service) release(ctx context.Context, tx bun.Tx, generationID string) error {
+	if s.quota == nil {
+		return nil
+	}
+	return s.quota.Release(ctx, tx, generationID)
 }
 
 // publish tells subscribers about g's current state. A lost event is not

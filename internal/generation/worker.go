@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/riverqueue/river"
+	"github.com/uptrace/bun"
 	"gocloud.dev/blob"
 	"gocloud.dev/gcerrors"
 	"golang.org/x/sync/errgroup"
@@ -178,15 +179,29 @@ func (w *Worker) finishSucceeded(ctx context.Context, g *Generation, key string,
 	s := w.svc
 	now := s.now()
 	size := int64(len(enc.Data))
-	res, err := s.db.NewUpdate().Table("generations").
-		Set("status = ?", StatusSucceeded).Set("progress = 1").Set("chunks_done = chunks_total").Set("finished_at = ?", now).
-		Set("audio_key = ?", key).Set("audio_content_type = ?", enc.ContentType).Set("audio_bytes = ?", size).
-		Set("audio_duration_ms = ?", enc.DurationMs).Set("audio_sample_rate = ?", enc.SampleRate).
-		Where("id = ? AND status = ?", g.ID, StatusRunning).Exec(ctx)
+	succeeded := false
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		res, err := tx.NewUpdate().Table("generations").
+			Set("status = ?", StatusSucceeded).Set("progress = 1").Set("chunks_done = chunks_total").Set("finished_at = ?", now).
+			Set("audio_key = ?", key).Set("audio_content_type = ?", enc.ContentType).Set("audio_bytes = ?", size).
+			Set("audio_duration_ms = ?", enc.DurationMs).Set("audio_sample_rate = ?", enc.SampleRate).
+			Where("id = ? AND status = ?", g.ID, StatusRunning).Exec(ctx)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		succeeded = true
+		if s.quota == nil {
+			return nil
+		}
+		return s.quota.Settle(ctx, tx, g.ID)
+	})
 	if err != nil {
 		return err
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if !succeeded {
 		// Canceled or deleted while we worked: nobody will fetch this file.
 		if err := w.bucket.Delete(ctx, key); err != nil && gcerrors.Code(err) != gcerrors.NotFound {
 			s.log.WarnContext(ctx, "delete audio of canceled generation", "generation", g.ID, "err", err)
@@ -240,13 +255,24 @@ func (w *Worker) fail(ctx context.Context, job *river.Job[Args], g *Generation, 
 func (w *Worker) finishFailed(ctx context.Context, g *Generation, code, message string) error {
 	s := w.svc
 	now := s.now()
-	res, err := s.db.NewUpdate().Table("generations").
-		Set("status = ?", StatusFailed).Set("finished_at = ?", now).Set("error_code = ?", code).Set("error_message = ?", message).
-		Where("id = ? AND status IN (?, ?)", g.ID, StatusQueued, StatusRunning).Exec(ctx)
+	failed := false
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		res, err := tx.NewUpdate().Table("generations").
+			Set("status = ?", StatusFailed).Set("finished_at = ?", now).Set("error_code = ?", code).Set("error_message = ?", message).
+			Where("id = ? AND status IN (?, ?)", g.ID, StatusQueued, StatusRunning).Exec(ctx)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		failed = true
+		return s.release(ctx, tx, g.ID)
+	})
 	if err != nil {
 		return err
 	}
-	if n, _ := res.RowsAffected(); n == 1 {
+	if failed {
 		g.Status, g.FinishedAt, g.ErrorCode, g.ErrorMessage = StatusFailed, &now, &code, &message
 		s.publish(ctx, g)
 	}

@@ -25,8 +25,6 @@ type PlanLimits struct {
 	RequestsPerMinute int
 	Websockets        int
 	Subscriptions     int
-	// Generations queued or running at once.
-	Generations int
 }
 
 // LimitsFunc returns the limits of a principal; unlimited is true for
