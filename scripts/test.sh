@@ -2,7 +2,7 @@
 # The whole test suite, from a fresh machine: installs or starts what the
 # tests need, checks the tree is clean (gofmt, vet, generated code in sync),
 # then runs every test with the race detector. With CI=true, tests that need
-# PostgreSQL, Redis or the Firebase Auth emulator fail instead of skipping when it is
+# PostgreSQL, Redis, stripe-mock or the Firebase Auth emulator fail instead of skipping when it is
 # missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +11,8 @@ scripts/deps.sh
 KOE_TEST_DATABASE_URL=$(scripts/postgres.sh)
 KOE_TEST_REDIS_URL=$(scripts/redis.sh)
 FIREBASE_AUTH_EMULATOR_HOST=$(scripts/firebase-emulator.sh)
-export KOE_TEST_DATABASE_URL KOE_TEST_REDIS_URL FIREBASE_AUTH_EMULATOR_HOST
+KOE_TEST_STRIPE_URL=$(scripts/stripe-mock.sh)
+export KOE_TEST_DATABASE_URL KOE_TEST_REDIS_URL FIREBASE_AUTH_EMULATOR_HOST KOE_TEST_STRIPE_URL
 
 echo "== gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './web/*'))

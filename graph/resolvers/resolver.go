@@ -33,6 +33,8 @@ type Resolver struct {
 	GenerationService *generation.Service
 	PlanCatalog       *billing.Plans
 	Usage             *usage.Service
+	// Payments is nil when Stripe is not configured.
+	Payments *billing.Stripe
 	// Signer signs audio links.
 	Signer *signedurl.Signer
 	// PublicURL is where clients reach this server, without a trailing slash.

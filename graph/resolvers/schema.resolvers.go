@@ -8,6 +8,7 @@ package resolvers
 import (
 	"context"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/koe-voice/koe/graph/generated"
@@ -79,11 +80,21 @@ func (r *mutationResolver) DeleteGeneration(ctx context.Context, id string) (str
 }
 
 func (r *mutationResolver) CreateCheckoutSession(ctx context.Context, input model.CheckoutInput) (*model.CheckoutSession, error) {
-	return nil, apperror.New(apperror.BillingNotConfigured, "payments are not configured on this server; the free plan works without them")
+	sess, err := r.Payments.CheckoutSession(ctx, principal(ctx).UserID, billing.CheckoutInput{
+		PlanCode: input.PlanCode, CreditPackCode: input.CreditPackCode, SuccessURL: input.SuccessURL, CancelURL: input.CancelURL,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &model.CheckoutSession{ID: sess.ID, URL: sess.URL}, nil
 }
 
 func (r *mutationResolver) CreateBillingPortalSession(ctx context.Context, returnURL string) (*model.PortalSession, error) {
-	return nil, apperror.New(apperror.BillingNotConfigured, "payments are not configured on this server; the free plan works without them")
+	sess, err := r.Payments.PortalSession(ctx, principal(ctx).UserID, returnURL)
+	if err != nil {
+		return nil, err
+	}
+	return &model.PortalSession{URL: sess.URL}, nil
 }
 
 func (r *mutationResolver) CreateAPIKey(ctx context.Context, name string) (*model.CreatedAPIKey, error) {
@@ -240,9 +251,18 @@ func (r *userResolver) Plan(ctx context.Context, obj *auth.User) (*billing.Plan,
 }
 
 func (r *userResolver) Subscription(ctx context.Context, obj *auth.User) (*model.BillingSubscription, error) {
-	// Nobody can subscribe until billing lands (issue #4): every user is on
-	// a plan without a subscription.
-	return nil, nil
+	sub, err := r.PlanCatalog.SubscriptionOf(ctx, obj.ID)
+	if err != nil || sub == nil {
+		return nil, err
+	}
+	plan, err := loaders.For(ctx).Plan.Load(ctx, sub.PlanCode)()
+	if err != nil {
+		return nil, err
+	}
+	return &model.BillingSubscription{
+		Status: model.SubscriptionStatus(strings.ToUpper(sub.Status)), Plan: plan,
+		CurrentPeriodEnd: sub.CurrentPeriodEnd, CancelAtPeriodEnd: sub.CancelAtPeriodEnd,
+	}, nil
 }
 
 func (r *userResolver) Usage(ctx context.Context, obj *auth.User) (*model.Usage, error) {

@@ -148,6 +148,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	plans := billing.NewPlans(a.db)
 	planOf := principalPlan(plans)
 	ledger := usage.NewService(a.db)
+	payments := billing.NewStripe(billing.StripeConfig{
+		SecretKey: cfg.StripeSecretKey, WebhookSecret: cfg.StripeWebhookSecret, APIBase: cfg.StripeAPIBase,
+	}, a.db, plans, ledger, log)
 
 	// River: one client per process, on database/sql so jobs can be inserted
 	// inside bun transactions; on PostgreSQL it listens through pgx.
@@ -169,11 +172,20 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	workers := river.NewWorkers()
 	river.AddWorker(workers, generation.NewWorker(gens, a.bucket, cfg.SynthConcurrency))
 	river.AddWorker(workers, generation.NewDeleteAudioWorker(a.bucket))
+	var periodic []*river.PeriodicJob
+	if payments != nil {
+		// Overage goes to Stripe's meter once a minute, from one replica.
+		meter := billing.NewMeter(a.db, billing.NewStripeMeter(payments, cfg.StripeMeterEvent))
+		river.AddWorker(workers, billing.NewMeterWorker(meter))
+		periodic = append(periodic, river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
+			func() (river.JobArgs, *river.InsertOpts) { return billing.MeterArgs{}, nil }, nil))
+	}
 	riverCfg := &river.Config{
 		Workers:              workers,
 		Logger:               riverLogger(log),
 		RescueStuckJobsAfter: 20 * time.Minute, // past the generation job's 15-minute timeout
 		FetchCooldown:        20 * time.Millisecond,
+		PeriodicJobs:         periodic,
 		FetchPollInterval:    250 * time.Millisecond,
 	}
 	if cfg.Role.RunsJobs() {
@@ -240,7 +252,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	})
 	schema := generated.NewExecutableSchema(generated.Config{
 		Resolvers: &resolvers.Resolver{
-			AuthService: a.auth, VoiceCatalog: catalog, GenerationService: gens, PlanCatalog: plans, Usage: ledger,
+			AuthService: a.auth, VoiceCatalog: catalog, GenerationService: gens, PlanCatalog: plans, Usage: ledger, Payments: payments,
 			Signer: signer, PublicURL: a.URL,
 		},
 		Directives: resolvers.Directives(),
@@ -252,7 +264,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	})
 	previews := voice.NewPreviews(catalog, a.bucket, encoder)
 	handler := httpapi.NewHandler(httpapi.Config{
-		GraphQL: gql, Authenticator: a.auth, Limits: limits, Bucket: a.bucket, Signer: signer, Previews: previews.Key,
+		GraphQL: gql, Authenticator: a.auth, Limits: limits, Bucket: a.bucket, StripeWebhook: payments.HandleWebhook, Signer: signer, Previews: previews.Key,
 		Ready: a.readiness, Playground: cfg.Playground, AllowedOrigins: cfg.AllowedOrigins,
 		MaxBodyBytes: cfg.MaxBodyBytes, Log: log, ServeAPI: cfg.Role.ServesAPI(),
 	})

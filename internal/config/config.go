@@ -32,33 +32,37 @@ func (r Role) RunsJobs() bool { return r == RoleAll || r == RoleWorker }
 
 // Config is everything Koe reads from the environment.
 type Config struct {
-	Addr             string        // KOE_ADDR
-	DataDir          string        // KOE_DATA_DIR
-	DatabaseURL      string        // DATABASE_URL; empty: SQLite in DataDir
-	BlobURL          string        // KOE_BLOB_URL
-	AdminAPIKey      string        // KOE_ADMIN_API_KEY
-	PublicURL        string        // KOE_PUBLIC_URL, without a trailing slash; empty: the listening address
-	Production       bool          // KOE_ENV=production
-	Role             Role          // KOE_ROLE
-	LogLevel         string        // KOE_LOG_LEVEL
-	Introspection    bool          // KOE_INTROSPECTION
-	Playground       bool          // KOE_PLAYGROUND
-	SigningSecret    string        // KOE_SIGNING_SECRET; empty: one kept in the database
-	AudioURLTTL      time.Duration // KOE_AUDIO_URL_TTL
-	MaxTextChars     int           // KOE_MAX_TEXT_CHARS
-	MaxBodyBytes     int64         // KOE_MAX_BODY_BYTES
-	JobWorkers       int           // KOE_JOB_WORKERS
-	SynthConcurrency int           // KOE_SYNTH_CONCURRENCY
-	EspeakPath       string        // KOE_ESPEAK_PATH
-	LamePath         string        // KOE_LAME_PATH
-	OpusencPath      string        // KOE_OPUSENC_PATH
-	OpenAITTSURL     string        // KOE_OPENAI_TTS_URL
-	OpenAITTSKey     string        // KOE_OPENAI_TTS_KEY
-	OpenAITTSModel   string        // KOE_OPENAI_TTS_MODEL
-	OpenAITTSVoices  []string      // KOE_OPENAI_TTS_VOICES
-	AllowedOrigins   []string      // KOE_ALLOWED_ORIGINS
-	RedisURL         string        // KOE_REDIS_URL; empty: rate limits per process
-	AnonymousRPM     int           // KOE_ANONYMOUS_RPM: requests a minute per IP without credentials
+	Addr                string        // KOE_ADDR
+	DataDir             string        // KOE_DATA_DIR
+	DatabaseURL         string        // DATABASE_URL; empty: SQLite in DataDir
+	BlobURL             string        // KOE_BLOB_URL
+	AdminAPIKey         string        // KOE_ADMIN_API_KEY
+	PublicURL           string        // KOE_PUBLIC_URL, without a trailing slash; empty: the listening address
+	Production          bool          // KOE_ENV=production
+	Role                Role          // KOE_ROLE
+	LogLevel            string        // KOE_LOG_LEVEL
+	Introspection       bool          // KOE_INTROSPECTION
+	Playground          bool          // KOE_PLAYGROUND
+	SigningSecret       string        // KOE_SIGNING_SECRET; empty: one kept in the database
+	AudioURLTTL         time.Duration // KOE_AUDIO_URL_TTL
+	MaxTextChars        int           // KOE_MAX_TEXT_CHARS
+	MaxBodyBytes        int64         // KOE_MAX_BODY_BYTES
+	JobWorkers          int           // KOE_JOB_WORKERS
+	SynthConcurrency    int           // KOE_SYNTH_CONCURRENCY
+	EspeakPath          string        // KOE_ESPEAK_PATH
+	LamePath            string        // KOE_LAME_PATH
+	OpusencPath         string        // KOE_OPUSENC_PATH
+	OpenAITTSURL        string        // KOE_OPENAI_TTS_URL
+	OpenAITTSKey        string        // KOE_OPENAI_TTS_KEY
+	OpenAITTSModel      string        // KOE_OPENAI_TTS_MODEL
+	OpenAITTSVoices     []string      // KOE_OPENAI_TTS_VOICES
+	AllowedOrigins      []string      // KOE_ALLOWED_ORIGINS
+	RedisURL            string        // KOE_REDIS_URL; empty: rate limits per process
+	AnonymousRPM        int           // KOE_ANONYMOUS_RPM: requests a minute per IP without credentials
+	StripeSecretKey     string        // STRIPE_SECRET_KEY; empty: billing off
+	StripeWebhookSecret string        // STRIPE_WEBHOOK_SECRET
+	StripeAPIBase       string        // STRIPE_API_BASE, for stripe-mock
+	StripeMeterEvent    string        // STRIPE_METER_EVENT: the Billing Meter event name for overage
 	// FirebaseProjectID (FIREBASE_PROJECT_ID) turns on sign-in with Firebase
 	// ID tokens.
 	FirebaseProjectID string
@@ -76,27 +80,31 @@ func (c Config) Postgres() bool { return c.DatabaseURL != "" }
 func Load(getenv func(string) string) (Config, error) {
 	l := loader{getenv: getenv}
 	c := Config{
-		Addr:             l.str("KOE_ADDR", ":8080"),
-		DataDir:          l.str("KOE_DATA_DIR", "./data"),
-		DatabaseURL:      l.str("DATABASE_URL", ""),
-		AdminAPIKey:      l.str("KOE_ADMIN_API_KEY", ""),
-		LogLevel:         l.oneOf("KOE_LOG_LEVEL", "info", "debug", "info", "warn", "error"),
-		SigningSecret:    l.str("KOE_SIGNING_SECRET", ""),
-		AudioURLTTL:      l.duration("KOE_AUDIO_URL_TTL", time.Hour),
-		MaxTextChars:     l.intRange("KOE_MAX_TEXT_CHARS", 100_000, 1, 10_000_000),
-		MaxBodyBytes:     int64(l.intRange("KOE_MAX_BODY_BYTES", 2<<20, 1<<10, 1<<30)),
-		JobWorkers:       l.intRange("KOE_JOB_WORKERS", 4, 1, 1000),
-		SynthConcurrency: l.intRange("KOE_SYNTH_CONCURRENCY", runtime.NumCPU(), 1, 1000),
-		EspeakPath:       l.str("KOE_ESPEAK_PATH", "espeak-ng"),
-		LamePath:         l.str("KOE_LAME_PATH", "lame"),
-		OpusencPath:      l.str("KOE_OPUSENC_PATH", "opusenc"),
-		OpenAITTSURL:     l.str("KOE_OPENAI_TTS_URL", ""),
-		OpenAITTSKey:     l.str("KOE_OPENAI_TTS_KEY", ""),
-		OpenAITTSModel:   l.str("KOE_OPENAI_TTS_MODEL", "tts-1"),
-		OpenAITTSVoices:  l.list("KOE_OPENAI_TTS_VOICES", "alloy,echo,fable,onyx,nova,shimmer"),
-		AllowedOrigins:   l.list("KOE_ALLOWED_ORIGINS", ""),
-		RedisURL:         l.str("KOE_REDIS_URL", ""),
-		AnonymousRPM:     l.intRange("KOE_ANONYMOUS_RPM", 60, 1, 1_000_000),
+		Addr:                l.str("KOE_ADDR", ":8080"),
+		DataDir:             l.str("KOE_DATA_DIR", "./data"),
+		DatabaseURL:         l.str("DATABASE_URL", ""),
+		AdminAPIKey:         l.str("KOE_ADMIN_API_KEY", ""),
+		LogLevel:            l.oneOf("KOE_LOG_LEVEL", "info", "debug", "info", "warn", "error"),
+		SigningSecret:       l.str("KOE_SIGNING_SECRET", ""),
+		AudioURLTTL:         l.duration("KOE_AUDIO_URL_TTL", time.Hour),
+		MaxTextChars:        l.intRange("KOE_MAX_TEXT_CHARS", 100_000, 1, 10_000_000),
+		MaxBodyBytes:        int64(l.intRange("KOE_MAX_BODY_BYTES", 2<<20, 1<<10, 1<<30)),
+		JobWorkers:          l.intRange("KOE_JOB_WORKERS", 4, 1, 1000),
+		SynthConcurrency:    l.intRange("KOE_SYNTH_CONCURRENCY", runtime.NumCPU(), 1, 1000),
+		EspeakPath:          l.str("KOE_ESPEAK_PATH", "espeak-ng"),
+		LamePath:            l.str("KOE_LAME_PATH", "lame"),
+		OpusencPath:         l.str("KOE_OPUSENC_PATH", "opusenc"),
+		OpenAITTSURL:        l.str("KOE_OPENAI_TTS_URL", ""),
+		OpenAITTSKey:        l.str("KOE_OPENAI_TTS_KEY", ""),
+		OpenAITTSModel:      l.str("KOE_OPENAI_TTS_MODEL", "tts-1"),
+		OpenAITTSVoices:     l.list("KOE_OPENAI_TTS_VOICES", "alloy,echo,fable,onyx,nova,shimmer"),
+		AllowedOrigins:      l.list("KOE_ALLOWED_ORIGINS", ""),
+		RedisURL:            l.str("KOE_REDIS_URL", ""),
+		AnonymousRPM:        l.intRange("KOE_ANONYMOUS_RPM", 60, 1, 1_000_000),
+		StripeSecretKey:     l.str("STRIPE_SECRET_KEY", ""),
+		StripeWebhookSecret: l.str("STRIPE_WEBHOOK_SECRET", ""),
+		StripeAPIBase:       l.str("STRIPE_API_BASE", ""),
+		StripeMeterEvent:    l.str("STRIPE_METER_EVENT", "koe_characters"),
 	}
 	env := l.oneOf("KOE_ENV", "development", "development", "production")
 	c.Production = env == "production"
@@ -140,6 +148,12 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if u, err := url.Parse(c.RedisURL); c.RedisURL != "" && (err != nil || (u.Scheme != "redis" && u.Scheme != "rediss")) {
 		l.fail("KOE_REDIS_URL", "must be a redis:// or rediss:// URL, got %q", c.RedisURL)
+	}
+	if c.StripeSecretKey != "" && c.StripeWebhookSecret == "" {
+		l.fail("STRIPE_WEBHOOK_SECRET", "must be set with STRIPE_SECRET_KEY: webhooks are how payments take effect")
+	}
+	if c.Production && c.StripeAPIBase != "" {
+		l.fail("STRIPE_API_BASE", "is for tests against stripe-mock; unset it in production")
 	}
 	c.FirebaseProjectID = l.str("FIREBASE_PROJECT_ID", "")
 	c.FirebaseEmulatorHost = l.str("FIREBASE_AUTH_EMULATOR_HOST", "")

@@ -147,7 +147,7 @@ func (s *Service) limitsOf(ctx context.Context, p auth.Principal) (PlanLimits, b
 	return s.limits(ctx, p)
 }
 
-func (s *Service) validate(ctx context.Context, p auth.Principal, in *CreateInput) error {
+func (s *Service) validate(ctx context.Context, lim PlanLimits, unlimited bool, in *CreateInput) error {
 	// NUL cannot be stored in PostgreSQL text and would end espeak-ng's
 	// input early; it carries nothing to speak, so it is dropped.
 	in.Text = strings.ReplaceAll(in.Text, "\x00", "")
@@ -156,10 +156,6 @@ func (s *Service) validate(ctx context.Context, p auth.Principal, in *CreateInpu
 	}
 	if n := tts.CountCharacters(in.Text); n > s.maxTextChars {
 		return apperror.Invalid("input.text", "is %d characters long; the limit is %d", n, s.maxTextChars)
-	}
-	lim, unlimited, err := s.limitsOf(ctx, p)
-	if err != nil {
-		return err
 	}
 	if n := tts.CountCharacters(in.Text); !unlimited && n > lim.MaxCharacters {
 		return apperror.Invalid("input.text", "is %d characters long; your plan allows %d per generation", n, lim.MaxCharacters)
@@ -197,7 +193,11 @@ func (s *Service) validate(ctx context.Context, p auth.Principal, in *CreateInpu
 // idempotency key from the same user within 24 hours returns the first
 // generation instead.
 func (s *Service) Create(ctx context.Context, p auth.Principal, in CreateInput) (*Generation, error) {
-	if err := s.validate(ctx, p, &in); err != nil {
+	lim, unlimited, err := s.limitsOf(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.validate(ctx, lim, unlimited, &in); err != nil {
 		return nil, err
 	}
 	if in.IdempotencyKey != nil {
@@ -210,8 +210,8 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, in CreateInput) 
 		Characters: tts.CountCharacters(in.Text), Format: in.Format, Speed: in.Speed, Pitch: in.Pitch,
 		Status: StatusQueued, CreatedAt: s.now(),
 	}
-	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if err := s.admit(ctx, tx, p, g); err != nil {
+	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := s.admit(ctx, tx, lim, unlimited, g); err != nil {
 			return err
 		}
 		return s.insert(ctx, tx, g, in.IdempotencyKey)
@@ -237,11 +237,10 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, in CreateInput) 
 // running (RATE_LIMITED), and its characters in their quota (QUOTA_EXCEEDED,
 // which also reserves them). On PostgreSQL the user's row is locked first, so
 // two requests at once cannot both see room for one.
-func (s *Service) admit(ctx context.Context, tx bun.Tx, p auth.Principal, g *Generation) error {
-	lim, unlimited, err := s.limitsOf(ctx, p)
-	if err != nil {
-		return err
-	}
+//
+// The limits are looked up before the transaction: on SQLite a transaction
+// holds the only connection, so nothing inside it may query outside it.
+func (s *Service) admit(ctx context.Context, tx bun.Tx, lim PlanLimits, unlimited bool, g *Generation) error {
 	if !unlimited {
 		if s.db.Postgres() {
 			if _, err := tx.NewRaw("SELECT 1 FROM users WHERE id = ? FOR UPDATE", g.OwnerID).Exec(ctx); err != nil {
@@ -423,7 +422,11 @@ func (s *Service) Retry(ctx context.Context, p auth.Principal, id string) (*Gene
 		return nil, apperror.New(apperror.Conflict, "only failed or canceled generations can be retried; this one is %s", strings.ToLower(string(old.Status)))
 	}
 	in := CreateInput{VoiceID: old.VoiceID, Text: old.Text, Format: old.Format, Speed: old.Speed, Pitch: old.Pitch}
-	if err := s.validate(ctx, p, &in); err != nil {
+	lim, unlimited, err := s.limitsOf(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.validate(ctx, lim, unlimited, &in); err != nil {
 		return nil, err
 	}
 	g := &Generation{
@@ -431,7 +434,7 @@ func (s *Service) Retry(ctx context.Context, p auth.Principal, id string) (*Gene
 		Format: old.Format, Speed: old.Speed, Pitch: old.Pitch, Status: StatusQueued, RetryOf: &old.ID, CreatedAt: s.now(),
 	}
 	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		if err := s.admit(ctx, tx, p, g); err != nil {
+		if err := s.admit(ctx, tx, lim, unlimited, g); err != nil {
 			return err
 		}
 		return s.insert(ctx, tx, g, nil)

@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -34,8 +35,10 @@ type Config struct {
 	Authenticator Authenticator
 	// Limits rate-limits /query and voice previews.
 	Limits *Limits
-	Bucket *blob.Bucket
-	Signer *signedurl.Signer
+	// StripeWebhook applies a Stripe event from its raw body and signature.
+	StripeWebhook func(ctx context.Context, body []byte, signature string) error
+	Bucket        *blob.Bucket
+	Signer        *signedurl.Signer
 	// Previews returns the blob key of a voice's preview, making it if needed.
 	Previews func(ctx context.Context, voiceID string) (string, error)
 	// Ready reports whether the server can take traffic (database reachable,
@@ -68,6 +71,7 @@ func NewHandler(c Config) http.Handler {
 	}
 	mux.Handle("/query", authenticate(c.Authenticator, c.Limits.Middleware(c.GraphQL)))
 	mux.HandleFunc("GET /audio/{name}", serveAudio(c))
+	mux.HandleFunc("POST /webhooks/stripe", stripeWebhook(c))
 	mux.Handle("GET /voices/{id}/preview", authenticate(c.Authenticator, c.Limits.Middleware(servePreview(c))))
 	if c.Playground {
 		mux.Handle("GET /{$}", playground.Handler("Koe", "/query"))
@@ -234,6 +238,38 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// maxWebhookBody bounds Stripe event bodies (Stripe's are far smaller).
+const maxWebhookBody = 1 << 20
+
+// stripeWebhook verifies and applies a Stripe event: 200 once applied (or
+// when seen before, or of a type Koe ignores), 400 for a bad signature with
+// nothing stored, 503 without Stripe configured, and 500 when applying failed
+// so Stripe delivers it again.
+func stripeWebhook(c Config) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxWebhookBody+1))
+		if err != nil || len(body) > maxWebhookBody {
+			http.Error(w, "body too large or unreadable", http.StatusBadRequest)
+			return
+		}
+		err = c.StripeWebhook(r.Context(), body, r.Header.Get("Stripe-Signature"))
+		switch {
+		case err == nil:
+		case apperror.CodeOf(err) == apperror.BadUserInput:
+			http.Error(w, err.(*apperror.Error).Message, http.StatusBadRequest)
+			return
+		case apperror.CodeOf(err) == apperror.BillingNotConfigured:
+			http.Error(w, "billing is not configured", http.StatusServiceUnavailable)
+			return
+		default:
+			c.Log.ErrorContext(r.Context(), "stripe webhook", "err", err)
+			http.Error(w, "internal server error", http.StatusInternalServerError)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]bool{"received": true})
+	}
 }
 
 var audioNamePattern = regexp.MustCompile(`^gen_[0-9a-z]{26}\.(wav|mp3|ogg)$`)

@@ -15,6 +15,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/koe-voice/koe/internal/apperror"
+	"github.com/koe-voice/koe/internal/events"
 	"github.com/koe-voice/koe/internal/store"
 )
 
@@ -91,11 +92,32 @@ func PeriodOf(t time.Time) (start, end time.Time) {
 	return start, start.AddDate(0, 1, 0)
 }
 
-// ensurePeriod makes the user's period for now exist, with their plan's
+// currentPeriod is the user's billing period now: their subscription's
+// current period while they have one, else the calendar month.
+func (s *Service) currentPeriod(ctx context.Context, db bun.IDB, userID string) (start, end time.Time, err error) {
+	now := s.now()
+	err = db.NewSelect().Table("subscriptions").Column("current_period_start", "current_period_end").
+		Where("user_id = ? AND status IN ('active', 'trialing', 'past_due')", userID).
+		Where("current_period_start <= ? AND current_period_end > ?", now, now).
+		Order("current_period_start DESC").Limit(1).Scan(ctx, &start, &end)
+	if errors.Is(err, sql.ErrNoRows) {
+		start, end = PeriodOf(now)
+		return start, end, nil
+	}
+	if err != nil {
+		return time.Time{}, time.Time{}, fmt.Errorf("usage period: %w", err)
+	}
+	return start.UTC(), end.UTC(), nil
+}
+
+// ensurePeriod makes the user's current period exist, with their plan's
 // included characters, and returns its start.
 func (s *Service) ensurePeriod(ctx context.Context, db bun.IDB, userID string) (time.Time, error) {
-	start, end := PeriodOf(s.now())
-	_, err := db.NewRaw(`INSERT INTO usage_periods (user_id, period_start, period_end, included_characters, overage_allowed)
+	start, end, err := s.currentPeriod(ctx, db, userID)
+	if err != nil {
+		return time.Time{}, err
+	}
+	_, err = db.NewRaw(`INSERT INTO usage_periods (user_id, period_start, period_end, included_characters, overage_allowed)
 		SELECT u.id, ?, ?, p.included_characters, p.overage_price_per1000_cents IS NOT NULL
 		FROM users AS u JOIN plans AS p ON p.code = u.plan_code WHERE u.id = ?
 		ON CONFLICT (user_id, period_start) DO NOTHING`, start, end, userID).Exec(ctx)
@@ -208,10 +230,51 @@ func (s *Service) Settle(ctx context.Context, tx bun.Tx, generationID string) er
 			return fmt.Errorf("settle: %w", err)
 		}
 	}
+	if err := s.thresholds(ctx, tx, r, n); err != nil {
+		return err
+	}
 	if _, err := tx.NewRaw(`INSERT INTO usage_days (user_id, day, characters, generations) VALUES (?, ?, ?, 1)
 		ON CONFLICT (user_id, day) DO UPDATE SET characters = usage_days.characters + EXCLUDED.characters,
 			generations = usage_days.generations + 1`, r.UserID, s.now().Format(time.DateOnly), n).Exec(ctx); err != nil {
 		return fmt.Errorf("settle: %w", err)
+	}
+	return nil
+}
+
+// Thresholds are the shares of the quota at which people are told.
+var Thresholds = []int64{80, 100}
+
+// thresholds records a usage.threshold event, once per period and
+// threshold, when settling n characters crossed 80% or 100% of the quota
+// (included characters plus credits; included characters alone on plans
+// with overage).
+func (s *Service) thresholds(ctx context.Context, tx bun.Tx, r *reservation, n int64) error {
+	var p Period
+	if err := tx.NewSelect().Model(&p).Where("user_id = ? AND period_start = ?", r.UserID, r.PeriodStart).Scan(ctx); err != nil {
+		return fmt.Errorf("usage thresholds: %w", err)
+	}
+	capacity := p.IncludedCharacters
+	if !p.OverageAllowed {
+		var balance int64
+		err := tx.NewSelect().Table("credit_balances").Column("characters").Where("user_id = ?", r.UserID).Scan(ctx, &balance)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("usage thresholds: %w", err)
+		}
+		capacity += p.CreditCharactersUsed + balance
+	}
+	if capacity <= 0 {
+		return nil
+	}
+	before := p.UsedCharacters - n
+	for _, t := range Thresholds {
+		if before*100 < t*capacity && p.UsedCharacters*100 >= t*capacity {
+			id := fmt.Sprintf("%s:%s:%s:%d", events.KindUsageThreshold, r.UserID, r.PeriodStart.UTC().Format(time.RFC3339), t)
+			if err := events.Record(ctx, tx, id, events.KindUsageThreshold, r.UserID, map[string]any{
+				"percent": t, "used": p.UsedCharacters, "quota": capacity, "periodEnd": p.End.UTC().Format(time.RFC3339),
+			}); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -259,12 +322,15 @@ func (s *Service) Of(ctx context.Context, userID string) (*Usage, error) {
 }
 
 func (s *Service) usage(ctx context.Context, db bun.IDB, userID string) (*Usage, error) {
-	start, _ := PeriodOf(s.now())
+	start, _, err := s.currentPeriod(ctx, db, userID)
+	if err != nil {
+		return nil, err
+	}
 	u := &Usage{}
 	if err := db.NewSelect().Model(&u.Period).Where("user_id = ? AND period_start = ?", userID, start).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("usage: %w", err)
 	}
-	err := db.NewSelect().Table("credit_balances").Column("characters").Where("user_id = ?", userID).Scan(ctx, &u.CreditCharacters)
+	err = db.NewSelect().Table("credit_balances").Column("characters").Where("user_id = ?", userID).Scan(ctx, &u.CreditCharacters)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("usage: %w", err)
 	}

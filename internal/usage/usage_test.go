@@ -165,3 +165,26 @@ func TestPeriodRollover(t *testing.T) {
 		})
 	}
 }
+
+// TestThresholdEvents: crossing 80% and 100% of the quota records one event
+// each, however the crossing happens and however often a step is retried.
+func TestThresholdEvents(t *testing.T) {
+	t.Parallel()
+	for _, kind := range storetest.Kinds {
+		t.Run(string(kind), func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, kind, false)
+			count := func() (n int) {
+				require.NoError(t, b.svc.db.NewRaw("SELECT count(*) FROM domain_events WHERE user_id = ? AND kind = 'usage.threshold'", b.user).
+					Scan(context.Background(), &n))
+				return n
+			}
+			b.run(t, []step{{op: "reserve", gen: "a", n: 700}, {op: "settle", gen: "a"}})
+			require.Equal(t, 0, count(), "70%")
+			b.run(t, []step{{op: "reserve", gen: "b", n: 150}, {op: "settle", gen: "b"}, {op: "settle", gen: "b"}})
+			require.Equal(t, 1, count(), "85%: the 80% event, once")
+			b.run(t, []step{{op: "reserve", gen: "c", n: 150}, {op: "settle", gen: "c"}})
+			require.Equal(t, 2, count(), "100%")
+		})
+	}
+}

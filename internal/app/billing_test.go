@@ -1,0 +1,218 @@
+package app_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/koe-voice/koe/internal/apptest"
+	"github.com/koe-voice/koe/internal/auth"
+	"github.com/koe-voice/koe/internal/store/storetest"
+)
+
+const checkout = `mutation($in: CheckoutInput!) { createCheckoutSession(input: $in) { id url } }`
+
+// TestBillingNotConfigured: without Stripe, checkout and portal say so and
+// the free plan keeps working.
+func TestBillingNotConfigured(t *testing.T) {
+	t.Parallel()
+	srv := apptest.Boot(t, storetest.SQLite, nil)
+	_, key := srv.NewUser(auth.RoleUser, "free@example.com")
+	c := srv.Client(key)
+	r := c.Do(checkout, map[string]any{"in": map[string]any{"planCode": "pro", "successUrl": "https://a.test/ok", "cancelUrl": "https://a.test/no"}})
+	require.Equal(t, "BILLING_NOT_CONFIGURED", r.Errors[0].Code())
+	r = c.Do(`mutation { createBillingPortalSession(returnUrl: "https://a.test") { url } }`, nil)
+	require.Equal(t, "BILLING_NOT_CONFIGURED", r.Errors[0].Code())
+	require.Equal(t, http.StatusServiceUnavailable, srv.PostStripe([]byte(`{}`), apptest.StripeWebhookSecret, time.Now()))
+	var out struct {
+		Usage struct{ IncludedCharacters int }
+	}
+	c.Must(`{ usage { includedCharacters } }`, nil, &out)
+	require.Equal(t, 20000, out.Usage.IncludedCharacters)
+}
+
+// sellable puts Stripe prices on the starter plan and the small credit pack.
+func sellable(t *testing.T, srv *apptest.Server) {
+	t.Helper()
+	ctx := context.Background()
+	_, err := srv.DB().NewRaw("UPDATE plans SET stripe_price_id = 'price_starter' WHERE code = 'starter'").Exec(ctx)
+	require.NoError(t, err)
+	_, err = srv.DB().NewRaw("UPDATE credit_packs SET stripe_price_id = 'price_100k' WHERE code = 'credits-100k'").Exec(ctx)
+	require.NoError(t, err)
+}
+
+// TestCheckoutAndPortal against stripe-mock: a customer is made once per
+// user and reused; checkout works for plans and packs; bad input names the
+// field.
+func TestCheckoutAndPortal(t *testing.T) {
+	t.Parallel()
+	srv := apptest.Boot(t, storetest.SQLite, apptest.StripeMock(t))
+	sellable(t, srv)
+	userID, key := srv.NewUser(auth.RoleUser, "buyer@example.com")
+	c := srv.Client(key)
+	urls := map[string]any{"successUrl": "https://app.koe.test/billing/success", "cancelUrl": "https://app.koe.test/billing"}
+	with := func(extra map[string]any) map[string]any {
+		in := map[string]any{}
+		for k, v := range urls {
+			in[k] = v
+		}
+		for k, v := range extra {
+			in[k] = v
+		}
+		return map[string]any{"in": in}
+	}
+	var sess struct{ CreateCheckoutSession struct{ ID, URL string } }
+	c.Must(checkout, with(map[string]any{"planCode": "starter"}), &sess)
+	require.True(t, strings.HasPrefix(sess.CreateCheckoutSession.ID, "cs_"), sess.CreateCheckoutSession.ID)
+	require.NotEmpty(t, sess.CreateCheckoutSession.URL)
+	c.Must(checkout, with(map[string]any{"creditPackCode": "credits-100k"}), &sess)
+
+	var customer string
+	require.NoError(t, srv.DB().NewRaw("SELECT stripe_customer_id FROM users WHERE id = ?", userID).Scan(context.Background(), &customer))
+	require.True(t, strings.HasPrefix(customer, "cus_"))
+
+	var portal struct{ CreateBillingPortalSession struct{ URL string } }
+	c.Must(`mutation { createBillingPortalSession(returnUrl: "https://app.koe.test/billing") { url } }`, nil, &portal)
+	require.NotEmpty(t, portal.CreateBillingPortalSession.URL)
+
+	for _, tc := range []struct {
+		name  string
+		in    map[string]any
+		field string
+	}{
+		{"both", with(map[string]any{"planCode": "starter", "creditPackCode": "credits-100k"}), "input.planCode"},
+		{"neither", with(nil), "input.planCode"},
+		{"a plan not sold", with(map[string]any{"planCode": "pro"}), "input.planCode"},
+		{"a pack not sold", with(map[string]any{"creditPackCode": "credits-1m"}), "input.creditPackCode"},
+		{"a relative success URL", map[string]any{"in": map[string]any{"planCode": "starter", "successUrl": "/ok", "cancelUrl": "https://a.test"}}, "input.successUrl"},
+	} {
+		r := c.Do(checkout, tc.in)
+		require.Len(t, r.Errors, 1, tc.name)
+		require.Equal(t, "BAD_USER_INPUT", r.Errors[0].Code(), tc.name)
+		require.Equal(t, tc.field, r.Errors[0].Field(), tc.name)
+	}
+}
+
+type billingState struct {
+	Me struct {
+		Plan         struct{ Code string }
+		Subscription *struct {
+			Status            string
+			CancelAtPeriodEnd bool
+			Plan              struct{ Code string }
+		}
+		Usage struct{ CreditCharacters int }
+	}
+}
+
+func state(t *testing.T, c *apptest.Client) billingState {
+	t.Helper()
+	var s billingState
+	c.Must(`{ me { plan { code } subscription { status cancelAtPeriodEnd plan { code } } usage { creditCharacters } } }`, nil, &s)
+	return s
+}
+
+func count(t *testing.T, srv *apptest.Server, query string, args ...any) int {
+	t.Helper()
+	var n int
+	require.NoError(t, srv.DB().NewRaw(query, args...).Scan(context.Background(), &n))
+	return n
+}
+
+// TestStripeWebhooks: each handled event changes what it should, once,
+// whatever the order; bad signatures change nothing.
+func TestStripeWebhooks(t *testing.T) {
+	t.Parallel()
+	for _, kind := range storetest.Kinds {
+		t.Run(string(kind), func(t *testing.T) {
+			t.Parallel()
+			srv := apptest.Boot(t, kind, apptest.StripeMock(t))
+			sellable(t, srv)
+			userID, key := srv.NewUser(auth.RoleUser, "subscriber@example.com")
+			c := srv.Client(key)
+			_, err := srv.DB().NewRaw("UPDATE users SET stripe_customer_id = 'cus_koe1' WHERE id = ?", userID).Exec(context.Background())
+			require.NoError(t, err)
+			secret, now := apptest.StripeWebhookSecret, time.Now()
+			post := func(body []byte) { require.Equal(t, http.StatusOK, srv.PostStripe(body, secret, time.Now())) }
+			sub := func(status string, cancelAtEnd bool) map[string]any {
+				return map[string]any{
+					"id": "sub_1", "object": "subscription", "status": status, "customer": "cus_koe1", "cancel_at_period_end": cancelAtEnd,
+					"current_period_start": now.Add(-time.Hour).Unix(), "current_period_end": now.Add(30 * 24 * time.Hour).Unix(),
+					"metadata": map[string]any{}, "items": map[string]any{"object": "list", "data": []any{map[string]any{
+						"id": "si_1", "object": "subscription_item", "price": map[string]any{"id": "price_starter", "object": "price"},
+					}}},
+				}
+			}
+
+			// Out of order: the update (newer) arrives before the creation.
+			updated := apptest.StripeEvent("evt_sub_updated", "customer.subscription.updated", now.Add(10*time.Second), sub("active", true))
+			created := apptest.StripeEvent("evt_sub_created", "customer.subscription.created", now, sub("incomplete", false))
+			post(updated)
+			post(created)
+			s := state(t, c)
+			require.Equal(t, "starter", s.Me.Plan.Code)
+			require.Equal(t, "ACTIVE", s.Me.Subscription.Status, "the newer event wins")
+			require.True(t, s.Me.Subscription.CancelAtPeriodEnd)
+			var u struct {
+				Usage struct{ IncludedCharacters int }
+			}
+			c.Must(`{ usage { includedCharacters } }`, nil, &u)
+			require.Equal(t, 500000, u.Usage.IncludedCharacters, "the period follows the subscription, with the plan's characters")
+
+			// The same event again: answered 200, no second effect.
+			post(updated)
+			require.Equal(t, 1, count(t, srv, "SELECT count(*) FROM domain_events WHERE user_id = ? AND kind = 'billing.plan_changed'", userID))
+
+			// A credit pack paid later (async): credits once, on success.
+			session := map[string]any{"id": "cs_pack1", "object": "checkout.session", "mode": "payment", "payment_status": "unpaid",
+				"customer": "cus_koe1", "amount_total": 500, "currency": "usd", "metadata": map[string]any{"user_id": userID, "credit_pack": "credits-100k"}}
+			post(apptest.StripeEvent("evt_cs_completed", "checkout.session.completed", now, session))
+			require.Equal(t, 0, state(t, c).Me.Usage.CreditCharacters, "not paid yet")
+			session["payment_status"] = "paid"
+			paid := apptest.StripeEvent("evt_cs_paid", "checkout.session.async_payment_succeeded", now, session)
+			post(paid)
+			post(paid)
+			require.Equal(t, 100000, state(t, c).Me.Usage.CreditCharacters)
+
+			// Invoices: revenue recorded once; a failed payment is an event.
+			invoice := map[string]any{"id": "in_1", "object": "invoice", "customer": "cus_koe1", "amount_paid": 900, "amount_due": 900, "currency": "usd"}
+			post(apptest.StripeEvent("evt_in_paid", "invoice.paid", now, invoice))
+			post(apptest.StripeEvent("evt_in_paid_again", "invoice.paid", now, invoice))
+			require.Equal(t, 1, count(t, srv, "SELECT count(*) FROM invoices WHERE user_id = ?", userID))
+			invoice["id"] = "in_2"
+			post(apptest.StripeEvent("evt_in_failed", "invoice.payment_failed", now, invoice))
+			require.Equal(t, 1, count(t, srv, "SELECT count(*) FROM domain_events WHERE user_id = ? AND kind = 'billing.payment_failed'", userID))
+
+			// Unknown types are acknowledged and ignored.
+			post(apptest.StripeEvent("evt_unknown", "customer.tax_id.created", now, map[string]any{"id": "txi_1"}))
+
+			// Bad signatures: 400, nothing stored.
+			events := count(t, srv, "SELECT count(*) FROM stripe_events")
+			deleted := apptest.StripeEvent("evt_sub_deleted", "customer.subscription.deleted", now.Add(time.Minute), sub("canceled", false))
+			require.Equal(t, http.StatusBadRequest, srv.PostStripe(deleted, "whsec_wrong", time.Now()), "wrong secret")
+			require.Equal(t, http.StatusBadRequest, srv.PostStripe(deleted, secret, time.Now().Add(-10*time.Minute)), "stale signature")
+			signedElsewhere := apptest.StripeEvent("evt_sub_deleted", "customer.subscription.deleted", now.Add(time.Minute), sub("active", false))
+			tampered := []byte(strings.Replace(string(signedElsewhere), `"active"`, `"canceled"`, 1))
+			require.NotEqual(t, signedElsewhere, tampered)
+			require.Equal(t, http.StatusBadRequest, postTampered(t, srv, signedElsewhere, tampered), "tampered body")
+			require.Equal(t, events, count(t, srv, "SELECT count(*) FROM stripe_events"))
+			require.Equal(t, "starter", state(t, c).Me.Plan.Code)
+
+			// The real deletion puts the user back on the free plan.
+			post(deleted)
+			s = state(t, c)
+			require.Equal(t, "free", s.Me.Plan.Code)
+			require.Equal(t, "CANCELED", s.Me.Subscription.Status)
+		})
+	}
+}
+
+// postTampered signs one body and sends another.
+func postTampered(t *testing.T, srv *apptest.Server, signed, sent []byte) int {
+	t.Helper()
+	return srv.PostStripeSigned(signed, sent, apptest.StripeWebhookSecret)
+}
