@@ -181,6 +181,7 @@ type ComplexityRoot struct {
 		SetUserRole                   func(childComplexity int, userID string, role auth.Role) int
 		SetVoiceEnabled               func(childComplexity int, id string, enabled bool) int
 		UpdateNotificationPreferences func(childComplexity int, input model.NotificationPreferencesInput) int
+		UpsertCreditPack              func(childComplexity int, input model.CreditPackInput) int
 		UpsertPlan                    func(childComplexity int, input model.PlanInput) int
 	}
 
@@ -976,6 +977,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateNotificationPreferences(childComplexity, args["input"].(model.NotificationPreferencesInput)), true
+	case "Mutation.upsertCreditPack":
+		if e.ComplexityRoot.Mutation.UpsertCreditPack == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_upsertCreditPack_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpsertCreditPack(childComplexity, args["input"].(model.CreditPackInput)), true
 	case "Mutation.upsertPlan":
 		if e.ComplexityRoot.Mutation.UpsertPlan == nil {
 			break
@@ -1596,6 +1608,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("BroadcastInput", ec.unmarshalInputBroadcastInput),
 			graphql.NewInputUnmarshaler("CheckoutInput", ec.unmarshalInputCheckoutInput),
 			graphql.NewInputUnmarshaler("CreateGenerationInput", ec.unmarshalInputCreateGenerationInput),
+			graphql.NewInputUnmarshaler("CreditPackInput", ec.unmarshalInputCreditPackInput),
 			graphql.NewInputUnmarshaler("NotificationPreferencesInput", ec.unmarshalInputNotificationPreferencesInput),
 			graphql.NewInputUnmarshaler("PlanInput", ec.unmarshalInputPlanInput),
 			graphql.NewInputUnmarshaler("VoiceFilter", ec.unmarshalInputVoiceFilter),
@@ -2170,6 +2183,22 @@ input PlanInput {
   features: [String!]
 }
 
+"A credit pack as an operator defines it; ` + "`" + `code` + "`" + ` decides which pack is created or changed."
+input CreditPackInput {
+  "Stable code."
+  code: String!
+  "Name to show."
+  name: String!
+  "Characters it adds."
+  characters: Int!
+  "Price in minor units."
+  priceCents: Int!
+  "ISO 4217 currency code."
+  currency: String!
+  "The Stripe price the pack is sold at."
+  stripePriceId: String
+}
+
 "Which messages a person gets by email."
 type NotificationPreferences {
   "Email when a generation succeeds or fails."
@@ -2354,6 +2383,8 @@ type Mutation {
   setUserRole(userId: ID!, role: Role!): User! @hasRole(role: ADMIN)
   "Create or change a plan by its code."
   upsertPlan(input: PlanInput!): Plan! @hasRole(role: ADMIN)
+  "Create or change a credit pack by its code."
+  upsertCreditPack(input: CreditPackInput!): CreditPack! @hasRole(role: ADMIN)
   "Turn a voice on or off for new generations."
   setVoiceEnabled(id: ID!, enabled: Boolean!): Voice! @hasRole(role: ADMIN)
   "Schedule an email to many people."

@@ -47,6 +47,7 @@ type MutationResolver interface {
 	UpdateNotificationPreferences(ctx context.Context, input model.NotificationPreferencesInput) (*model.NotificationPreferences, error)
 	SetUserRole(ctx context.Context, userID string, role auth.Role) (*auth.User, error)
 	UpsertPlan(ctx context.Context, input model.PlanInput) (*billing.Plan, error)
+	UpsertCreditPack(ctx context.Context, input model.CreditPackInput) (*billing.CreditPack, error)
 	SetVoiceEnabled(ctx context.Context, id string, enabled bool) (*voice.Voice, error)
 	CreateBroadcast(ctx context.Context, input model.BroadcastInput) (*model.Broadcast, error)
 	CancelBroadcast(ctx context.Context, id string) (*model.Broadcast, error)
@@ -305,6 +306,20 @@ func (ec *executionContext) field_Mutation_updateNotificationPreferences_args(ct
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.NotificationPreferencesInput, error) {
 			return ec.unmarshalNNotificationPreferencesInput2githubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐNotificationPreferencesInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_upsertCreditPack_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreditPackInput, error) {
+			return ec.unmarshalNCreditPackInput2githubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐCreditPackInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -3173,6 +3188,68 @@ func (ec *executionContext) fieldContext_Mutation_upsertPlan(ctx context.Context
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_upsertPlan_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_upsertCreditPack(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_upsertCreditPack(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpsertCreditPack(ctx, fc.Args["input"].(model.CreditPackInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋauthᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *billing.CreditPack
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *billing.CreditPack
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *billing.CreditPack) graphql.Marshaler {
+			return ec.marshalNCreditPack2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋbillingᚐCreditPack(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_upsertCreditPack(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditPack(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_upsertCreditPack_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -6261,6 +6338,83 @@ func UnmarshalCreateGenerationInput(ctx context.Context, raw any) (model.CreateG
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreditPackInput(ctx context.Context, obj any) (model.CreditPackInput, error) {
+	var it model.CreditPackInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"code", "name", "characters", "priceCents", "currency", "stripePriceId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "code":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("code"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Code = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "characters":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("characters"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Characters = data
+		case "priceCents":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("priceCents"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PriceCents = data
+		case "currency":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currency"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Currency = data
+		case "stripePriceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stripePriceId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StripePriceID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreditPackInput unmarshals raw into the CreditPackInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreditPackInput(ctx context.Context, raw any) (model.CreditPackInput, error) {
+	var out model.CreditPackInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreditPackInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputNotificationPreferencesInput(ctx context.Context, obj any) (model.NotificationPreferencesInput, error) {
 	var it model.NotificationPreferencesInput
 	if obj == nil {
@@ -7501,6 +7655,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "upsertCreditPack":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_upsertCreditPack(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "setVoiceEnabled":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_setVoiceEnabled(ctx, field)
@@ -8636,6 +8797,11 @@ func (ec *executionContext) marshalNCreditPack2ᚖgithubᚗcomᚋkoeᚑvoiceᚋk
 		return graphql.Null
 	}
 	return ec._CreditPack(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCreditPackInput2githubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐCreditPackInput(ctx context.Context, v any) (model.CreditPackInput, error) {
+	res, err := ec.unmarshalInputCreditPackInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNGeneration2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋgenerationᚐGeneration(ctx context.Context, sel ast.SelectionSet, v *generation.Generation) graphql.Marshaler {

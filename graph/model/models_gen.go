@@ -144,6 +144,22 @@ type CreatedAPIKey struct {
 	Secret string `json:"secret"`
 }
 
+// A credit pack as an operator defines it; `code` decides which pack is created or changed.
+type CreditPackInput struct {
+	// Stable code.
+	Code string `json:"code"`
+	// Name to show.
+	Name string `json:"name"`
+	// Characters it adds.
+	Characters int `json:"characters"`
+	// Price in minor units.
+	PriceCents int `json:"priceCents"`
+	// ISO 4217 currency code.
+	Currency string `json:"currency"`
+	// The Stripe price the pack is sold at.
+	StripePriceID *string `json:"stripePriceId,omitempty"`
+}
+
 // A page of generations, newest first.
 type GenerationConnection struct {
 	// The generations of this page.

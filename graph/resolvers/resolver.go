@@ -20,6 +20,7 @@ import (
 	"github.com/koe-voice/koe/internal/billing"
 	"github.com/koe-voice/koe/internal/generation"
 	"github.com/koe-voice/koe/internal/gid"
+	"github.com/koe-voice/koe/internal/kpi"
 	"github.com/koe-voice/koe/internal/page"
 	"github.com/koe-voice/koe/internal/signedurl"
 	"github.com/koe-voice/koe/internal/usage"
@@ -33,6 +34,7 @@ type Resolver struct {
 	GenerationService *generation.Service
 	PlanCatalog       *billing.Plans
 	Usage             *usage.Service
+	KPIs              *kpi.Service
 	// Payments is nil when Stripe is not configured.
 	Payments *billing.Stripe
 	// Signer signs audio links.

@@ -130,6 +130,13 @@ func (r *mutationResolver) UpsertPlan(ctx context.Context, input model.PlanInput
 	})
 }
 
+func (r *mutationResolver) UpsertCreditPack(ctx context.Context, input model.CreditPackInput) (*billing.CreditPack, error) {
+	return r.PlanCatalog.UpsertCreditPack(ctx, billing.CreditPackInput{
+		Code: input.Code, Name: input.Name, Characters: input.Characters, PriceCents: input.PriceCents,
+		Currency: input.Currency, StripePriceID: input.StripePriceID,
+	})
+}
+
 func (r *mutationResolver) SetVoiceEnabled(ctx context.Context, id string, enabled bool) (*voice.Voice, error) {
 	return r.VoiceCatalog.SetEnabled(ctx, id, enabled)
 }
@@ -231,7 +238,18 @@ func (r *queryResolver) Broadcasts(ctx context.Context, first *int, after *strin
 }
 
 func (r *queryResolver) Kpis(ctx context.Context, from time.Time, to time.Time) (*model.Kpis, error) {
-	return nil, notImplemented("kpis", 4)
+	k, err := r.KPIs.Of(ctx, from, to)
+	if err != nil {
+		return nil, err
+	}
+	out := &model.Kpis{
+		MrrCents: k.MRRCents, ActiveSubscriptions: k.ActiveSubscriptions, NewUsers: k.NewUsers, Generations: k.Generations,
+		CharactersGenerated: k.CharactersGenerated, SuccessRate: k.SuccessRate, Daily: make([]*model.KpiDay, len(k.Daily)),
+	}
+	for i, d := range k.Daily {
+		out.Daily[i] = &model.KpiDay{Date: d.Date, NewUsers: d.NewUsers, Generations: d.Generations, Characters: d.Characters, RevenueCents: d.RevenueCents}
+	}
+	return out, nil
 }
 
 func (r *subscriptionResolver) GenerationUpdated(ctx context.Context, id string) (<-chan *generation.Event, error) {

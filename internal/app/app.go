@@ -41,6 +41,7 @@ import (
 	"github.com/koe-voice/koe/internal/events"
 	"github.com/koe-voice/koe/internal/generation"
 	"github.com/koe-voice/koe/internal/httpapi"
+	"github.com/koe-voice/koe/internal/kpi"
 	"github.com/koe-voice/koe/internal/ratelimit"
 	"github.com/koe-voice/koe/internal/signedurl"
 	"github.com/koe-voice/koe/internal/store"
@@ -252,7 +253,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	})
 	schema := generated.NewExecutableSchema(generated.Config{
 		Resolvers: &resolvers.Resolver{
-			AuthService: a.auth, VoiceCatalog: catalog, GenerationService: gens, PlanCatalog: plans, Usage: ledger, Payments: payments,
+			AuthService: a.auth, VoiceCatalog: catalog, GenerationService: gens, PlanCatalog: plans, Usage: ledger, Payments: payments, KPIs: kpi.NewService(a.db),
 			Signer: signer, PublicURL: a.URL,
 		},
 		Directives: resolvers.Directives(),

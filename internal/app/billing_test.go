@@ -41,8 +41,10 @@ func sellable(t *testing.T, srv *apptest.Server) {
 	ctx := context.Background()
 	_, err := srv.DB().NewRaw("UPDATE plans SET stripe_price_id = 'price_starter' WHERE code = 'starter'").Exec(ctx)
 	require.NoError(t, err)
-	_, err = srv.DB().NewRaw("UPDATE credit_packs SET stripe_price_id = 'price_100k' WHERE code = 'credits-100k'").Exec(ctx)
-	require.NoError(t, err)
+	var pack struct{ UpsertCreditPack struct{ Code string } }
+	srv.Client(apptest.AdminKey).Must(`mutation { upsertCreditPack(input: {code: "credits-100k", name: "100,000 characters",
+		characters: 100000, priceCents: 500, currency: "usd", stripePriceId: "price_100k"}) { code } }`, nil, &pack)
+	require.Equal(t, "credits-100k", pack.UpsertCreditPack.Code)
 }
 
 // TestCheckoutAndPortal against stripe-mock: a customer is made once per
@@ -215,4 +217,74 @@ func TestStripeWebhooks(t *testing.T) {
 func postTampered(t *testing.T, srv *apptest.Server, signed, sent []byte) int {
 	t.Helper()
 	return srv.PostStripeSigned(signed, sent, apptest.StripeWebhookSecret)
+}
+
+// TestKPIs: the operators' figures count what happened in the range, per
+// day, on both databases.
+func TestKPIs(t *testing.T) {
+	t.Parallel()
+	for _, kind := range storetest.Kinds {
+		t.Run(string(kind), func(t *testing.T) {
+			t.Parallel()
+			srv := apptest.Boot(t, kind, nil)
+			ctx := context.Background()
+			exec := func(q string, args ...any) {
+				_, err := srv.DB().NewRaw(q, args...).Exec(ctx)
+				require.NoError(t, err, q)
+			}
+			day1 := time.Date(2026, 3, 10, 9, 0, 0, 0, time.UTC)
+			day2 := day1.Add(24 * time.Hour)
+			outside := day1.Add(-48 * time.Hour)
+			a, _ := srv.NewUser(auth.RoleUser, "a@example.com")
+			b, _ := srv.NewUser(auth.RoleUser, "b@example.com")
+			exec("UPDATE users SET created_at = ? WHERE id = ?", day1, a)
+			exec("UPDATE users SET created_at = ? WHERE id = ?", day2, b)
+			gen := func(id, owner, status string, at time.Time) {
+				exec(`INSERT INTO generations (id, owner_id, voice_id, text, characters, format, speed, pitch, status, created_at)
+					VALUES (?, ?, 'espeak-ng:en-us', 'x', 1, 'WAV', 1, 0, ?, ?)`, id, owner, status, at)
+			}
+			gen("gen_06h1qwqndsv8x1hzxnmwhpkn01", a, "SUCCEEDED", day1)
+			gen("gen_06h1qwqndsv8x1hzxnmwhpkn02", a, "SUCCEEDED", day1)
+			gen("gen_06h1qwqndsv8x1hzxnmwhpkn03", b, "FAILED", day2)
+			gen("gen_06h1qwqndsv8x1hzxnmwhpkn04", b, "SUCCEEDED", outside)
+			exec("INSERT INTO usage_days (user_id, day, characters, generations) VALUES (?, '2026-03-10', 700, 2), (?, '2026-03-08', 999, 1)", a, b)
+			exec(`INSERT INTO subscriptions (id, user_id, plan_code, status, current_period_start, current_period_end, cancel_at_period_end, event_created, updated_at)
+				VALUES ('sub_a', ?, 'pro', 'active', ?, ?, FALSE, 1, ?), ('sub_b', ?, 'starter', 'canceled', ?, ?, FALSE, 1, ?)`,
+				a, day1, day1.AddDate(0, 1, 0), day1, b, day1, day1.AddDate(0, 1, 0), day1)
+			exec("INSERT INTO invoices (id, user_id, amount_cents, currency, paid_at) VALUES ('in_a', ?, 2900, 'usd', ?)", a, day2)
+
+			var out struct {
+				Kpis struct {
+					MrrCents, ActiveSubscriptions, NewUsers, Generations, CharactersGenerated int
+					SuccessRate                                                               float64
+					Daily                                                                     []struct {
+						Date                                            string
+						NewUsers, Generations, Characters, RevenueCents int
+					}
+				}
+			}
+			admin := srv.Client(apptest.AdminKey)
+			admin.Must(`query($from: Time!, $to: Time!) { kpis(from: $from, to: $to) { mrrCents activeSubscriptions newUsers generations
+				charactersGenerated successRate daily { date newUsers generations characters revenueCents } } }`,
+				map[string]any{"from": "2026-03-10T00:00:00Z", "to": "2026-03-12T00:00:00Z"}, &out)
+			k := out.Kpis
+			require.Equal(t, 2900, k.MrrCents, "the active pro subscription")
+			require.Equal(t, 1, k.ActiveSubscriptions)
+			require.Equal(t, 2, k.NewUsers)
+			require.Equal(t, 3, k.Generations)
+			require.Equal(t, 700, k.CharactersGenerated)
+			require.InDelta(t, 2.0/3.0, k.SuccessRate, 1e-9)
+			require.Len(t, k.Daily, 2)
+			require.Equal(t, "2026-03-10", k.Daily[0].Date)
+			require.Equal(t, 1, k.Daily[0].NewUsers)
+			require.Equal(t, 2, k.Daily[0].Generations)
+			require.Equal(t, 700, k.Daily[0].Characters)
+			require.Equal(t, "2026-03-11", k.Daily[1].Date)
+			require.Equal(t, 2900, k.Daily[1].RevenueCents)
+
+			r := admin.Do(`{ kpis(from: "2026-03-12T00:00:00Z", to: "2026-03-10T00:00:00Z") { newUsers } }`, nil)
+			require.Equal(t, "BAD_USER_INPUT", r.Errors[0].Code())
+			require.Equal(t, "to", r.Errors[0].Field())
+		})
+	}
 }

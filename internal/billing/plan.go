@@ -208,3 +208,41 @@ func (p *Plans) Upsert(ctx context.Context, in PlanInput) (*Plan, error) {
 	}
 	return saved, nil
 }
+
+// CreditPackInput is a credit pack as an operator defines it.
+type CreditPackInput struct {
+	Code          string
+	Name          string
+	Characters    int
+	PriceCents    int
+	Currency      string
+	StripePriceID *string
+}
+
+// UpsertCreditPack creates the pack with in.Code or changes it.
+func (p *Plans) UpsertCreditPack(ctx context.Context, in CreditPackInput) (*CreditPack, error) {
+	switch {
+	case !planCodePattern.MatchString(in.Code):
+		return nil, apperror.Invalid("input.code", "must be 1 to 40 lower-case letters, digits or dashes")
+	case strings.TrimSpace(in.Name) == "" || len(in.Name) > 100:
+		return nil, apperror.Invalid("input.name", "must be 1 to 100 characters")
+	case in.Characters < 1:
+		return nil, apperror.Invalid("input.characters", "must be at least 1")
+	case in.PriceCents < 0:
+		return nil, apperror.Invalid("input.priceCents", "must not be negative")
+	case len(in.Currency) != 3:
+		return nil, apperror.Invalid("input.currency", "must be an ISO 4217 code such as usd")
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	pack := &CreditPack{
+		ID: gid.New(gid.CreditPack), Code: in.Code, Name: strings.TrimSpace(in.Name), Characters: in.Characters, PriceCents: in.PriceCents,
+		Currency: strings.ToLower(in.Currency), StripePriceID: in.StripePriceID, CreatedAt: now, UpdatedAt: now,
+	}
+	_, err := p.db.NewInsert().Model(pack).On("CONFLICT (code) DO UPDATE").
+		Set("name = EXCLUDED.name").Set("characters = EXCLUDED.characters").Set("price_cents = EXCLUDED.price_cents").
+		Set("currency = EXCLUDED.currency").Set("stripe_price_id = EXCLUDED.stripe_price_id").Set("updated_at = EXCLUDED.updated_at").Exec(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("upsert credit pack: %w", err)
+	}
+	return creditPack(ctx, p.db, in.Code)
+}

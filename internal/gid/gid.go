@@ -17,6 +17,7 @@ const (
 	APIKey     = "key"
 	Generation = "gen"
 	Plan       = "plan"
+	CreditPack = "pack"
 )
 
 var encoding = base32.NewEncoding("0123456789abcdefghjkmnpqrstvwxyz").WithPadding(base32.NoPadding)
