@@ -16,7 +16,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends espeak-ng lame opus-tools ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin koe \
- && mkdir -p /data && chown koe /data
+ && mkdir -p /data/blobs && chown -R koe /data
 COPY --from=build /out/koe /usr/local/bin/koe
 USER koe
 ENV KOE_ADDR=:8080 KOE_DATA_DIR=/data KOE_ENV=production

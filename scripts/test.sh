@@ -2,7 +2,7 @@
 # The whole test suite, from a fresh machine: installs or starts what the
 # tests need, checks the tree is clean (gofmt, vet, generated code in sync),
 # then runs every test with the race detector. With CI=true, tests that need
-# PostgreSQL, Redis, stripe-mock or the Firebase Auth emulator fail instead of skipping when it is
+# PostgreSQL, Redis, stripe-mock, Mailpit or the Firebase Auth emulator fail instead of skipping when it is
 # missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,7 +12,9 @@ KOE_TEST_DATABASE_URL=$(scripts/postgres.sh)
 KOE_TEST_REDIS_URL=$(scripts/redis.sh)
 FIREBASE_AUTH_EMULATOR_HOST=$(scripts/firebase-emulator.sh)
 KOE_TEST_STRIPE_URL=$(scripts/stripe-mock.sh)
-export KOE_TEST_DATABASE_URL KOE_TEST_REDIS_URL FIREBASE_AUTH_EMULATOR_HOST KOE_TEST_STRIPE_URL
+mailpit=$(scripts/mailpit.sh)
+KOE_TEST_SMTP_URL=${mailpit%%$'\n'*} KOE_TEST_MAILPIT_API=${mailpit#*$'\n'}
+export KOE_TEST_DATABASE_URL KOE_TEST_REDIS_URL FIREBASE_AUTH_EMULATOR_HOST KOE_TEST_STRIPE_URL KOE_TEST_SMTP_URL KOE_TEST_MAILPIT_API
 
 echo "== gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './web/*'))

@@ -25,6 +25,7 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Broadcast() BroadcastResolver
 	Generation() GenerationResolver
 	GenerationEvent() GenerationEventResolver
 	Mutation() MutationResolver
@@ -279,14 +280,15 @@ type ComplexityRoot struct {
 	}
 
 	User struct {
-		CreatedAt    func(childComplexity int) int
-		DisplayName  func(childComplexity int) int
-		Email        func(childComplexity int) int
-		ID           func(childComplexity int) int
-		Plan         func(childComplexity int) int
-		Role         func(childComplexity int) int
-		Subscription func(childComplexity int) int
-		Usage        func(childComplexity int) int
+		CreatedAt               func(childComplexity int) int
+		DisplayName             func(childComplexity int) int
+		Email                   func(childComplexity int) int
+		ID                      func(childComplexity int) int
+		NotificationPreferences func(childComplexity int) int
+		Plan                    func(childComplexity int) int
+		Role                    func(childComplexity int) int
+		Subscription            func(childComplexity int) int
+		Usage                   func(childComplexity int) int
 	}
 
 	UserConnection struct {
@@ -1446,6 +1448,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.ID(childComplexity), true
+	case "User.notificationPreferences":
+		if e.ComplexityRoot.User.NotificationPreferences == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.NotificationPreferences(childComplexity), true
 	case "User.plan":
 		if e.ComplexityRoot.User.Plan == nil {
 			break
@@ -1755,6 +1763,8 @@ type User implements Node {
   subscription: BillingSubscription
   "Characters used, reserved and left in the current period."
   usage: Usage!
+  "Which messages the user gets by email."
+  notificationPreferences: NotificationPreferences!
   "When the user first signed in."
   createdAt: Time!
 }
@@ -2824,6 +2834,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_subscription(ctx, field)
 	case "usage":
 		return ec.fieldContext_User_usage(ctx, field)
+	case "notificationPreferences":
+		return ec.fieldContext_User_notificationPreferences(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_User_createdAt(ctx, field)
 	}

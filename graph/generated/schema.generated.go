@@ -16,7 +16,9 @@ import (
 	"github.com/koe-voice/koe/graph/model"
 	"github.com/koe-voice/koe/internal/auth"
 	"github.com/koe-voice/koe/internal/billing"
+	"github.com/koe-voice/koe/internal/email/outbox"
 	"github.com/koe-voice/koe/internal/generation"
+	"github.com/koe-voice/koe/internal/notification"
 	"github.com/koe-voice/koe/internal/tts"
 	"github.com/koe-voice/koe/internal/voice"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -24,6 +26,9 @@ import (
 
 // region    ************************** generated!.gotpl **************************
 
+type BroadcastResolver interface {
+	Status(ctx context.Context, obj *outbox.Broadcast) (model.BroadcastStatus, error)
+}
 type GenerationResolver interface {
 	Voice(ctx context.Context, obj *generation.Generation) (*voice.Voice, error)
 	Owner(ctx context.Context, obj *generation.Generation) (*auth.User, error)
@@ -44,13 +49,13 @@ type MutationResolver interface {
 	CreateAPIKey(ctx context.Context, name string) (*model.CreatedAPIKey, error)
 	RevokeAPIKey(ctx context.Context, id string) (*auth.APIKey, error)
 	MarkNotificationsRead(ctx context.Context, ids []string) (int, error)
-	UpdateNotificationPreferences(ctx context.Context, input model.NotificationPreferencesInput) (*model.NotificationPreferences, error)
+	UpdateNotificationPreferences(ctx context.Context, input model.NotificationPreferencesInput) (*notification.Preferences, error)
 	SetUserRole(ctx context.Context, userID string, role auth.Role) (*auth.User, error)
 	UpsertPlan(ctx context.Context, input model.PlanInput) (*billing.Plan, error)
 	UpsertCreditPack(ctx context.Context, input model.CreditPackInput) (*billing.CreditPack, error)
 	SetVoiceEnabled(ctx context.Context, id string, enabled bool) (*voice.Voice, error)
-	CreateBroadcast(ctx context.Context, input model.BroadcastInput) (*model.Broadcast, error)
-	CancelBroadcast(ctx context.Context, id string) (*model.Broadcast, error)
+	CreateBroadcast(ctx context.Context, input model.BroadcastInput) (*outbox.Broadcast, error)
+	CancelBroadcast(ctx context.Context, id string) (*outbox.Broadcast, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (model.Node, error)
@@ -71,12 +76,13 @@ type QueryResolver interface {
 type SubscriptionResolver interface {
 	GenerationUpdated(ctx context.Context, id string) (<-chan *generation.Event, error)
 	MyGenerationUpdates(ctx context.Context) (<-chan *generation.Event, error)
-	NotificationAdded(ctx context.Context) (<-chan *model.Notification, error)
+	NotificationAdded(ctx context.Context) (<-chan *notification.Notification, error)
 }
 type UserResolver interface {
 	Plan(ctx context.Context, obj *auth.User) (*billing.Plan, error)
 	Subscription(ctx context.Context, obj *auth.User) (*model.BillingSubscription, error)
 	Usage(ctx context.Context, obj *auth.User) (*model.Usage, error)
+	NotificationPreferences(ctx context.Context, obj *auth.User) (*notification.Preferences, error)
 }
 type VoiceResolver interface {
 	Gender(ctx context.Context, obj *voice.Voice) (*model.Gender, error)
@@ -934,7 +940,7 @@ func (ec *executionContext) fieldContext_BillingSubscription_cancelAtPeriodEnd(_
 	return graphql.NewScalarFieldContext("BillingSubscription", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _Broadcast_id(ctx context.Context, field graphql.CollectedField, obj *model.Broadcast) (ret graphql.Marshaler) {
+func (ec *executionContext) _Broadcast_id(ctx context.Context, field graphql.CollectedField, obj *outbox.Broadcast) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -957,7 +963,7 @@ func (ec *executionContext) fieldContext_Broadcast_id(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Broadcast", field, false, false, "ID")
 }
 
-func (ec *executionContext) _Broadcast_subject(ctx context.Context, field graphql.CollectedField, obj *model.Broadcast) (ret graphql.Marshaler) {
+func (ec *executionContext) _Broadcast_subject(ctx context.Context, field graphql.CollectedField, obj *outbox.Broadcast) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -980,7 +986,7 @@ func (ec *executionContext) fieldContext_Broadcast_subject(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Broadcast", field, false, false, "String")
 }
 
-func (ec *executionContext) _Broadcast_status(ctx context.Context, field graphql.CollectedField, obj *model.Broadcast) (ret graphql.Marshaler) {
+func (ec *executionContext) _Broadcast_status(ctx context.Context, field graphql.CollectedField, obj *outbox.Broadcast) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -989,7 +995,7 @@ func (ec *executionContext) _Broadcast_status(ctx context.Context, field graphql
 			return ec.fieldContext_Broadcast_status(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Status, nil
+			return ec.Resolvers.Broadcast().Status(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v model.BroadcastStatus) graphql.Marshaler {
@@ -1000,10 +1006,10 @@ func (ec *executionContext) _Broadcast_status(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_Broadcast_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Broadcast", field, false, false, "BroadcastStatus")
+	return graphql.NewScalarFieldContext("Broadcast", field, true, true, "BroadcastStatus")
 }
 
-func (ec *executionContext) _Broadcast_sendAt(ctx context.Context, field graphql.CollectedField, obj *model.Broadcast) (ret graphql.Marshaler) {
+func (ec *executionContext) _Broadcast_sendAt(ctx context.Context, field graphql.CollectedField, obj *outbox.Broadcast) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1026,7 +1032,7 @@ func (ec *executionContext) fieldContext_Broadcast_sendAt(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Broadcast", field, false, false, "Time")
 }
 
-func (ec *executionContext) _Broadcast_optimizeSendTime(ctx context.Context, field graphql.CollectedField, obj *model.Broadcast) (ret graphql.Marshaler) {
+func (ec *executionContext) _Broadcast_optimizeSendTime(ctx context.Context, field graphql.CollectedField, obj *outbox.Broadcast) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1049,7 +1055,7 @@ func (ec *executionContext) fieldContext_Broadcast_optimizeSendTime(_ context.Co
 	return graphql.NewScalarFieldContext("Broadcast", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _Broadcast_recipients(ctx context.Context, field graphql.CollectedField, obj *model.Broadcast) (ret graphql.Marshaler) {
+func (ec *executionContext) _Broadcast_recipients(ctx context.Context, field graphql.CollectedField, obj *outbox.Broadcast) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1072,7 +1078,7 @@ func (ec *executionContext) fieldContext_Broadcast_recipients(_ context.Context,
 	return graphql.NewScalarFieldContext("Broadcast", field, false, false, "Int")
 }
 
-func (ec *executionContext) _Broadcast_sent(ctx context.Context, field graphql.CollectedField, obj *model.Broadcast) (ret graphql.Marshaler) {
+func (ec *executionContext) _Broadcast_sent(ctx context.Context, field graphql.CollectedField, obj *outbox.Broadcast) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1095,7 +1101,7 @@ func (ec *executionContext) fieldContext_Broadcast_sent(_ context.Context, field
 	return graphql.NewScalarFieldContext("Broadcast", field, false, false, "Int")
 }
 
-func (ec *executionContext) _Broadcast_failed(ctx context.Context, field graphql.CollectedField, obj *model.Broadcast) (ret graphql.Marshaler) {
+func (ec *executionContext) _Broadcast_failed(ctx context.Context, field graphql.CollectedField, obj *outbox.Broadcast) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1118,7 +1124,7 @@ func (ec *executionContext) fieldContext_Broadcast_failed(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Broadcast", field, false, false, "Int")
 }
 
-func (ec *executionContext) _Broadcast_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Broadcast) (ret graphql.Marshaler) {
+func (ec *executionContext) _Broadcast_createdAt(ctx context.Context, field graphql.CollectedField, obj *outbox.Broadcast) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -1263,8 +1269,8 @@ func (ec *executionContext) _BroadcastEdge_node(ctx context.Context, field graph
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Broadcast) graphql.Marshaler {
-			return ec.marshalNBroadcast2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐBroadcast(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *outbox.Broadcast) graphql.Marshaler {
+			return ec.marshalNBroadcast2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋemailᚋoutboxᚐBroadcast(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3030,7 +3036,7 @@ func (ec *executionContext) _Mutation_updateNotificationPreferences(ctx context.
 
 			directive1 := func(ctx context.Context) (any, error) {
 				if ec.Directives.Auth == nil {
-					var zeroVal *model.NotificationPreferences
+					var zeroVal *notification.Preferences
 					return zeroVal, errors.New("directive auth is not implemented")
 				}
 				return ec.Directives.Auth(ctx, nil, directive0)
@@ -3039,8 +3045,8 @@ func (ec *executionContext) _Mutation_updateNotificationPreferences(ctx context.
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.NotificationPreferences) graphql.Marshaler {
-			return ec.marshalNNotificationPreferences2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐNotificationPreferences(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *notification.Preferences) graphql.Marshaler {
+			return ec.marshalNNotificationPreferences2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋnotificationᚐPreferences(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3336,11 +3342,11 @@ func (ec *executionContext) _Mutation_createBroadcast(ctx context.Context, field
 			directive1 := func(ctx context.Context) (any, error) {
 				role, err := ec.unmarshalNRole2githubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋauthᚐRole(ctx, "ADMIN")
 				if err != nil {
-					var zeroVal *model.Broadcast
+					var zeroVal *outbox.Broadcast
 					return zeroVal, err
 				}
 				if ec.Directives.HasRole == nil {
-					var zeroVal *model.Broadcast
+					var zeroVal *outbox.Broadcast
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
 				return ec.Directives.HasRole(ctx, nil, directive0, role)
@@ -3349,8 +3355,8 @@ func (ec *executionContext) _Mutation_createBroadcast(ctx context.Context, field
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Broadcast) graphql.Marshaler {
-			return ec.marshalNBroadcast2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐBroadcast(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *outbox.Broadcast) graphql.Marshaler {
+			return ec.marshalNBroadcast2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋemailᚋoutboxᚐBroadcast(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3398,11 +3404,11 @@ func (ec *executionContext) _Mutation_cancelBroadcast(ctx context.Context, field
 			directive1 := func(ctx context.Context) (any, error) {
 				role, err := ec.unmarshalNRole2githubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋauthᚐRole(ctx, "ADMIN")
 				if err != nil {
-					var zeroVal *model.Broadcast
+					var zeroVal *outbox.Broadcast
 					return zeroVal, err
 				}
 				if ec.Directives.HasRole == nil {
-					var zeroVal *model.Broadcast
+					var zeroVal *outbox.Broadcast
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
 				return ec.Directives.HasRole(ctx, nil, directive0, role)
@@ -3411,8 +3417,8 @@ func (ec *executionContext) _Mutation_cancelBroadcast(ctx context.Context, field
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Broadcast) graphql.Marshaler {
-			return ec.marshalNBroadcast2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐBroadcast(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *outbox.Broadcast) graphql.Marshaler {
+			return ec.marshalNBroadcast2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋemailᚋoutboxᚐBroadcast(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3442,7 +3448,7 @@ func (ec *executionContext) fieldContext_Mutation_cancelBroadcast(ctx context.Co
 	return fc, nil
 }
 
-func (ec *executionContext) _Notification_id(ctx context.Context, field graphql.CollectedField, obj *model.Notification) (ret graphql.Marshaler) {
+func (ec *executionContext) _Notification_id(ctx context.Context, field graphql.CollectedField, obj *notification.Notification) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3465,7 +3471,7 @@ func (ec *executionContext) fieldContext_Notification_id(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Notification", field, false, false, "ID")
 }
 
-func (ec *executionContext) _Notification_kind(ctx context.Context, field graphql.CollectedField, obj *model.Notification) (ret graphql.Marshaler) {
+func (ec *executionContext) _Notification_kind(ctx context.Context, field graphql.CollectedField, obj *notification.Notification) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3488,7 +3494,7 @@ func (ec *executionContext) fieldContext_Notification_kind(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Notification", field, false, false, "String")
 }
 
-func (ec *executionContext) _Notification_title(ctx context.Context, field graphql.CollectedField, obj *model.Notification) (ret graphql.Marshaler) {
+func (ec *executionContext) _Notification_title(ctx context.Context, field graphql.CollectedField, obj *notification.Notification) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3511,7 +3517,7 @@ func (ec *executionContext) fieldContext_Notification_title(_ context.Context, f
 	return graphql.NewScalarFieldContext("Notification", field, false, false, "String")
 }
 
-func (ec *executionContext) _Notification_body(ctx context.Context, field graphql.CollectedField, obj *model.Notification) (ret graphql.Marshaler) {
+func (ec *executionContext) _Notification_body(ctx context.Context, field graphql.CollectedField, obj *notification.Notification) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3534,7 +3540,7 @@ func (ec *executionContext) fieldContext_Notification_body(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Notification", field, false, false, "String")
 }
 
-func (ec *executionContext) _Notification_readAt(ctx context.Context, field graphql.CollectedField, obj *model.Notification) (ret graphql.Marshaler) {
+func (ec *executionContext) _Notification_readAt(ctx context.Context, field graphql.CollectedField, obj *notification.Notification) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3557,7 +3563,7 @@ func (ec *executionContext) fieldContext_Notification_readAt(_ context.Context, 
 	return graphql.NewScalarFieldContext("Notification", field, false, false, "Time")
 }
 
-func (ec *executionContext) _Notification_createdAt(ctx context.Context, field graphql.CollectedField, obj *model.Notification) (ret graphql.Marshaler) {
+func (ec *executionContext) _Notification_createdAt(ctx context.Context, field graphql.CollectedField, obj *notification.Notification) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3702,8 +3708,8 @@ func (ec *executionContext) _NotificationEdge_node(ctx context.Context, field gr
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Notification) graphql.Marshaler {
-			return ec.marshalNNotification2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐNotification(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *notification.Notification) graphql.Marshaler {
+			return ec.marshalNNotification2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋnotificationᚐNotification(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3722,7 +3728,7 @@ func (ec *executionContext) fieldContext_NotificationEdge_node(_ context.Context
 	return fc, nil
 }
 
-func (ec *executionContext) _NotificationPreferences_emailOnGenerationFinished(ctx context.Context, field graphql.CollectedField, obj *model.NotificationPreferences) (ret graphql.Marshaler) {
+func (ec *executionContext) _NotificationPreferences_emailOnGenerationFinished(ctx context.Context, field graphql.CollectedField, obj *notification.Preferences) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3745,7 +3751,7 @@ func (ec *executionContext) fieldContext_NotificationPreferences_emailOnGenerati
 	return graphql.NewScalarFieldContext("NotificationPreferences", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _NotificationPreferences_emailOnUsageThreshold(ctx context.Context, field graphql.CollectedField, obj *model.NotificationPreferences) (ret graphql.Marshaler) {
+func (ec *executionContext) _NotificationPreferences_emailOnUsageThreshold(ctx context.Context, field graphql.CollectedField, obj *notification.Preferences) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3768,7 +3774,7 @@ func (ec *executionContext) fieldContext_NotificationPreferences_emailOnUsageThr
 	return graphql.NewScalarFieldContext("NotificationPreferences", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _NotificationPreferences_emailOnBilling(ctx context.Context, field graphql.CollectedField, obj *model.NotificationPreferences) (ret graphql.Marshaler) {
+func (ec *executionContext) _NotificationPreferences_emailOnBilling(ctx context.Context, field graphql.CollectedField, obj *notification.Preferences) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -3791,7 +3797,7 @@ func (ec *executionContext) fieldContext_NotificationPreferences_emailOnBilling(
 	return graphql.NewScalarFieldContext("NotificationPreferences", field, false, false, "Boolean")
 }
 
-func (ec *executionContext) _NotificationPreferences_productNews(ctx context.Context, field graphql.CollectedField, obj *model.NotificationPreferences) (ret graphql.Marshaler) {
+func (ec *executionContext) _NotificationPreferences_productNews(ctx context.Context, field graphql.CollectedField, obj *notification.Preferences) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -5064,7 +5070,7 @@ func (ec *executionContext) _Subscription_notificationAdded(ctx context.Context,
 
 			directive1 := func(ctx context.Context) (any, error) {
 				if ec.Directives.Auth == nil {
-					var zeroVal *model.Notification
+					var zeroVal *notification.Notification
 					return zeroVal, errors.New("directive auth is not implemented")
 				}
 				return ec.Directives.Auth(ctx, nil, directive0)
@@ -5073,8 +5079,8 @@ func (ec *executionContext) _Subscription_notificationAdded(ctx context.Context,
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Notification) graphql.Marshaler {
-			return ec.marshalNNotification2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐNotification(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *notification.Notification) graphql.Marshaler {
+			return ec.marshalNNotification2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋnotificationᚐNotification(ctx, selections, v)
 		},
 		true,
 		true,
@@ -5561,6 +5567,38 @@ func (ec *executionContext) fieldContext_User_usage(_ context.Context, field gra
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Usage(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _User_notificationPreferences(ctx context.Context, field graphql.CollectedField, obj *auth.User) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_User_notificationPreferences(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.User().NotificationPreferences(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *notification.Preferences) graphql.Marshaler {
+			return ec.marshalNNotificationPreferences2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋnotificationᚐPreferences(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_User_notificationPreferences(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "User",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_NotificationPreferences(ctx, field)
 		},
 	}
 	return fc, nil
@@ -6675,9 +6713,9 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Plan(ctx, sel, obj)
-	case model.Notification:
+	case notification.Notification:
 		return ec._Notification(ctx, sel, &obj)
-	case *model.Notification:
+	case *notification.Notification:
 		if obj == nil {
 			return graphql.Null
 		}
@@ -6689,9 +6727,9 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Generation(ctx, sel, obj)
-	case model.Broadcast:
+	case outbox.Broadcast:
 		return ec._Broadcast(ctx, sel, &obj)
-	case *model.Broadcast:
+	case *outbox.Broadcast:
 		if obj == nil {
 			return graphql.Null
 		}
@@ -6870,7 +6908,7 @@ func (ec *executionContext) _BillingSubscription(ctx context.Context, sel ast.Se
 
 var broadcastImplementors = []string{"Broadcast", "Node"}
 
-func (ec *executionContext) _Broadcast(ctx context.Context, sel ast.SelectionSet, obj *model.Broadcast) graphql.Marshaler {
+func (ec *executionContext) _Broadcast(ctx context.Context, sel ast.SelectionSet, obj *outbox.Broadcast) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, broadcastImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -6882,47 +6920,48 @@ func (ec *executionContext) _Broadcast(ctx context.Context, sel ast.SelectionSet
 		case "id":
 			out.Values[i] = ec._Broadcast_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "subject":
 			out.Values[i] = ec._Broadcast_subject(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
-			out.Values[i] = ec._Broadcast_status(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Broadcast_status(ctx, field, obj)
+				})
 		case "sendAt":
 			out.Values[i] = ec._Broadcast_sendAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "optimizeSendTime":
 			out.Values[i] = ec._Broadcast_optimizeSendTime(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "recipients":
 			out.Values[i] = ec._Broadcast_recipients(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "sent":
 			out.Values[i] = ec._Broadcast_sent(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "failed":
 			out.Values[i] = ec._Broadcast_failed(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdAt":
 			out.Values[i] = ec._Broadcast_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -7702,7 +7741,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 
 var notificationImplementors = []string{"Notification", "Node"}
 
-func (ec *executionContext) _Notification(ctx context.Context, sel ast.SelectionSet, obj *model.Notification) graphql.Marshaler {
+func (ec *executionContext) _Notification(ctx context.Context, sel ast.SelectionSet, obj *notification.Notification) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, notificationImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -7841,7 +7880,7 @@ func (ec *executionContext) _NotificationEdge(ctx context.Context, sel ast.Selec
 
 var notificationPreferencesImplementors = []string{"NotificationPreferences"}
 
-func (ec *executionContext) _NotificationPreferences(ctx context.Context, sel ast.SelectionSet, obj *model.NotificationPreferences) graphql.Marshaler {
+func (ec *executionContext) _NotificationPreferences(ctx context.Context, sel ast.SelectionSet, obj *notification.Preferences) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, notificationPreferencesImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -8374,6 +8413,12 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._User_usage(ctx, field, obj)
 				})
+		case "notificationPreferences":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._User_notificationPreferences(ctx, field, obj)
+				})
 		case "createdAt":
 			out.Values[i] = ec._User_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -8694,7 +8739,7 @@ var (
 	}
 )
 
-func (ec *executionContext) marshalNBroadcast2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐBroadcast(ctx context.Context, sel ast.SelectionSet, v *model.Broadcast) graphql.Marshaler {
+func (ec *executionContext) marshalNBroadcast2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋemailᚋoutboxᚐBroadcast(ctx context.Context, sel ast.SelectionSet, v *outbox.Broadcast) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Broadcast!")
 		return graphql.Null
@@ -8916,7 +8961,7 @@ func (ec *executionContext) marshalNKpis2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋg
 	return ec._Kpis(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNNotification2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐNotification(ctx context.Context, sel ast.SelectionSet, v *model.Notification) graphql.Marshaler {
+func (ec *executionContext) marshalNNotification2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋnotificationᚐNotification(ctx context.Context, sel ast.SelectionSet, v *notification.Notification) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Notification!")
 		return graphql.Null
@@ -8956,7 +9001,7 @@ func (ec *executionContext) marshalNNotificationEdge2ᚖgithubᚗcomᚋkoeᚑvoi
 	return ec._NotificationEdge(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNNotificationPreferences2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐNotificationPreferences(ctx context.Context, sel ast.SelectionSet, v *model.NotificationPreferences) graphql.Marshaler {
+func (ec *executionContext) marshalNNotificationPreferences2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋnotificationᚐPreferences(ctx context.Context, sel ast.SelectionSet, v *notification.Preferences) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "NotificationPreferences!")
 		return graphql.Null

@@ -11,7 +11,9 @@ import (
 
 	"github.com/koe-voice/koe/internal/auth"
 	"github.com/koe-voice/koe/internal/billing"
+	"github.com/koe-voice/koe/internal/email/outbox"
 	"github.com/koe-voice/koe/internal/generation"
+	"github.com/koe-voice/koe/internal/notification"
 	"github.com/koe-voice/koe/internal/tts"
 	"github.com/koe-voice/koe/internal/voice"
 )
@@ -42,30 +44,6 @@ type BillingSubscription struct {
 	CancelAtPeriodEnd bool `json:"cancelAtPeriodEnd"`
 }
 
-// An email sent to many people.
-type Broadcast struct {
-	// Opaque broadcast id.
-	ID string `json:"id"`
-	// Subject line.
-	Subject string `json:"subject"`
-	// Where it is in its life.
-	Status BroadcastStatus `json:"status"`
-	// When sending starts.
-	SendAt time.Time `json:"sendAt"`
-	// Whether each person gets it at their usual hour.
-	OptimizeSendTime bool `json:"optimizeSendTime"`
-	// People it is addressed to.
-	Recipients int `json:"recipients"`
-	// Messages sent.
-	Sent int `json:"sent"`
-	// Messages that could not be sent.
-	Failed int `json:"failed"`
-	// When it was created.
-	CreatedAt time.Time `json:"createdAt"`
-}
-
-func (Broadcast) IsNode() {}
-
 // A page of broadcasts, newest first.
 type BroadcastConnection struct {
 	// The broadcasts of this page.
@@ -81,7 +59,7 @@ type BroadcastEdge struct {
 	// Pass as `after` to continue after this broadcast.
 	Cursor string `json:"cursor"`
 	// The broadcast.
-	Node *Broadcast `json:"node"`
+	Node *outbox.Broadcast `json:"node"`
 }
 
 // An email to many people.
@@ -214,24 +192,6 @@ type Kpis struct {
 type Mutation struct {
 }
 
-// Something a person is told in the app.
-type Notification struct {
-	// Opaque notification id.
-	ID string `json:"id"`
-	// What happened: `generation.succeeded`, `generation.failed`, `usage.threshold`, `billing.payment_failed`, ...
-	Kind string `json:"kind"`
-	// One line to show.
-	Title string `json:"title"`
-	// The details.
-	Body string `json:"body"`
-	// When it was marked read; null while unread.
-	ReadAt *time.Time `json:"readAt,omitempty"`
-	// When it was created.
-	CreatedAt time.Time `json:"createdAt"`
-}
-
-func (Notification) IsNode() {}
-
 // A page of notifications, newest first.
 type NotificationConnection struct {
 	// The notifications of this page.
@@ -247,19 +207,7 @@ type NotificationEdge struct {
 	// Pass as `after` to continue after this notification.
 	Cursor string `json:"cursor"`
 	// The notification.
-	Node *Notification `json:"node"`
-}
-
-// Which messages a person gets by email.
-type NotificationPreferences struct {
-	// Email when a generation succeeds or fails.
-	EmailOnGenerationFinished bool `json:"emailOnGenerationFinished"`
-	// Email at 80% and 100% of the quota.
-	EmailOnUsageThreshold bool `json:"emailOnUsageThreshold"`
-	// Email about payments and plan changes.
-	EmailOnBilling bool `json:"emailOnBilling"`
-	// Product news and announcements (opt-in).
-	ProductNews bool `json:"productNews"`
+	Node *notification.Notification `json:"node"`
 }
 
 // Changes to notification preferences; null fields stay as they are.

@@ -18,9 +18,11 @@ import (
 	"github.com/koe-voice/koe/internal/apperror"
 	"github.com/koe-voice/koe/internal/auth"
 	"github.com/koe-voice/koe/internal/billing"
+	"github.com/koe-voice/koe/internal/email/outbox"
 	"github.com/koe-voice/koe/internal/generation"
 	"github.com/koe-voice/koe/internal/gid"
 	"github.com/koe-voice/koe/internal/kpi"
+	"github.com/koe-voice/koe/internal/notification"
 	"github.com/koe-voice/koe/internal/page"
 	"github.com/koe-voice/koe/internal/signedurl"
 	"github.com/koe-voice/koe/internal/usage"
@@ -29,12 +31,14 @@ import (
 
 // Resolver holds the services the resolvers call.
 type Resolver struct {
-	AuthService       *auth.Service
-	VoiceCatalog      *voice.Catalog
-	GenerationService *generation.Service
-	PlanCatalog       *billing.Plans
-	Usage             *usage.Service
-	KPIs              *kpi.Service
+	AuthService         *auth.Service
+	VoiceCatalog        *voice.Catalog
+	GenerationService   *generation.Service
+	PlanCatalog         *billing.Plans
+	Usage               *usage.Service
+	KPIs                *kpi.Service
+	NotificationService *notification.Service
+	BroadcastService    *outbox.Broadcasts
 	// Payments is nil when Stripe is not configured.
 	Payments *billing.Stripe
 	// Signer signs audio links.
@@ -67,10 +71,6 @@ func Directives() generated.DirectiveRoot {
 func principal(ctx context.Context) auth.Principal {
 	p, _ := auth.FromContext(ctx)
 	return p
-}
-
-func notImplemented(what string, issue int) error {
-	return apperror.New(apperror.NotImplemented, "%s is not available yet (issue #%d)", what, issue)
 }
 
 // edges turns a page into a connection's edges and page info; edge makes one
@@ -139,6 +139,18 @@ func (r *Resolver) node(ctx context.Context, id string) (model.Node, error) {
 	case gid.Plan:
 		if pl, err := r.PlanCatalog.ByID(ctx, id); pl != nil || err != nil {
 			return pl, err
+		}
+	case gid.Broadcast:
+		if p.IsAdmin() {
+			bc, err := r.BroadcastService.Get(ctx, id)
+			if apperror.CodeOf(err) == apperror.NotFound {
+				return nil, nil
+			}
+			return bc, err
+		}
+	case gid.Notice:
+		if n, err := r.NotificationService.Get(ctx, p.UserID, id); n != nil || err != nil {
+			return n, err
 		}
 	}
 	return nil, nil

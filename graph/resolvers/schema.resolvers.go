@@ -17,11 +17,17 @@ import (
 	"github.com/koe-voice/koe/internal/apperror"
 	"github.com/koe-voice/koe/internal/auth"
 	"github.com/koe-voice/koe/internal/billing"
+	"github.com/koe-voice/koe/internal/email/outbox"
 	"github.com/koe-voice/koe/internal/generation"
+	"github.com/koe-voice/koe/internal/notification"
 	"github.com/koe-voice/koe/internal/page"
 	"github.com/koe-voice/koe/internal/tts"
 	"github.com/koe-voice/koe/internal/voice"
 )
+
+func (r *broadcastResolver) Status(ctx context.Context, obj *outbox.Broadcast) (model.BroadcastStatus, error) {
+	return model.BroadcastStatus(obj.Status), nil
+}
 
 func (r *generationResolver) Voice(ctx context.Context, obj *generation.Generation) (*voice.Voice, error) {
 	return loaders.For(ctx).Voice.Load(ctx, obj.VoiceID)()
@@ -110,11 +116,14 @@ func (r *mutationResolver) RevokeAPIKey(ctx context.Context, id string) (*auth.A
 }
 
 func (r *mutationResolver) MarkNotificationsRead(ctx context.Context, ids []string) (int, error) {
-	return 0, notImplemented("markNotificationsRead", 5)
+	return r.NotificationService.MarkRead(ctx, principal(ctx).UserID, ids)
 }
 
-func (r *mutationResolver) UpdateNotificationPreferences(ctx context.Context, input model.NotificationPreferencesInput) (*model.NotificationPreferences, error) {
-	return nil, notImplemented("updateNotificationPreferences", 5)
+func (r *mutationResolver) UpdateNotificationPreferences(ctx context.Context, input model.NotificationPreferencesInput) (*notification.Preferences, error) {
+	return r.NotificationService.UpdatePreferences(ctx, principal(ctx).UserID, notification.PreferencesInput{
+		EmailOnGenerationFinished: input.EmailOnGenerationFinished, EmailOnUsageThreshold: input.EmailOnUsageThreshold,
+		EmailOnBilling: input.EmailOnBilling, ProductNews: input.ProductNews,
+	})
 }
 
 func (r *mutationResolver) SetUserRole(ctx context.Context, userID string, role auth.Role) (*auth.User, error) {
@@ -141,12 +150,16 @@ func (r *mutationResolver) SetVoiceEnabled(ctx context.Context, id string, enabl
 	return r.VoiceCatalog.SetEnabled(ctx, id, enabled)
 }
 
-func (r *mutationResolver) CreateBroadcast(ctx context.Context, input model.BroadcastInput) (*model.Broadcast, error) {
-	return nil, notImplemented("createBroadcast", 5)
+func (r *mutationResolver) CreateBroadcast(ctx context.Context, input model.BroadcastInput) (*outbox.Broadcast, error) {
+	optimize := input.OptimizeSendTime != nil && *input.OptimizeSendTime
+	return r.BroadcastService.Create(ctx, principal(ctx).UserID, outbox.BroadcastInput{
+		Subject: input.Subject, TextBody: input.TextBody, HTMLBody: input.HTMLBody, PlanCodes: input.PlanCodes,
+		SendAt: input.SendAt, OptimizeSendTime: optimize,
+	})
 }
 
-func (r *mutationResolver) CancelBroadcast(ctx context.Context, id string) (*model.Broadcast, error) {
-	return nil, notImplemented("cancelBroadcast", 5)
+func (r *mutationResolver) CancelBroadcast(ctx context.Context, id string) (*outbox.Broadcast, error) {
+	return r.BroadcastService.Cancel(ctx, id)
 }
 
 func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error) {
@@ -214,7 +227,19 @@ func (r *queryResolver) Usage(ctx context.Context) (*model.Usage, error) {
 }
 
 func (r *queryResolver) Notifications(ctx context.Context, unreadOnly *bool, first *int, after *string) (*model.NotificationConnection, error) {
-	return nil, notImplemented("notifications", 5)
+	req, err := page.Parse(first, after, 20, 2)
+	if err != nil {
+		return nil, err
+	}
+	list, err := r.NotificationService.List(ctx, principal(ctx).UserID, unreadOnly != nil && *unreadOnly, req)
+	if err != nil {
+		return nil, err
+	}
+	c := &model.NotificationConnection{TotalCount: list.TotalCount}
+	c.Edges, c.PageInfo = edges(list, notification.Cursor, func(cursor string, n *notification.Notification) *model.NotificationEdge {
+		return &model.NotificationEdge{Cursor: cursor, Node: n}
+	})
+	return c, nil
 }
 
 func (r *queryResolver) APIKeys(ctx context.Context) ([]*auth.APIKey, error) {
@@ -234,7 +259,19 @@ func (r *queryResolver) Users(ctx context.Context, search *string, first *int, a
 }
 
 func (r *queryResolver) Broadcasts(ctx context.Context, first *int, after *string) (*model.BroadcastConnection, error) {
-	return nil, notImplemented("broadcasts", 5)
+	req, err := page.Parse(first, after, 20, 2)
+	if err != nil {
+		return nil, err
+	}
+	list, err := r.BroadcastService.List(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	c := &model.BroadcastConnection{TotalCount: list.TotalCount}
+	c.Edges, c.PageInfo = edges(list, outbox.Cursor, func(cursor string, b *outbox.Broadcast) *model.BroadcastEdge {
+		return &model.BroadcastEdge{Cursor: cursor, Node: b}
+	})
+	return c, nil
 }
 
 func (r *queryResolver) Kpis(ctx context.Context, from time.Time, to time.Time) (*model.Kpis, error) {
@@ -260,8 +297,8 @@ func (r *subscriptionResolver) MyGenerationUpdates(ctx context.Context) (<-chan 
 	return r.GenerationService.WatchOwner(ctx, principal(ctx)), nil
 }
 
-func (r *subscriptionResolver) NotificationAdded(ctx context.Context) (<-chan *model.Notification, error) {
-	return nil, notImplemented("notificationAdded", 5)
+func (r *subscriptionResolver) NotificationAdded(ctx context.Context) (<-chan *notification.Notification, error) {
+	return r.NotificationService.Watch(ctx, principal(ctx).UserID), nil
 }
 
 func (r *userResolver) Plan(ctx context.Context, obj *auth.User) (*billing.Plan, error) {
@@ -290,6 +327,13 @@ func (r *userResolver) Usage(ctx context.Context, obj *auth.User) (*model.Usage,
 	return r.usageOf(ctx, obj.ID)
 }
 
+func (r *userResolver) NotificationPreferences(ctx context.Context, obj *auth.User) (*notification.Preferences, error) {
+	if !principal(ctx).CanSee(obj.ID) {
+		return nil, apperror.New(apperror.Forbidden, "only the user and operators see a user's preferences")
+	}
+	return r.NotificationService.Preferences(ctx, obj.ID)
+}
+
 func (r *voiceResolver) Gender(ctx context.Context, obj *voice.Voice) (*model.Gender, error) {
 	if obj.Gender == nil {
 		return nil, nil
@@ -305,6 +349,8 @@ func (r *voiceResolver) PreviewURL(ctx context.Context, obj *voice.Voice) (*stri
 	u := r.PublicURL + "/voices/" + url.PathEscape(obj.ID) + "/preview"
 	return &u, nil
 }
+
+func (r *Resolver) Broadcast() generated.BroadcastResolver { return &broadcastResolver{r} }
 
 func (r *Resolver) Generation() generated.GenerationResolver { return &generationResolver{r} }
 
@@ -323,6 +369,7 @@ func (r *Resolver) User() generated.UserResolver { return &userResolver{r} }
 func (r *Resolver) Voice() generated.VoiceResolver { return &voiceResolver{r} }
 
 type (
+	broadcastResolver       struct{ *Resolver }
 	generationResolver      struct{ *Resolver }
 	generationEventResolver struct{ *Resolver }
 	mutationResolver        struct{ *Resolver }

@@ -4,6 +4,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -35,13 +36,18 @@ import (
 	"github.com/koe-voice/koe/graph/generated"
 	"github.com/koe-voice/koe/graph/loaders"
 	"github.com/koe-voice/koe/graph/resolvers"
+	"github.com/koe-voice/koe/internal/apperror"
 	"github.com/koe-voice/koe/internal/auth"
 	"github.com/koe-voice/koe/internal/billing"
 	"github.com/koe-voice/koe/internal/config"
+	"github.com/koe-voice/koe/internal/email"
+	"github.com/koe-voice/koe/internal/email/outbox"
 	"github.com/koe-voice/koe/internal/events"
 	"github.com/koe-voice/koe/internal/generation"
 	"github.com/koe-voice/koe/internal/httpapi"
 	"github.com/koe-voice/koe/internal/kpi"
+	"github.com/koe-voice/koe/internal/metrics"
+	"github.com/koe-voice/koe/internal/notification"
 	"github.com/koe-voice/koe/internal/ratelimit"
 	"github.com/koe-voice/koe/internal/signedurl"
 	"github.com/koe-voice/koe/internal/store"
@@ -60,17 +66,21 @@ type App struct {
 	bus      events.Bus
 	pgBus    *events.Postgres
 	river    *river.Client[*sql.Tx]
+	sender   email.Sender
 	redis    *redis.Client
 	auth     *auth.Service
 	listener net.Listener
 	server   *http.Server
 	ws       *httpapi.Websocket
+	debug    *http.Server
 
 	// AdminKey is the admin API key made at first start, when
 	// KOE_ADMIN_API_KEY is unset; empty on later starts.
 	AdminKey string
 	// URL is where the server answers, e.g. http://127.0.0.1:8080.
 	URL string
+	// DebugURL is where pprof answers, when KOE_DEBUG_ADDR is set.
+	DebugURL string
 
 	ready    atomic.Bool
 	cancel   context.CancelFunc
@@ -170,10 +180,42 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 			return generation.PlanLimits{Concurrent: pl.MaxConcurrentGenerations, MaxCharacters: pl.MaxCharactersPerGeneration}, false, nil
 		},
 	})
+	secret := cfg.SigningSecret
+	if secret == "" {
+		if secret, err = a.db.Setting(ctx, "signing_secret", randomSecret); err != nil {
+			return nil, err
+		}
+	}
+	if a.listener, err = net.Listen("tcp", cfg.Addr); err != nil {
+		return nil, fmt.Errorf("KOE_ADDR: %w", err)
+	}
+	a.URL = cfg.PublicURL
+	if a.URL == "" {
+		a.URL = localURL(a.listener.Addr())
+	}
+	if a.sender, err = sender(cfg, log); err != nil {
+		return nil, err
+	}
+	mail := outbox.New(a.db, a.sender, cfg.EmailRate, log)
+	links := messageLinks{app: cmp.Or(cfg.AppURL, a.URL), unsubscribe: email.NewUnsubscriber([]byte(secret+":unsubscribe"), a.URL)}
+	notifications := notification.NewService(a.db, a.bus, mail, email.Render, links, log)
+	broadcasts := outbox.NewBroadcasts(mail, links.composeBroadcast)
+
 	workers := river.NewWorkers()
-	river.AddWorker(workers, generation.NewWorker(gens, a.bucket, cfg.SynthConcurrency))
+	river.AddWorker(workers, outbox.NewSendWorker(mail))
+	river.AddWorker(workers, outbox.NewSweepWorker(mail))
+	river.AddWorker(workers, outbox.NewReleaseWorker(broadcasts))
+	river.AddWorker(workers, notification.NewDispatchWorker(notifications))
+	river.AddWorker(workers, generation.NewWorker(gens, a.bucket, cfg.SynthConcurrency, cfg.JobTimeout))
 	river.AddWorker(workers, generation.NewDeleteAudioWorker(a.bucket))
-	var periodic []*river.PeriodicJob
+	periodic := []*river.PeriodicJob{
+		river.NewPeriodicJob(river.PeriodicInterval(2*time.Second),
+			func() (river.JobArgs, *river.InsertOpts) { return notification.DispatchArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(5*time.Second),
+			func() (river.JobArgs, *river.InsertOpts) { return outbox.ReleaseArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(5*time.Minute),
+			func() (river.JobArgs, *river.InsertOpts) { return outbox.SweepArgs{}, nil }, nil),
+	}
 	if payments != nil {
 		// Overage goes to Stripe's meter once a minute, from one replica.
 		meter := billing.NewMeter(a.db, billing.NewStripeMeter(payments, cfg.StripeMeterEvent))
@@ -182,9 +224,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 			func() (river.JobArgs, *river.InsertOpts) { return billing.MeterArgs{}, nil }, nil))
 	}
 	riverCfg := &river.Config{
-		Workers:              workers,
-		Logger:               riverLogger(log),
-		RescueStuckJobsAfter: 20 * time.Minute, // past the generation job's 15-minute timeout
+		Workers: workers,
+		Logger:  riverLogger(log),
+		// Past the generation job's timeout: a job running longer than this
+		// belongs to a process that died, and runs again elsewhere.
+		RescueStuckJobsAfter: cfg.JobTimeout*11/10 + 5*time.Second,
+		JobTimeout:           cfg.JobTimeout,
 		FetchCooldown:        20 * time.Millisecond,
 		PeriodicJobs:         periodic,
 		FetchPollInterval:    250 * time.Millisecond,
@@ -193,27 +238,15 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		riverCfg.Queues = map[string]river.QueueConfig{
 			river.QueueDefault: {MaxWorkers: 2},
 			generation.Queue:   {MaxWorkers: cfg.JobWorkers},
+			outbox.Queue:       {MaxWorkers: 16}, // waiting on mail servers, not on CPU
 		}
 	}
 	if a.river, err = river.NewClient(driver, riverCfg); err != nil {
 		return nil, fmt.Errorf("river: %w", err)
 	}
 	gens.SetJobs(a.river)
+	mail.SetJobs(a.river)
 
-	secret := cfg.SigningSecret
-	if secret == "" {
-		if secret, err = a.db.Setting(ctx, "signing_secret", randomSecret); err != nil {
-			return nil, err
-		}
-	}
-
-	if a.listener, err = net.Listen("tcp", cfg.Addr); err != nil {
-		return nil, fmt.Errorf("KOE_ADDR: %w", err)
-	}
-	a.URL = cfg.PublicURL
-	if a.URL == "" {
-		a.URL = localURL(a.listener.Addr())
-	}
 	signer := signedurl.New([]byte(secret), a.URL, cfg.AudioURLTTL)
 	limits := &httpapi.Limits{
 		Limiter: ratelimit.NewMemory(), Log: log,
@@ -254,6 +287,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	schema := generated.NewExecutableSchema(generated.Config{
 		Resolvers: &resolvers.Resolver{
 			AuthService: a.auth, VoiceCatalog: catalog, GenerationService: gens, PlanCatalog: plans, Usage: ledger, Payments: payments, KPIs: kpi.NewService(a.db),
+			NotificationService: notifications, BroadcastService: broadcasts,
 			Signer: signer, PublicURL: a.URL,
 		},
 		Directives: resolvers.Directives(),
@@ -264,10 +298,20 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		Loaders: loaders.Sources{Voices: catalog.ByID, Users: a.auth.UsersByID, Plans: plans.ByCode},
 	})
 	previews := voice.NewPreviews(catalog, a.bucket, encoder)
+	gauges := metrics.NewGauges()
+	gauges.Add("koe_websockets_open", "Open websockets in this process.", func() float64 { return float64(a.ws.Open()) })
+	gauges.AddVec("koe_jobs", "River jobs by state (queue depth is available + scheduled + retryable).", "state", a.jobCounts)
 	handler := httpapi.NewHandler(httpapi.Config{
-		GraphQL: gql, Authenticator: a.auth, Limits: limits, Bucket: a.bucket, StripeWebhook: payments.HandleWebhook, Signer: signer, Previews: previews.Key,
+		GraphQL: gql, Authenticator: a.auth, Limits: limits, Bucket: a.bucket, StripeWebhook: payments.HandleWebhook,
+		Unsubscribe: func(ctx context.Context, token string) error {
+			userID, pref, err := links.unsubscribe.Parse(token)
+			if err != nil {
+				return apperror.Invalid("t", "the unsubscribe link is not valid")
+			}
+			return notifications.Unsubscribe(ctx, userID, pref)
+		}, Signer: signer, Previews: previews.Key,
 		Ready: a.readiness, Playground: cfg.Playground, AllowedOrigins: cfg.AllowedOrigins,
-		MaxBodyBytes: cfg.MaxBodyBytes, Log: log, ServeAPI: cfg.Role.ServesAPI(),
+		MaxBodyBytes: cfg.MaxBodyBytes, Log: log, ServeAPI: cfg.Role.ServesAPI(), Gauges: gauges,
 	})
 	a.server = &http.Server{
 		Handler:           handler,
@@ -279,6 +323,35 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	return a, nil
+}
+
+// jobCounts is the number of River jobs in each state, for /metrics.
+func (a *App) jobCounts() map[string]float64 {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	var rows []struct {
+		State string `bun:"state"`
+		N     int    `bun:"n"`
+	}
+	out := map[string]float64{}
+	if err := a.db.NewSelect().Table("river_job").ColumnExpr("state, COUNT(*) AS n").GroupExpr("state").Scan(ctx, &rows); err != nil {
+		a.log.Warn("metrics: job counts", "err", err)
+		return out
+	}
+	for _, r := range rows {
+		out[r.State] = float64(r.N)
+	}
+	return out
+}
+
+// observeJobs records how long each finished River job ran, by kind and
+// final state, until the client stops.
+func observeJobs(events <-chan *river.Event) {
+	for e := range events {
+		if e.Job != nil && e.JobStats != nil {
+			metrics.JobDuration.WithLabelValues(e.Job.Kind, string(e.Job.State)).Observe(e.JobStats.RunDuration.Seconds())
+		}
+	}
 }
 
 // DB is the app's database, for tests that look under the API.
@@ -320,6 +393,46 @@ func firebaseAuth(ctx context.Context, cfg config.Config) (*fbauth.Client, error
 		return nil, fmt.Errorf("firebase auth: %w", err)
 	}
 	return client, nil
+}
+
+// sender is how email leaves: SMTP, SendGrid, or the log.
+func sender(cfg config.Config, log *slog.Logger) (email.Sender, error) {
+	switch {
+	case cfg.SMTPURL != "":
+		s, err := email.NewSMTP(cfg.SMTPURL, cfg.EmailFrom)
+		if err != nil {
+			return nil, fmt.Errorf("KOE_SMTP_URL: %w", err)
+		}
+		return s, nil
+	case cfg.SendGridAPIKey != "":
+		return email.NewSendGrid(cfg.SendGridAPIKey, cfg.EmailFrom, cfg.SendGridBaseURL), nil
+	}
+	return email.NewLog(log), nil
+}
+
+// messageLinks are the links email carries: pages of the web app and signed
+// unsubscribe links served by this API.
+type messageLinks struct {
+	app         string
+	unsubscribe *email.Unsubscriber
+}
+
+func (l messageLinks) App(path string) string { return l.app + path }
+
+func (l messageLinks) Unsubscribe(userID, preference string) string {
+	return l.unsubscribe.URL(userID, preference)
+}
+
+// composeBroadcast renders a broadcast for one recipient, in their language,
+// with a link that turns product news off.
+func (l messageLinks) composeBroadcast(bc *outbox.Broadcast, r outbox.Recipient) (outbox.Mail, error) {
+	unsubscribe := l.Unsubscribe(r.UserID, notification.PrefProductNews)
+	data := map[string]any{"Name": r.Name, "Subject": bc.Subject, "Text": bc.TextBody, "Unsubscribe": unsubscribe}
+	if bc.HTMLBody != nil {
+		data["HTML"] = *bc.HTMLBody
+	}
+	subject, text, html, err := email.Render("broadcast", r.Locale, data)
+	return outbox.Mail{To: r.Email, ToName: r.Name, Subject: subject, Text: text, HTML: html, Unsubscribe: unsubscribe}, err
 }
 
 // principalPlan returns a principal's plan for limits checked on every
@@ -392,8 +505,15 @@ func (a *App) Start(ctx context.Context) error {
 		}
 	}
 	if a.cfg.Role.RunsJobs() {
+		jobEvents, _ := a.river.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed, river.EventKindJobCancelled, river.EventKindJobSnoozed)
+		go observeJobs(jobEvents)
 		if err := a.river.Start(ctx); err != nil {
 			return fmt.Errorf("river: %w", err)
+		}
+	}
+	if a.cfg.DebugAddr != "" {
+		if err := a.startDebug(); err != nil {
+			return err
 		}
 	}
 	a.goRun(func() { a.auth.RunLastUsed(ctx) })
@@ -435,6 +555,9 @@ func (a *App) Shutdown(ctx context.Context) error {
 	var errs []error
 	a.stopOnce.Do(func() {
 		a.ready.Store(false)
+		if a.debug != nil {
+			_ = a.debug.Close()
+		}
 		if a.server != nil {
 			if err := a.server.Shutdown(ctx); err != nil {
 				errs = append(errs, fmt.Errorf("http: %w", err))
@@ -467,6 +590,9 @@ func (a *App) closeResources() {
 	}
 	if a.redis != nil {
 		_ = a.redis.Close()
+	}
+	if a.sender != nil {
+		_ = a.sender.Close()
 	}
 	if a.db != nil {
 		_ = a.db.Close()

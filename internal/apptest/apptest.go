@@ -108,6 +108,10 @@ func (s *Server) Client(key string) *Client {
 	return &Client{URL: s.URL, Key: key, t: s.t}
 }
 
+// Bind makes a Client built by hand (for a server apptest did not boot,
+// such as a separate process) report to t.
+func (c *Client) Bind(t testing.TB) { c.t = t }
+
 // Response is a GraphQL answer.
 type Response struct {
 	Status int
@@ -176,7 +180,7 @@ func (s *Server) DB() *bun.DB { return s.App.DB().DB }
 func (s *Server) NewUser(role auth.Role, email string) (userID, key string) {
 	s.t.Helper()
 	ctx := context.Background()
-	u := &auth.User{ID: gid.New(gid.User), Email: &email, Role: role, PlanCode: auth.FreePlan, CreatedAt: time.Now().UTC()}
+	u := &auth.User{ID: gid.New(gid.User), Email: &email, Role: role, PlanCode: auth.FreePlan, Locale: "en", CreatedAt: time.Now().UTC()}
 	if _, err := s.App.DB().NewInsert().Model(u).Exec(ctx); err != nil {
 		s.t.Fatalf("add user: %v", err)
 	}

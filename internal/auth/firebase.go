@@ -133,7 +133,8 @@ func (s *Service) userOf(ctx context.Context, t verifiedToken) (*User, error) {
 		role = RoleAdmin
 	}
 	uid := t.uid
-	u = &User{ID: gid.New(gid.User), FirebaseUID: &uid, Email: nonEmpty(t.email), DisplayName: nonEmpty(t.name), Role: role, PlanCode: FreePlan, CreatedAt: s.now()}
+	u = &User{ID: gid.New(gid.User), FirebaseUID: &uid, Email: nonEmpty(t.email), DisplayName: nonEmpty(t.name), Role: role, PlanCode: FreePlan,
+		Locale: localeOf(ctx), CreatedAt: s.now()}
 	// Two first requests at once: one insert wins, both read the winner.
 	if _, err := s.db.NewInsert().Model(u).On("CONFLICT (firebase_uid) DO NOTHING").Exec(ctx); err != nil {
 		return nil, err

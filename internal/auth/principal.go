@@ -4,6 +4,7 @@ package auth
 
 import (
 	"context"
+	"strings"
 
 	"github.com/koe-voice/koe/internal/apperror"
 )
@@ -79,4 +80,23 @@ func RequireRole(ctx context.Context, min Role) (Principal, error) {
 		return Principal{}, apperror.New(apperror.Forbidden, "this needs the %s role", min)
 	}
 	return p, nil
+}
+
+type localeKey struct{}
+
+// WithLocale returns ctx carrying the request's Accept-Language header,
+// which sets the language of a user made on first sight.
+func WithLocale(ctx context.Context, acceptLanguage string) context.Context {
+	return context.WithValue(ctx, localeKey{}, acceptLanguage)
+}
+
+// localeOf is the language Koe writes to a new user in: "ja" when their
+// browser prefers Japanese, else "en".
+func localeOf(ctx context.Context) string {
+	header, _ := ctx.Value(localeKey{}).(string)
+	first, _, _ := strings.Cut(header, ",")
+	if strings.HasPrefix(strings.ToLower(strings.TrimSpace(first)), "ja") {
+		return "ja"
+	}
+	return "en"
 }

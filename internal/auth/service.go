@@ -144,7 +144,7 @@ func (s *Service) ensureAdminUser(ctx context.Context, tx bun.Tx) (string, error
 		return "", err
 	}
 	name := "Administrator"
-	u := &User{ID: gid.New(gid.User), DisplayName: &name, Role: RoleAdmin, PlanCode: FreePlan, CreatedAt: s.now()}
+	u := &User{ID: gid.New(gid.User), DisplayName: &name, Role: RoleAdmin, PlanCode: FreePlan, Locale: "en", CreatedAt: s.now()}
 	if _, err := tx.NewInsert().Model(u).Exec(ctx); err != nil {
 		return "", err
 	}
@@ -283,30 +283,18 @@ func (s *Service) UsersByID(ctx context.Context, ids []string) (map[string]*User
 
 // Users lists users newest first; search matches email or display name.
 func (s *Service) Users(ctx context.Context, search string, req page.Request) (page.Page[*User], error) {
-	filter := func(q *bun.SelectQuery) *bun.SelectQuery {
-		if search = strings.ToLower(strings.TrimSpace(search)); search != "" {
+	search = strings.ToLower(strings.TrimSpace(search))
+	users, err := page.Newest[*User](ctx, s.db, req, func(q *bun.SelectQuery) *bun.SelectQuery {
+		if search != "" {
 			like := "%" + store.EscapeLike(search) + "%"
 			q = q.Where("(lower(email) LIKE ? ESCAPE '\\' OR lower(display_name) LIKE ? ESCAPE '\\')", like, like)
 		}
 		return q
-	}
-	total, err := filter(s.db.NewSelect().Model((*User)(nil))).Count(ctx)
+	})
 	if err != nil {
-		return page.Page[*User]{}, fmt.Errorf("count users: %w", err)
+		return users, fmt.Errorf("users: %w", err)
 	}
-	var users []*User
-	q := filter(s.db.NewSelect().Model(&users)).Order("created_at DESC", "id DESC").Limit(req.Limit())
-	if req.After != nil {
-		after, err := req.AfterTime(0)
-		if err != nil {
-			return page.Page[*User]{}, err
-		}
-		q = q.Where("(created_at < ? OR (created_at = ? AND id < ?))", after, after, req.After[1])
-	}
-	if err := q.Scan(ctx); err != nil {
-		return page.Page[*User]{}, fmt.Errorf("list users: %w", err)
-	}
-	return page.Trim(users, req, int(total)), nil
+	return users, nil
 }
 
 // SetRole makes a user an ADMIN or a USER. The last admin cannot be demoted,

@@ -10,13 +10,15 @@ import (
 type User struct {
 	bun.BaseModel `bun:"table:users"`
 
-	ID          string    `bun:"id,pk"`
-	FirebaseUID *string   `bun:"firebase_uid"`
-	Email       *string   `bun:"email"`
-	DisplayName *string   `bun:"display_name"`
-	Role        Role      `bun:"role,notnull"`
-	PlanCode    string    `bun:"plan_code,notnull"`
-	CreatedAt   time.Time `bun:"created_at,notnull"`
+	ID          string  `bun:"id,pk"`
+	FirebaseUID *string `bun:"firebase_uid"`
+	Email       *string `bun:"email"`
+	DisplayName *string `bun:"display_name"`
+	Role        Role    `bun:"role,notnull"`
+	PlanCode    string  `bun:"plan_code,notnull"`
+	// Locale is the language Koe writes to the user in ("en", "ja").
+	Locale    string    `bun:"locale,notnull"`
+	CreatedAt time.Time `bun:"created_at,notnull"`
 }
 
 // APIKey is a secret that lets scripts act as its owner. Only a hash of the

@@ -17,6 +17,7 @@ import (
 
 	"github.com/koe-voice/koe/internal/apperror"
 	"github.com/koe-voice/koe/internal/events"
+	"github.com/koe-voice/koe/internal/metrics"
 	"github.com/koe-voice/koe/internal/store"
 )
 
@@ -238,41 +239,52 @@ func (s *Stripe) HandleWebhook(ctx context.Context, body []byte, signature strin
 		s.log.WarnContext(ctx, "stripe webhook refused", "err", err)
 		return ErrBadSignature
 	}
-	return s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+	outcome := "applied"
+	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		res, err := tx.NewRaw("INSERT INTO stripe_events (id, type, created, received_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
 			event.ID, string(event.Type), event.Created, s.now()).Exec(ctx)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return nil // seen before
+			outcome = "duplicate"
+			return nil
 		}
-		return s.apply(ctx, tx, event)
+		handled, err := s.apply(ctx, tx, event)
+		if !handled {
+			outcome = "ignored"
+		}
+		return err
 	})
+	if err == nil {
+		metrics.StripeWebhooks.WithLabelValues(outcome).Inc()
+	}
+	return err
 }
 
-func (s *Stripe) apply(ctx context.Context, tx bun.Tx, event stripe.Event) error {
+// apply applies an event; handled is false for types Koe does not act on.
+func (s *Stripe) apply(ctx context.Context, tx bun.Tx, event stripe.Event) (handled bool, err error) {
 	switch event.Type {
 	case "checkout.session.completed", "checkout.session.async_payment_succeeded", "checkout.session.async_payment_failed":
 		var sess stripe.CheckoutSession
 		if err := json.Unmarshal(event.Data.Raw, &sess); err != nil {
-			return fmt.Errorf("%s: %w", event.Type, err)
+			return true, fmt.Errorf("%s: %w", event.Type, err)
 		}
-		return s.checkoutEvent(ctx, tx, string(event.Type), &sess)
+		return true, s.checkoutEvent(ctx, tx, string(event.Type), &sess)
 	case "customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted":
 		var sub stripe.Subscription
 		if err := json.Unmarshal(event.Data.Raw, &sub); err != nil {
-			return fmt.Errorf("%s: %w", event.Type, err)
+			return true, fmt.Errorf("%s: %w", event.Type, err)
 		}
-		return s.subscriptionEvent(ctx, tx, event, &sub)
+		return true, s.subscriptionEvent(ctx, tx, event, &sub)
 	case "invoice.paid", "invoice.payment_failed":
 		var inv stripe.Invoice
 		if err := json.Unmarshal(event.Data.Raw, &inv); err != nil {
-			return fmt.Errorf("%s: %w", event.Type, err)
+			return true, fmt.Errorf("%s: %w", event.Type, err)
 		}
-		return s.invoiceEvent(ctx, tx, string(event.Type), &inv)
+		return true, s.invoiceEvent(ctx, tx, string(event.Type), &inv)
 	}
-	return nil
+	return false, nil
 }
 
 // userOf finds the Koe user of a Stripe object: by the user id Koe put in

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/mail"
 	"net/url"
 	"path/filepath"
 	"runtime"
@@ -59,6 +60,14 @@ type Config struct {
 	AllowedOrigins      []string      // KOE_ALLOWED_ORIGINS
 	RedisURL            string        // KOE_REDIS_URL; empty: rate limits per process
 	AnonymousRPM        int           // KOE_ANONYMOUS_RPM: requests a minute per IP without credentials
+	DebugAddr           string        // KOE_DEBUG_ADDR: pprof, loopback only; empty: off
+	JobTimeout          time.Duration // KOE_JOB_TIMEOUT: a generation job's time limit
+	AppURL              string        // KOE_APP_URL: the web app, for links in email; empty: PublicURL
+	SMTPURL             string        // KOE_SMTP_URL
+	SendGridAPIKey      string        // SENDGRID_API_KEY
+	SendGridBaseURL     string        // SENDGRID_BASE_URL, for tests
+	EmailFrom           string        // KOE_EMAIL_FROM
+	EmailRate           int           // KOE_EMAIL_RATE: messages a second per worker process
 	StripeSecretKey     string        // STRIPE_SECRET_KEY; empty: billing off
 	StripeWebhookSecret string        // STRIPE_WEBHOOK_SECRET
 	StripeAPIBase       string        // STRIPE_API_BASE, for stripe-mock
@@ -101,6 +110,14 @@ func Load(getenv func(string) string) (Config, error) {
 		AllowedOrigins:      l.list("KOE_ALLOWED_ORIGINS", ""),
 		RedisURL:            l.str("KOE_REDIS_URL", ""),
 		AnonymousRPM:        l.intRange("KOE_ANONYMOUS_RPM", 60, 1, 1_000_000),
+		DebugAddr:           l.str("KOE_DEBUG_ADDR", ""),
+		JobTimeout:          l.duration("KOE_JOB_TIMEOUT", 15*time.Minute),
+		AppURL:              strings.TrimRight(l.str("KOE_APP_URL", ""), "/"),
+		SMTPURL:             l.str("KOE_SMTP_URL", ""),
+		SendGridAPIKey:      l.str("SENDGRID_API_KEY", ""),
+		SendGridBaseURL:     l.str("SENDGRID_BASE_URL", "https://api.sendgrid.com"),
+		EmailFrom:           l.str("KOE_EMAIL_FROM", "Koe <no-reply@koe.local>"),
+		EmailRate:           l.intRange("KOE_EMAIL_RATE", 300, 1, 100_000),
 		StripeSecretKey:     l.str("STRIPE_SECRET_KEY", ""),
 		StripeWebhookSecret: l.str("STRIPE_WEBHOOK_SECRET", ""),
 		StripeAPIBase:       l.str("STRIPE_API_BASE", ""),
@@ -148,6 +165,24 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if u, err := url.Parse(c.RedisURL); c.RedisURL != "" && (err != nil || (u.Scheme != "redis" && u.Scheme != "rediss")) {
 		l.fail("KOE_REDIS_URL", "must be a redis:// or rediss:// URL, got %q", c.RedisURL)
+	}
+	if u, err := url.Parse(c.AppURL); c.AppURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+		l.fail("KOE_APP_URL", "must be an absolute http(s) URL, got %q", c.AppURL)
+	}
+	if c.SMTPURL != "" && c.SendGridAPIKey != "" {
+		l.fail("KOE_SMTP_URL", "and SENDGRID_API_KEY are both set; choose one way to send email")
+	}
+	if u, err := url.Parse(c.SMTPURL); c.SMTPURL != "" && (err != nil || (u.Scheme != "smtp" && u.Scheme != "smtps")) {
+		l.fail("KOE_SMTP_URL", "must be an smtp:// URL such as smtp://user:pass@mail.example.com:587")
+	}
+	if _, err := mail.ParseAddress(c.EmailFrom); err != nil {
+		l.fail("KOE_EMAIL_FROM", "must be an address such as \"Koe <no-reply@example.com>\", got %q", c.EmailFrom)
+	}
+	if c.DebugAddr != "" {
+		host, _, err := net.SplitHostPort(c.DebugAddr)
+		if ip := net.ParseIP(host); err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
+			l.fail("KOE_DEBUG_ADDR", "must be a loopback address such as 127.0.0.1:6060 (profiles must not be public), got %q", c.DebugAddr)
+		}
 	}
 	if c.StripeSecretKey != "" && c.StripeWebhookSecret == "" {
 		l.fail("STRIPE_WEBHOOK_SECRET", "must be set with STRIPE_SECRET_KEY: webhooks are how payments take effect")

@@ -56,7 +56,11 @@ func TestLoadDefaults(t *testing.T) {
 		OpenAITTSModel:   "tts-1",
 		OpenAITTSVoices:  []string{"alloy", "echo", "fable", "onyx", "nova", "shimmer"},
 		AnonymousRPM:     60,
+		SendGridBaseURL:  "https://api.sendgrid.com",
+		EmailFrom:        "Koe <no-reply@koe.local>",
+		EmailRate:        300,
 		StripeMeterEvent: "koe_characters",
+		JobTimeout:       15 * time.Minute,
 	}, c)
 	require.False(t, c.Postgres(), "no DATABASE_URL: SQLite")
 	require.True(t, c.Role.ServesAPI())
@@ -95,6 +99,12 @@ func TestLoadReadsEveryVariable(t *testing.T) {
 		"STRIPE_SECRET_KEY":     "sk_live_x",
 		"STRIPE_WEBHOOK_SECRET": "whsec_x",
 		"STRIPE_METER_EVENT":    "characters",
+		"KOE_APP_URL":           "https://app.koe.example.com/",
+		"KOE_SMTP_URL":          "smtp://koe:secret@mail.example.com:587",
+		"KOE_EMAIL_FROM":        "Koe <hello@koe.example.com>",
+		"KOE_EMAIL_RATE":        "50",
+		"KOE_DEBUG_ADDR":        "127.0.0.1:6060",
+		"KOE_JOB_TIMEOUT":       "5m",
 	}))
 	require.NoError(t, err)
 	require.Equal(t, config.Config{
@@ -129,6 +139,13 @@ func TestLoadReadsEveryVariable(t *testing.T) {
 		StripeSecretKey:     "sk_live_x",
 		StripeWebhookSecret: "whsec_x",
 		StripeMeterEvent:    "characters",
+		AppURL:              "https://app.koe.example.com",
+		SMTPURL:             "smtp://koe:secret@mail.example.com:587",
+		SendGridBaseURL:     "https://api.sendgrid.com",
+		EmailFrom:           "Koe <hello@koe.example.com>",
+		EmailRate:           50,
+		DebugAddr:           "127.0.0.1:6060",
+		JobTimeout:          5 * time.Minute,
 	}, c)
 	require.True(t, c.Postgres())
 	require.False(t, c.Role.ServesAPI())
@@ -154,6 +171,14 @@ func TestLoadNamesTheVariableAtFault(t *testing.T) {
 		{"api on SQLite", map[string]string{"KOE_ROLE": "api"}, "KOE_ROLE"},
 		{"redis that is not a URL", map[string]string{"KOE_REDIS_URL": "cache:6379"}, "KOE_REDIS_URL"},
 		{"anonymous rate of zero", map[string]string{"KOE_ANONYMOUS_RPM": "0"}, "KOE_ANONYMOUS_RPM"},
+		{"pprof on a public address", map[string]string{"KOE_DEBUG_ADDR": ":6060"}, "KOE_DEBUG_ADDR"},
+		{"pprof on another host", map[string]string{"KOE_DEBUG_ADDR": "10.0.0.5:6060"}, "KOE_DEBUG_ADDR"},
+		{"a job timeout that is not a duration", map[string]string{"KOE_JOB_TIMEOUT": "soon"}, "KOE_JOB_TIMEOUT"},
+		{"smtp and sendgrid at once", map[string]string{"KOE_SMTP_URL": "smtp://mail:587", "SENDGRID_API_KEY": "SG.x"}, "KOE_SMTP_URL"},
+		{"smtp that is not a URL", map[string]string{"KOE_SMTP_URL": "mail.example.com:587"}, "KOE_SMTP_URL"},
+		{"a from that is not an address", map[string]string{"KOE_EMAIL_FROM": "koe"}, "KOE_EMAIL_FROM"},
+		{"an email rate of zero", map[string]string{"KOE_EMAIL_RATE": "0"}, "KOE_EMAIL_RATE"},
+		{"an app URL that is relative", map[string]string{"KOE_APP_URL": "/app"}, "KOE_APP_URL"},
 		{"stripe without a webhook secret", map[string]string{"STRIPE_SECRET_KEY": "sk_test_1"}, "STRIPE_WEBHOOK_SECRET"},
 		{"stripe-mock in production", map[string]string{"KOE_ENV": "production", "STRIPE_API_BASE": "http://127.0.0.1:12111"}, "STRIPE_API_BASE"},
 		{"emulator in production", map[string]string{"KOE_ENV": "production", "FIREBASE_PROJECT_ID": "koe", "FIREBASE_AUTH_EMULATOR_HOST": "127.0.0.1:9099"}, "FIREBASE_AUTH_EMULATOR_HOST"},

@@ -10,6 +10,10 @@ import (
 
 // Kinds of domain events.
 const (
+	// KindGenerationSucceeded: a generation's audio is ready.
+	KindGenerationSucceeded = "generation.succeeded"
+	// KindGenerationFailed: a generation failed for good.
+	KindGenerationFailed = "generation.failed"
 	// KindUsageThreshold: a user's period reached 80% or 100% of its quota.
 	KindUsageThreshold = "usage.threshold"
 	// KindPaymentFailed: a subscription invoice or a credit pack payment failed.

@@ -20,6 +20,7 @@ import (
 	"github.com/koe-voice/koe/internal/auth"
 	"github.com/koe-voice/koe/internal/events"
 	"github.com/koe-voice/koe/internal/gid"
+	"github.com/koe-voice/koe/internal/metrics"
 	"github.com/koe-voice/koe/internal/page"
 	"github.com/koe-voice/koe/internal/store"
 	"github.com/koe-voice/koe/internal/tts"
@@ -333,30 +334,17 @@ func (s *Service) mustGet(ctx context.Context, p auth.Principal, id string) (*Ge
 // List returns the principal's generations, newest first, optionally of one
 // status.
 func (s *Service) List(ctx context.Context, p auth.Principal, status *Status, req page.Request) (page.Page[*Generation], error) {
-	where := func(q *bun.SelectQuery) *bun.SelectQuery {
+	gens, err := page.Newest[*Generation](ctx, s.db, req, func(q *bun.SelectQuery) *bun.SelectQuery {
 		q = q.Where("owner_id = ?", p.UserID)
 		if status != nil {
 			q = q.Where("status = ?", *status)
 		}
 		return q
-	}
-	total, err := where(s.db.NewSelect().Model((*Generation)(nil))).Count(ctx)
+	})
 	if err != nil {
-		return page.Page[*Generation]{}, fmt.Errorf("count generations: %w", err)
+		return gens, fmt.Errorf("generations: %w", err)
 	}
-	var gens []*Generation
-	q := where(s.db.NewSelect().Model(&gens)).Order("created_at DESC", "id DESC").Limit(req.Limit())
-	if a := req.After; a != nil {
-		after, err := req.AfterTime(0)
-		if err != nil {
-			return page.Page[*Generation]{}, err
-		}
-		q = q.Where("(created_at < ? OR (created_at = ? AND id < ?))", after, after, a[1])
-	}
-	if err := q.Scan(ctx); err != nil {
-		return page.Page[*Generation]{}, fmt.Errorf("list generations: %w", err)
-	}
-	return page.Trim(gens, req, int(total)), nil
+	return gens, nil
 }
 
 // Cursor is the page cursor of g in List's order.
@@ -394,6 +382,7 @@ func (s *Service) Cancel(ctx context.Context, p auth.Principal, id string) (*Gen
 		}
 		return nil, apperror.New(apperror.Conflict, "the generation is already %s", strings.ToLower(string(g.Status)))
 	}
+	metrics.GenerationsFinished.WithLabelValues(string(StatusCanceled)).Inc()
 	g.Status, g.FinishedAt = StatusCanceled, &now
 	s.publish(ctx, g)
 	s.cancelJob(ctx, g)

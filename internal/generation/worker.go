@@ -13,6 +13,8 @@ import (
 	"gocloud.dev/gcerrors"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/koe-voice/koe/internal/events"
+	"github.com/koe-voice/koe/internal/metrics"
 	"github.com/koe-voice/koe/internal/tts"
 )
 
@@ -59,18 +61,19 @@ type Worker struct {
 	svc    *Service
 	bucket *blob.Bucket
 	// slots bounds engine calls running at once in this process, across jobs.
-	slots chan struct{}
+	slots   chan struct{}
+	timeout time.Duration
 }
 
 // NewWorker returns the generation worker; synthConcurrency bounds the engine
-// calls running at once in this process.
-func NewWorker(svc *Service, bucket *blob.Bucket, synthConcurrency int) *Worker {
-	return &Worker{svc: svc, bucket: bucket, slots: make(chan struct{}, synthConcurrency)}
+// calls running at once in this process, and timeout one job's run.
+func NewWorker(svc *Service, bucket *blob.Bucket, synthConcurrency int, timeout time.Duration) *Worker {
+	return &Worker{svc: svc, bucket: bucket, slots: make(chan struct{}, synthConcurrency), timeout: timeout}
 }
 
-// Timeout gives long texts longer; River cancels the job's context after it
-// and retries.
-func (w *Worker) Timeout(job *river.Job[Args]) time.Duration { return 15 * time.Minute }
+// Timeout is how long one run may take; River cancels the job's context after
+// it and retries.
+func (w *Worker) Timeout(*river.Job[Args]) time.Duration { return w.timeout }
 
 // Work runs one generation. It returns nil when there is nothing (more) to do
 // — the generation was deleted, canceled or finished — and an error only when
@@ -193,6 +196,10 @@ func (w *Worker) finishSucceeded(ctx context.Context, g *Generation, key string,
 			return nil
 		}
 		succeeded = true
+		if err := events.Record(ctx, tx, events.KindGenerationSucceeded+":"+g.ID, events.KindGenerationSucceeded, g.OwnerID,
+			map[string]any{"generationId": g.ID, "characters": g.Characters, "voiceId": g.VoiceID}); err != nil {
+			return err
+		}
 		if s.quota == nil {
 			return nil
 		}
@@ -208,6 +215,8 @@ func (w *Worker) finishSucceeded(ctx context.Context, g *Generation, key string,
 		}
 		return nil
 	}
+	metrics.CharactersGenerated.Add(float64(g.Characters))
+	metrics.GenerationsFinished.WithLabelValues(string(StatusSucceeded)).Inc()
 	g.Status, g.Progress, g.ChunksDone, g.FinishedAt = StatusSucceeded, 1, g.ChunksTotal, &now
 	g.AudioKey, g.AudioContentType, g.AudioBytes, g.AudioDurationMs, g.AudioSampleRate = &key, &enc.ContentType, &size, &enc.DurationMs, &enc.SampleRate
 	s.publish(ctx, g)
@@ -267,12 +276,17 @@ func (w *Worker) finishFailed(ctx context.Context, g *Generation, code, message 
 			return nil
 		}
 		failed = true
+		if err := events.Record(ctx, tx, events.KindGenerationFailed+":"+g.ID, events.KindGenerationFailed, g.OwnerID,
+			map[string]any{"generationId": g.ID, "reason": message}); err != nil {
+			return err
+		}
 		return s.release(ctx, tx, g.ID)
 	})
 	if err != nil {
 		return err
 	}
 	if failed {
+		metrics.GenerationsFinished.WithLabelValues(string(StatusFailed)).Inc()
 		g.Status, g.FinishedAt, g.ErrorCode, g.ErrorMessage = StatusFailed, &now, &code, &message
 		s.publish(ctx, g)
 	}

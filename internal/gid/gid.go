@@ -18,6 +18,8 @@ const (
 	Generation = "gen"
 	Plan       = "plan"
 	CreditPack = "pack"
+	Broadcast  = "bc"
+	Notice     = "ntf"
 )
 
 var encoding = base32.NewEncoding("0123456789abcdefghjkmnpqrstvwxyz").WithPadding(base32.NoPadding)

@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -23,6 +24,7 @@ import (
 	"github.com/koe-voice/koe/internal/apperror"
 	"github.com/koe-voice/koe/internal/auth"
 	"github.com/koe-voice/koe/internal/logging"
+	"github.com/koe-voice/koe/internal/metrics"
 )
 
 // Limits that keep one request from costing the server too much.
@@ -86,6 +88,7 @@ func NewGraphQL(c GraphQLConfig) *handler.Server {
 	srv.Use(extension.FixedComplexityLimit(complexityLimit))
 	srv.Use(shapeLimit{})
 	srv.AroundOperations(c.Limits.AroundOperations)
+	srv.AroundOperations(measure)
 	srv.SetErrorPresenter(presentError(c.Log))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		c.Log.ErrorContext(ctx, "panic in resolver", "panic", v)
@@ -97,6 +100,54 @@ func NewGraphQL(c GraphQLConfig) *handler.Server {
 		return next(loaders.With(ctx, loaders.New(c.Loaders)))
 	})
 	return srv
+}
+
+// measure times queries and mutations by operation name, and counts live
+// subscriptions.
+func measure(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	op := graphql.GetOperationContext(ctx)
+	if op.Operation == nil {
+		return next(ctx)
+	}
+	kind := string(op.Operation.Operation)
+	if op.Operation.Operation == ast.Subscription {
+		metrics.Subscriptions.Inc()
+		context.AfterFunc(ctx, metrics.Subscriptions.Dec)
+		return next(ctx)
+	}
+	name := operationLabel(op.Operation.Name)
+	respond := next(ctx)
+	return func(ctx context.Context) *graphql.Response {
+		resp := respond(ctx)
+		metrics.GraphQLDuration.WithLabelValues(name, kind).Observe(time.Since(op.Stats.OperationStart).Seconds())
+		return resp
+	}
+}
+
+// maxOperationLabels bounds the operation names /metrics keeps apart:
+// names come from clients, and each one is a new time series.
+const maxOperationLabels = 200
+
+var (
+	operationLabelsMu sync.Mutex
+	operationLabels   = map[string]bool{}
+)
+
+// operationLabel is the metric label of an operation name: "anonymous"
+// without one, "other" past the first maxOperationLabels names.
+func operationLabel(name string) string {
+	if name == "" {
+		return "anonymous"
+	}
+	operationLabelsMu.Lock()
+	defer operationLabelsMu.Unlock()
+	if !operationLabels[name] {
+		if len(operationLabels) >= maxOperationLabels {
+			return "other"
+		}
+		operationLabels[name] = true
+	}
+	return name
 }
 
 // websocketInit authenticates a socket from its connection_init payload
@@ -170,54 +221,62 @@ func bearer(header string) (string, bool) {
 // else is logged with the request id and shown only as INTERNAL_SERVER_ERROR.
 func presentError(log *slog.Logger) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
-		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
-		if e, ok := apperror.As(err); ok {
-			ext := map[string]any{"code": string(e.Code)}
-			if e.Field != "" {
-				ext["field"] = e.Field
+		presented := present(ctx, log, err)
+		code, _ := presented.Extensions["code"].(string)
+		metrics.GraphQLErrors.WithLabelValues(code).Inc()
+		return presented
+	}
+}
+
+// present is presentError without the counting.
+func present(ctx context.Context, log *slog.Logger, err error) *gqlerror.Error {
+	gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+	if e, ok := apperror.As(err); ok {
+		ext := map[string]any{"code": string(e.Code)}
+		if e.Field != "" {
+			ext["field"] = e.Field
+		}
+		if e.RetryAfter > 0 {
+			ext["retryAfterSeconds"] = int(math.Ceil(e.RetryAfter.Seconds()))
+		}
+		gqlErr.Message, gqlErr.Extensions = e.Message, ext
+		return gqlErr
+	}
+	if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
+		gqlErr.Message = fmt.Sprintf("the request body is over %d bytes", tooLarge.Limit)
+		gqlErr.Extensions = map[string]any{"code": string(apperror.BadUserInput)}
+		return gqlErr
+	}
+	var own *gqlerror.Error
+	if errors.As(err, &own) && own.Err == nil {
+		// An error gqlgen made itself about the request: a parse or
+		// validation failure is bad input; others (the complexity limit)
+		// already carry their code.
+		switch code, _ := own.Extensions["code"].(string); code {
+		case errcode.ValidationFailed, errcode.ParseFailed:
+			gqlErr.Extensions = map[string]any{"code": string(apperror.BadUserInput), "reason": code}
+			if len(own.Path) > 1 && own.Path[0] == ast.PathName("variable") {
+				gqlErr.Extensions["field"] = own.Path[1:].String()
 			}
-			if e.RetryAfter > 0 {
-				ext["retryAfterSeconds"] = int(math.Ceil(e.RetryAfter.Seconds()))
+			return gqlErr
+		case "":
+			if len(own.Path) == 0 {
+				// Not about any field: the request itself is bad (an
+				// undecodable body, a persisted-query hash that does
+				// not match its query).
+				gqlErr.Extensions = map[string]any{"code": string(apperror.BadUserInput)}
+				return gqlErr
 			}
-			gqlErr.Message, gqlErr.Extensions = e.Message, ext
+		default:
 			return gqlErr
 		}
-		if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
-			gqlErr.Message = fmt.Sprintf("the request body is over %d bytes", tooLarge.Limit)
-			gqlErr.Extensions = map[string]any{"code": string(apperror.BadUserInput)}
-			return gqlErr
-		}
-		var own *gqlerror.Error
-		if errors.As(err, &own) && own.Err == nil {
-			// An error gqlgen made itself about the request: a parse or
-			// validation failure is bad input; others (the complexity limit)
-			// already carry their code.
-			switch code, _ := own.Extensions["code"].(string); code {
-			case errcode.ValidationFailed, errcode.ParseFailed:
-				gqlErr.Extensions = map[string]any{"code": string(apperror.BadUserInput), "reason": code}
-				if len(own.Path) > 1 && own.Path[0] == ast.PathName("variable") {
-					gqlErr.Extensions["field"] = own.Path[1:].String()
-				}
-				return gqlErr
-			case "":
-				if len(own.Path) == 0 {
-					// Not about any field: the request itself is bad (an
-					// undecodable body, a persisted-query hash that does
-					// not match its query).
-					gqlErr.Extensions = map[string]any{"code": string(apperror.BadUserInput)}
-					return gqlErr
-				}
-			default:
-				return gqlErr
-			}
-		}
-		requestID := logging.RequestID(ctx)
-		log.ErrorContext(ctx, "internal error", "err", err, "path", gqlErr.Path.String())
-		return &gqlerror.Error{
-			Message:    "internal server error; quote request id " + requestID + " when asking for help",
-			Path:       gqlErr.Path,
-			Locations:  gqlErr.Locations,
-			Extensions: map[string]any{"code": string(apperror.Internal), "requestId": requestID},
-		}
+	}
+	requestID := logging.RequestID(ctx)
+	log.ErrorContext(ctx, "internal error", "err", err, "path", gqlErr.Path.String())
+	return &gqlerror.Error{
+		Message:    "internal server error; quote request id " + requestID + " when asking for help",
+		Path:       gqlErr.Path,
+		Locations:  gqlErr.Locations,
+		Extensions: map[string]any{"code": string(apperror.Internal), "requestId": requestID},
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"html/template"
 	"io"
 	"log/slog"
 	"net"
@@ -15,6 +16,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -26,6 +28,7 @@ import (
 	"github.com/koe-voice/koe/internal/apperror"
 	"github.com/koe-voice/koe/internal/auth"
 	"github.com/koe-voice/koe/internal/logging"
+	"github.com/koe-voice/koe/internal/metrics"
 	"github.com/koe-voice/koe/internal/signedurl"
 )
 
@@ -35,6 +38,8 @@ type Config struct {
 	Authenticator Authenticator
 	// Limits rate-limits /query and voice previews.
 	Limits *Limits
+	// Unsubscribe turns off the preference a signed unsubscribe token names.
+	Unsubscribe func(ctx context.Context, token string) error
 	// StripeWebhook applies a Stripe event from its raw body and signature.
 	StripeWebhook func(ctx context.Context, body []byte, signature string) error
 	Bucket        *blob.Bucket
@@ -48,6 +53,8 @@ type Config struct {
 	AllowedOrigins []string
 	MaxBodyBytes   int64
 	Log            *slog.Logger
+	// Gauges are the app's values for /metrics.
+	Gauges *metrics.Gauges
 	// ServeAPI is false on worker-only processes: they answer health checks
 	// and nothing else.
 	ServeAPI bool
@@ -56,6 +63,7 @@ type Config struct {
 // NewHandler returns the whole HTTP surface.
 func NewHandler(c Config) http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics.Handler(c.Gauges))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -72,6 +80,8 @@ func NewHandler(c Config) http.Handler {
 	mux.Handle("/query", authenticate(c.Authenticator, c.Limits.Middleware(c.GraphQL)))
 	mux.HandleFunc("GET /audio/{name}", serveAudio(c))
 	mux.HandleFunc("POST /webhooks/stripe", stripeWebhook(c))
+	mux.HandleFunc("GET /unsubscribe", unsubscribePage)
+	mux.HandleFunc("POST /unsubscribe", unsubscribe(c))
 	mux.Handle("GET /voices/{id}/preview", authenticate(c.Authenticator, c.Limits.Middleware(servePreview(c))))
 	if c.Playground {
 		mux.Handle("GET /{$}", playground.Handler("Koe", "/query"))
@@ -95,7 +105,15 @@ func requestContext(log *slog.Logger, next http.Handler) http.Handler {
 		w.Header().Set("X-Request-Id", id)
 		rec := &statusRecorder{ResponseWriter: w}
 		start := time.Now()
+		req := r.WithContext(ctx)
 		defer func() {
+			if code := rec.status.Load(); code != http.StatusSwitchingProtocols { // a socket's life is no latency
+				route := req.Pattern
+				if route == "" {
+					route = "unmatched"
+				}
+				metrics.HTTPDuration.WithLabelValues(route, r.Method, strconv.Itoa(int(code))).Observe(time.Since(start).Seconds())
+			}
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
 					panic(v)
@@ -107,7 +125,7 @@ func requestContext(log *slog.Logger, next http.Handler) http.Handler {
 			}
 			log.DebugContext(ctx, "request", "method", r.Method, "path", r.URL.Path, "status", rec.status.Load(), "duration", time.Since(start))
 		}()
-		next.ServeHTTP(rec, r.WithContext(ctx))
+		next.ServeHTTP(rec, req)
 	})
 }
 
@@ -200,6 +218,7 @@ func OriginChecker(allowed []string) func(r *http.Request) bool {
 // refused with 401 so a broken key never passes for no key.
 func authenticate(a Authenticator, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r = r.WithContext(auth.WithLocale(r.Context(), r.Header.Get("Accept-Language")))
 		header := r.Header.Get("Authorization")
 		if header == "" {
 			next.ServeHTTP(w, r)
@@ -240,6 +259,45 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// unsubscribePage asks before unsubscribing: a GET must change nothing,
+// because mail scanners follow links. The button posts back to the same
+// link; mail clients do the same POST themselves for one-click unsubscribe
+// (RFC 8058).
+func unsubscribePage(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'")
+	_ = unsubscribeTemplate.Execute(w, map[string]string{"Action": r.URL.RequestURI(), "Done": ""})
+}
+
+// unsubscribe turns the link's preference off, without signing in.
+func unsubscribe(c Config) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		err := c.Unsubscribe(r.Context(), r.URL.Query().Get("t"))
+		if apperror.CodeOf(err) == apperror.BadUserInput {
+			http.Error(w, "this unsubscribe link is not valid", http.StatusBadRequest)
+			return
+		}
+		if err != nil {
+			c.Log.ErrorContext(r.Context(), "unsubscribe", "err", err)
+			http.Error(w, "internal server error", http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+		_ = unsubscribeTemplate.Execute(w, map[string]string{"Done": "yes"})
+	}
+}
+
+var unsubscribeTemplate = template.Must(template.New("unsubscribe").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Koe — unsubscribe</title>
+<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;line-height:1.5}
+button{font:inherit;padding:.5rem 1rem}</style></head><body>
+{{if .Done}}<h1>You are unsubscribed</h1><p>We will not send you these emails any more. 今後このメールはお送りしません。</p>
+{{else}}<h1>Unsubscribe?</h1><p>Stop receiving these emails from Koe. このメールの配信を停止しますか？</p>
+<form method="post" action="{{.Action}}"><button type="submit">Unsubscribe / 配信停止</button></form>{{end}}
+</body></html>`))
+
 // maxWebhookBody bounds Stripe event bodies (Stripe's are far smaller).
 const maxWebhookBody = 1 << 20
 
@@ -258,12 +316,14 @@ func stripeWebhook(c Config) http.HandlerFunc {
 		switch {
 		case err == nil:
 		case apperror.CodeOf(err) == apperror.BadUserInput:
+			metrics.StripeWebhooks.WithLabelValues("rejected").Inc()
 			http.Error(w, err.(*apperror.Error).Message, http.StatusBadRequest)
 			return
 		case apperror.CodeOf(err) == apperror.BillingNotConfigured:
 			http.Error(w, "billing is not configured", http.StatusServiceUnavailable)
 			return
 		default:
+			metrics.StripeWebhooks.WithLabelValues("error").Inc()
 			c.Log.ErrorContext(r.Context(), "stripe webhook", "err", err)
 			http.Error(w, "internal server error", http.StatusInternalServerError)
 			return

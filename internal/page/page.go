@@ -4,9 +4,13 @@
 package page
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"time"
+
+	"github.com/uptrace/bun"
 
 	"github.com/koe-voice/koe/internal/apperror"
 )
@@ -80,4 +84,27 @@ func (r Request) AfterTime(i int) (time.Time, error) {
 		return time.Time{}, apperror.Invalid("after", "is not a cursor from this connection")
 	}
 	return t, nil
+}
+
+// Newest returns a page of the rows where narrows, newest first by
+// (created_at, id) — the order of every list of things people made — with
+// the total count. The cursor of a row is Cursor(TimeKey(createdAt), id).
+func Newest[T any](ctx context.Context, db bun.IDB, req Request, where func(*bun.SelectQuery) *bun.SelectQuery) (Page[T], error) {
+	var rows []T
+	total, err := where(db.NewSelect().Model(&rows)).Count(ctx)
+	if err != nil {
+		return Page[T]{}, fmt.Errorf("count: %w", err)
+	}
+	q := where(db.NewSelect().Model(&rows)).Order("created_at DESC", "id DESC").Limit(req.Limit())
+	if req.After != nil {
+		after, err := req.AfterTime(0)
+		if err != nil {
+			return Page[T]{}, err
+		}
+		q = q.Where("(created_at < ? OR (created_at = ? AND id < ?))", after, after, req.After[1])
+	}
+	if err := q.Scan(ctx); err != nil {
+		return Page[T]{}, fmt.Errorf("list: %w", err)
+	}
+	return Trim(rows, req, int(total)), nil
 }

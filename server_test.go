@@ -1,0 +1,97 @@
+package main
+
+import (
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/koe-voice/koe/internal/apptest"
+	"github.com/koe-voice/koe/internal/config"
+	"github.com/koe-voice/koe/internal/store/storetest"
+)
+
+// No container engine runs on the build machines, so the container files
+// are kept right by these tests: they parse the files and check that what
+// they run and configure exists.
+
+// commands are the subcommands run() accepts.
+var commands = []string{"serve", "migrate", "healthcheck"}
+
+func TestDockerfile(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile("Dockerfile")
+	require.NoError(t, err)
+	d := string(b)
+	require.GreaterOrEqual(t, strings.Count(d, "\nFROM "), 2, "multi-stage")
+	require.Regexp(t, `(?m)^FROM golang:1\.26\S* AS build$`, d)
+	for _, pkg := range []string{"espeak-ng", "lame", "opus-tools"} {
+		require.Regexp(t, `apt-get install[^\n]*\b`+regexp.QuoteMeta(pkg)+`\b`, d, "the image speaks and encodes with %s", pkg)
+	}
+	user := regexp.MustCompile(`(?m)^USER (\S+)$`).FindStringSubmatch(d)
+	require.NotNil(t, user)
+	require.NotContains(t, []string{"root", "0"}, user[1], "runs as a non-root user")
+	require.Regexp(t, `(?m)^HEALTHCHECK .*CMD \["koe", "healthcheck"\]$`, d)
+	require.Regexp(t, `(?m)^ENTRYPOINT \["koe"\]$`, d)
+	cmd := regexp.MustCompile(`(?m)^CMD \["(\w+)"\]$`).FindStringSubmatch(d)
+	require.NotNil(t, cmd)
+	require.Contains(t, commands, cmd[1])
+	require.Contains(t, d, "CGO_ENABLED=0 go build", "a static binary for the slim runtime image")
+}
+
+// TestCompose checks compose.yaml: every Koe service runs a real
+// subcommand with a configuration Koe accepts and whose variables it reads.
+func TestCompose(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile("compose.yaml")
+	require.NoError(t, err)
+	var compose struct {
+		Services map[string]struct {
+			Image       string            `yaml:"image"`
+			Command     []string          `yaml:"command"`
+			Environment map[string]string `yaml:"environment"`
+			DependsOn   map[string]any    `yaml:"depends_on"`
+		} `yaml:"services"`
+	}
+	require.NoError(t, yaml.Unmarshal(b, &compose))
+	source, err := os.ReadFile("internal/config/config.go")
+	require.NoError(t, err)
+
+	roles := map[string]int{}
+	for name, svc := range compose.Services {
+		if svc.Image != "koe:local" {
+			continue
+		}
+		require.NotEmpty(t, svc.Command, name)
+		require.Contains(t, commands, svc.Command[0], "%s runs koe %s", name, svc.Command[0])
+		for key := range svc.Environment {
+			require.Contains(t, string(source), `"`+key+`"`, "%s sets %s, which Koe does not read", name, key)
+		}
+		if svc.Command[0] == "serve" {
+			_, err := config.Load(func(k string) string { return svc.Environment[k] })
+			require.NoError(t, err, "%s's configuration", name)
+			roles[svc.Environment["KOE_ROLE"]]++
+			require.Contains(t, svc.DependsOn, "migrate", "%s starts after the migrations", name)
+		}
+	}
+	require.Equal(t, 2, roles["api"], "two API replicas")
+	require.Equal(t, 1, roles["worker"], "one worker")
+	for _, svc := range []string{"postgres", "mailpit", "stripe-mock", "firebase", "redis"} {
+		require.Contains(t, compose.Services, svc)
+	}
+	require.True(t, slices.Contains(compose.Services["migrate"].Command, "migrate"))
+}
+
+// TestHealthcheckCommand: `koe healthcheck` — the container's HEALTHCHECK —
+// succeeds against a running server and fails without one.
+func TestHealthcheckCommand(t *testing.T) {
+	t.Parallel()
+	srv := apptest.Boot(t, storetest.SQLite, nil)
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	require.NoError(t, healthcheck(addr))
+	require.Error(t, healthcheck("127.0.0.1:1"))
+}
