@@ -49,8 +49,11 @@ func TestMetricsAndProfiling(t *testing.T) {
 
 	require.Eventually(t, func() bool {
 		_, body := get(t, srv.URL+"/metrics")
-		return regexp.MustCompile(`koe_job_duration_seconds_count\{kind="generation",state="completed"\}`).MatchString(body)
-	}, 10*time.Second, 50*time.Millisecond)
+		// River's completer records the final state in batches, a moment
+		// after the client has heard the generation finish.
+		return regexp.MustCompile(`koe_job_duration_seconds_count\{kind="generation",state="completed"\}`).MatchString(body) &&
+			regexp.MustCompile(`(?m)^koe_jobs\{state="completed"\} [1-9]`).MatchString(body)
+	}, 30*time.Second, 100*time.Millisecond)
 	code, body := get(t, srv.URL+"/metrics")
 	require.Equal(t, http.StatusOK, code)
 	require.Positive(t, metricValue(t, body, `koe_characters_generated_total`))

@@ -48,8 +48,9 @@ func start(t *testing.T, bin string, env map[string]string) *process {
 	require.NoError(t, cmd.Start())
 	p := &process{cmd: cmd}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	found := make(chan string, 1)
+	found, exited := make(chan string, 1), make(chan struct{})
 	go func() {
+		defer close(exited)
 		scanner := bufio.NewScanner(stderr)
 		for scanner.Scan() {
 			var line struct {
@@ -64,6 +65,8 @@ func start(t *testing.T, bin string, env map[string]string) *process {
 	}()
 	select {
 	case p.url = <-found:
+	case <-exited:
+		t.Fatal("the process exited before serving")
 	case <-time.After(60 * time.Second):
 		t.Fatal("the process did not start")
 	}
