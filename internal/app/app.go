@@ -310,7 +310,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 			}
 			return notifications.Unsubscribe(ctx, userID, pref)
 		}, Signer: signer, Previews: previews.Key,
-		Ready: a.readiness, Playground: cfg.Playground, AllowedOrigins: cfg.AllowedOrigins,
+		Ready: a.readiness, Playground: cfg.Playground, WebDir: cfg.WebDir, Web: webConfig(cfg), AllowedOrigins: cfg.AllowedOrigins,
 		MaxBodyBytes: cfg.MaxBodyBytes, Log: log, ServeAPI: cfg.Role.ServesAPI(), Gauges: gauges,
 	})
 	a.server = &http.Server{
@@ -323,6 +323,26 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	return a, nil
+}
+
+// webConfig is what the web app learns from /app-config.json.
+func webConfig(cfg config.Config) httpapi.WebConfig {
+	w := httpapi.WebConfig{Billing: cfg.StripeSecretKey != ""}
+	if cfg.Playground {
+		p := "/"
+		if cfg.WebDir != "" {
+			p = "/playground"
+		}
+		w.Playground = &p
+	}
+	if cfg.FirebaseProjectID != "" && cfg.FirebaseWebAPIKey != "" {
+		w.Firebase = &httpapi.FirebaseWebConfig{APIKey: cfg.FirebaseWebAPIKey, AuthDomain: cfg.FirebaseAuthDomain, ProjectID: cfg.FirebaseProjectID}
+		if cfg.FirebaseEmulatorHost != "" {
+			host := cfg.FirebaseEmulatorHost
+			w.Firebase.EmulatorHost = &host
+		}
+	}
+	return w
 }
 
 // jobCounts is the number of River jobs in each state, for /metrics.

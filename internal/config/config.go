@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/mail"
 	"net/url"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -79,6 +80,14 @@ type Config struct {
 	// SDK at the Auth emulator, which accepts unsigned tokens: never in
 	// production.
 	FirebaseEmulatorHost string
+	// FirebaseWebAPIKey (FIREBASE_WEB_API_KEY) and FirebaseAuthDomain
+	// (FIREBASE_AUTH_DOMAIN) are the public web configuration the web app
+	// signs in with.
+	FirebaseWebAPIKey  string
+	FirebaseAuthDomain string
+	// WebDir (KOE_WEB_DIR) is the web app's static build, served at /;
+	// empty: no web app, Playground at /.
+	WebDir string
 }
 
 // Postgres reports whether the database is PostgreSQL rather than SQLite.
@@ -201,6 +210,25 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 		if c.FirebaseProjectID == "" {
 			l.fail("FIREBASE_PROJECT_ID", "must be set when FIREBASE_AUTH_EMULATOR_HOST is (use a demo-… project id)")
+		}
+	}
+	if c.FirebaseProjectID != "" {
+		c.FirebaseAuthDomain = l.str("FIREBASE_AUTH_DOMAIN", c.FirebaseProjectID+".firebaseapp.com")
+	}
+	c.FirebaseWebAPIKey = l.str("FIREBASE_WEB_API_KEY", "")
+	if c.FirebaseWebAPIKey == "" && c.FirebaseEmulatorHost != "" {
+		c.FirebaseWebAPIKey = "emulator-api-key" // the emulator takes any key
+	}
+	c.WebDir = l.str("KOE_WEB_DIR", "")
+	if c.WebDir != "" {
+		if abs, err := filepath.Abs(c.WebDir); err == nil {
+			c.WebDir = abs
+		}
+		if _, err := os.Stat(filepath.Join(c.WebDir, "index.html")); err != nil {
+			l.fail("KOE_WEB_DIR", "must be the web app's static build, a folder with index.html (cd web && npm run generate): %v", err)
+		}
+		if c.FirebaseProjectID != "" && c.FirebaseWebAPIKey == "" {
+			l.fail("FIREBASE_WEB_API_KEY", "must be set with FIREBASE_PROJECT_ID and KOE_WEB_DIR: the web app signs in with it (Firebase console → Project settings → Web API key)")
 		}
 	}
 	for _, o := range c.AllowedOrigins {

@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -69,7 +70,12 @@ func TestLoadDefaults(t *testing.T) {
 
 func TestLoadReadsEveryVariable(t *testing.T) {
 	t.Parallel()
+	web := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(web, "index.html"), []byte("<!doctype html>"), 0o644))
 	c, err := config.Load(env(map[string]string{
+		"KOE_WEB_DIR":           web,
+		"FIREBASE_WEB_API_KEY":  "AIzaTest",
+		"FIREBASE_AUTH_DOMAIN":  "login.koe.example.com",
 		"KOE_ADDR":              "127.0.0.1:9000",
 		"KOE_DATA_DIR":          "/var/lib/koe",
 		"DATABASE_URL":          "postgres://koe@db/koe",
@@ -136,6 +142,9 @@ func TestLoadReadsEveryVariable(t *testing.T) {
 		RedisURL:            "redis://cache:6379/1",
 		AnonymousRPM:        30,
 		FirebaseProjectID:   "koe-prod",
+		FirebaseWebAPIKey:   "AIzaTest",
+		FirebaseAuthDomain:  "login.koe.example.com",
+		WebDir:              web,
 		StripeSecretKey:     "sk_live_x",
 		StripeWebhookSecret: "whsec_x",
 		StripeMeterEvent:    "characters",
@@ -154,6 +163,8 @@ func TestLoadReadsEveryVariable(t *testing.T) {
 
 func TestLoadNamesTheVariableAtFault(t *testing.T) {
 	t.Parallel()
+	webBuild := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(webBuild, "index.html"), []byte("<!doctype html>"), 0o644))
 	tests := []struct {
 		name string
 		vars map[string]string
@@ -182,6 +193,8 @@ func TestLoadNamesTheVariableAtFault(t *testing.T) {
 		{"stripe without a webhook secret", map[string]string{"STRIPE_SECRET_KEY": "sk_test_1"}, "STRIPE_WEBHOOK_SECRET"},
 		{"stripe-mock in production", map[string]string{"KOE_ENV": "production", "STRIPE_API_BASE": "http://127.0.0.1:12111"}, "STRIPE_API_BASE"},
 		{"emulator in production", map[string]string{"KOE_ENV": "production", "FIREBASE_PROJECT_ID": "koe", "FIREBASE_AUTH_EMULATOR_HOST": "127.0.0.1:9099"}, "FIREBASE_AUTH_EMULATOR_HOST"},
+		{"web dir without a build", map[string]string{"KOE_WEB_DIR": os.TempDir() + "/koe-no-such-build"}, "KOE_WEB_DIR"},
+		{"web app with Firebase but no web key", map[string]string{"KOE_WEB_DIR": webBuild, "FIREBASE_PROJECT_ID": "koe"}, "FIREBASE_WEB_API_KEY"},
 		{"emulator without a project", map[string]string{"FIREBASE_AUTH_EMULATOR_HOST": "127.0.0.1:9099"}, "FIREBASE_PROJECT_ID"},
 		{"emulator that is not host:port", map[string]string{"FIREBASE_PROJECT_ID": "demo-koe", "FIREBASE_AUTH_EMULATOR_HOST": "localhost"}, "FIREBASE_AUTH_EMULATOR_HOST"},
 		{"unknown log level", map[string]string{"KOE_LOG_LEVEL": "verbose"}, "KOE_LOG_LEVEL"},

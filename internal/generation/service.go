@@ -487,8 +487,14 @@ func (s *Service) release(ctx context.Context, tx bun.Tx, generationID string) e
 // publish tells subscribers about g's current state. A lost event is not
 // fatal: subscribers read the current state when they start.
 func (s *Service) publish(ctx context.Context, g *Generation) {
-	b, _ := json.Marshal(eventOf(g))
-	if err := s.bus.Publish(ctx, b, generationTopic(g.ID), ownerTopic(g.OwnerID)); err != nil {
+	if err := Publish(ctx, s.bus, eventOf(g)); err != nil {
 		s.log.WarnContext(ctx, "publish generation event", "generation", g.ID, "err", err)
 	}
+}
+
+// Publish sends e on bus to the watchers of its generation and of its owner,
+// as a worker does; the benchmarks publish through it from outside a server.
+func Publish(ctx context.Context, bus events.Bus, e Event) error {
+	b, _ := json.Marshal(e)
+	return bus.Publish(ctx, b, generationTopic(e.GenerationID), ownerTopic(e.OwnerID))
 }

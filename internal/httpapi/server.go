@@ -48,8 +48,13 @@ type Config struct {
 	Previews func(ctx context.Context, voiceID string) (string, error)
 	// Ready reports whether the server can take traffic (database reachable,
 	// migrations done, not shutting down).
-	Ready          func(ctx context.Context) error
-	Playground     bool
+	Ready      func(ctx context.Context) error
+	Playground bool
+	// WebDir is the web app's static build, served at / (Playground moves to
+	// /playground); empty: no web app.
+	WebDir string
+	// Web is what /app-config.json tells the web app.
+	Web            WebConfig
 	AllowedOrigins []string
 	MaxBodyBytes   int64
 	Log            *slog.Logger
@@ -83,9 +88,19 @@ func NewHandler(c Config) http.Handler {
 	mux.HandleFunc("GET /unsubscribe", unsubscribePage)
 	mux.HandleFunc("POST /unsubscribe", unsubscribe(c))
 	mux.Handle("GET /voices/{id}/preview", authenticate(c.Authenticator, c.Limits.Middleware(servePreview(c))))
-	if c.Playground {
+	mux.HandleFunc("GET /app-config.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-cache")
+		writeJSON(w, http.StatusOK, c.Web)
+	})
+	switch {
+	case c.WebDir != "":
+		mux.Handle("/", serveWeb(c.WebDir))
+		if c.Playground {
+			mux.Handle("GET /playground", playground.Handler("Koe", "/query"))
+		}
+	case c.Playground:
 		mux.Handle("GET /{$}", playground.Handler("Koe", "/query"))
-	} else {
+	default:
 		mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusOK, map[string]string{"service": "koe", "graphql": "/query"})
 		})
