@@ -27,7 +27,11 @@ import (
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivertype"
+	"github.com/riverqueue/rivercontrib/otelriver"
 	"github.com/uptrace/bun"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 	"gocloud.dev/blob"
 	_ "gocloud.dev/blob/fileblob" // file:// buckets, the embedded default
 	_ "gocloud.dev/blob/s3blob"   // s3:// buckets, for replicas
@@ -51,6 +55,7 @@ import (
 	"github.com/koe-voice/koe/internal/ratelimit"
 	"github.com/koe-voice/koe/internal/signedurl"
 	"github.com/koe-voice/koe/internal/store"
+	"github.com/koe-voice/koe/internal/tracing"
 	"github.com/koe-voice/koe/internal/tts"
 	"github.com/koe-voice/koe/internal/usage"
 	"github.com/koe-voice/koe/internal/voice"
@@ -73,6 +78,7 @@ type App struct {
 	server   *http.Server
 	ws       *httpapi.Websocket
 	debug    *http.Server
+	tracer   *tracing.Provider
 
 	// AdminKey is the admin API key made at first start, when
 	// KOE_ADMIN_API_KEY is unset; empty on later starts.
@@ -109,8 +115,21 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 			a.closeResources()
 		}
 	}()
+	if a.tracer, err = tracing.New(ctx, tracing.Exporter{Endpoint: cfg.OTLPEndpoint, Protocol: cfg.OTLPProtocol},
+		attribute.String("koe.role", string(cfg.Role))); err != nil {
+		return nil, fmt.Errorf("OTEL_EXPORTER_OTLP_ENDPOINT: %w", err)
+	}
+	// tracer is the provider the instrumentation is given: nil when off, so
+	// none of it runs.
+	var tracer trace.TracerProvider
+	if a.tracer.Enabled() {
+		tracer = a.tracer
+	}
 	if a.db, err = store.Open(ctx, cfg.DatabaseURL, cfg.DataDir); err != nil {
 		return nil, err
+	}
+	if tracer != nil {
+		a.db.AddQueryHook(tracing.Queries(tracer))
 	}
 	for _, o := range opts {
 		o(a)
@@ -234,6 +253,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		PeriodicJobs:         periodic,
 		FetchPollInterval:    250 * time.Millisecond,
 	}
+	if tracer != nil {
+		// A job's span links back to the request that queued it.
+		riverCfg.Middleware = []rivertype.Middleware{otelriver.NewMiddleware(&otelriver.MiddlewareConfig{
+			TracerProvider: tracer, MeterProvider: tracing.NoMetrics, EnableTracePropagation: true, EnableWorkSpanJobKindSuffix: true,
+		})}
+	}
 	if cfg.Role.RunsJobs() {
 		riverCfg.Queues = map[string]river.QueueConfig{
 			river.QueueDefault: {MaxWorkers: 2},
@@ -294,7 +319,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		Complexity: resolvers.Complexity(),
 	})
 	gql := httpapi.NewGraphQL(httpapi.GraphQLConfig{
-		Schema: schema, Authenticator: a.auth, Websocket: a.ws, Sockets: sockets, Limits: limits, Introspection: cfg.Introspection, Log: log,
+		Schema: schema, Authenticator: a.auth, Websocket: a.ws, Sockets: sockets, Limits: limits, Introspection: cfg.Introspection, Log: log, Tracer: tracer,
 		Loaders: loaders.Sources{Voices: catalog.ByID, Users: a.auth.UsersByID, Plans: plans.ByCode},
 	})
 	previews := voice.NewPreviews(catalog, a.bucket, encoder)
@@ -311,7 +336,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 			return notifications.Unsubscribe(ctx, userID, pref)
 		}, Signer: signer, Previews: previews.Key,
 		Ready: a.readiness, Playground: cfg.Playground, WebDir: cfg.WebDir, Web: webConfig(cfg), AllowedOrigins: cfg.AllowedOrigins,
-		MaxBodyBytes: cfg.MaxBodyBytes, Log: log, ServeAPI: cfg.Role.ServesAPI(), Gauges: gauges,
+		MaxBodyBytes: cfg.MaxBodyBytes, Log: log, ServeAPI: cfg.Role.ServesAPI(), Gauges: gauges, Tracer: tracer,
 	})
 	a.server = &http.Server{
 		Handler:           handler,
@@ -383,11 +408,11 @@ func (a *App) engines() ([]tts.Synthesizer, error) {
 	if _, err := exec.LookPath(a.cfg.EspeakPath); err != nil {
 		return nil, fmt.Errorf("KOE_ESPEAK_PATH: %s is not installed: run `make deps` (Debian: apt-get install espeak-ng lame opus-tools)", a.cfg.EspeakPath)
 	}
-	engines := []tts.Synthesizer{&tts.Espeak{Binary: a.cfg.EspeakPath}}
+	engines := []tts.Synthesizer{tts.Traced(&tts.Espeak{Binary: a.cfg.EspeakPath})}
 	if a.cfg.OpenAITTSURL != "" {
-		engines = append(engines, &tts.OpenAI{
+		engines = append(engines, tts.Traced(&tts.OpenAI{
 			BaseURL: a.cfg.OpenAITTSURL, APIKey: a.cfg.OpenAITTSKey, Model: a.cfg.OpenAITTSModel, VoiceNames: a.cfg.OpenAITTSVoices,
-		})
+		}))
 	}
 	return engines, nil
 }
@@ -616,5 +641,9 @@ func (a *App) closeResources() {
 	}
 	if a.db != nil {
 		_ = a.db.Close()
+	}
+	if a.tracer != nil {
+		// The last spans go out, for as long as the exporter's timeout.
+		_ = a.tracer.Shutdown(context.Background())
 	}
 }

@@ -20,7 +20,8 @@ import (
 
 // speechServer is an OpenAI-compatible POST /v1/audio/speech server (there is
 // none reachable here): it answers 24 kHz PCM, 60 ms of tone per character,
-// and fails the first `failFirst` requests with 503.
+// and fails the first `failFirst` requests with 503. Voice "broken" is refused
+// for good; voice "slow" never answers, until the caller gives up.
 func speechServer(t *testing.T, failFirst int64) (*httptest.Server, *atomic.Int64) {
 	var calls atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -32,6 +33,10 @@ func speechServer(t *testing.T, failFirst int64) (*httptest.Server, *atomic.Int6
 		var req struct{ Input, Voice, Model, ResponseFormat string }
 		b, _ := io.ReadAll(r.Body)
 		_ = json.Unmarshal(b, &req)
+		if req.Voice == "slow" {
+			<-r.Context().Done() // speaks until the caller gives up
+			return
+		}
 		if req.Voice == "broken" {
 			http.Error(w, `{"error":{"message":"voice broken is not available"}}`, http.StatusBadRequest)
 			return

@@ -112,7 +112,7 @@ func TestCanceledAndFailedGiveCharactersBack(t *testing.T) {
 	t.Parallel()
 	speech, _ := speechServer(t, 0)
 	srv := apptest.Boot(t, storetest.SQLite, map[string]string{
-		"KOE_OPENAI_TTS_URL": speech.URL, "KOE_OPENAI_TTS_KEY": "sk-test", "KOE_OPENAI_TTS_VOICES": "alloy,broken",
+		"KOE_OPENAI_TTS_URL": speech.URL, "KOE_OPENAI_TTS_KEY": "sk-test", "KOE_OPENAI_TTS_VOICES": "alloy,broken,slow",
 	})
 	c, _ := tenThousandPlan(t, srv)
 	usageNow := func() usageNumbers {
@@ -121,7 +121,7 @@ func TestCanceledAndFailedGiveCharactersBack(t *testing.T) {
 		return u.Usage
 	}
 
-	long := create(t, c, map[string]any{"voiceId": "espeak-ng:en-us", "text": text(1000)})
+	long := create(t, c, map[string]any{"voiceId": "openai:slow", "text": text(1000)})
 	require.Equal(t, long.Characters, usageNow().ReservedCharacters)
 	c.Must(`mutation($id: ID!) { cancelGeneration(id: $id) { id } }`, map[string]any{"id": long.ID}, nil)
 	require.Equal(t, 0, usageNow().ReservedCharacters, "a canceled generation gives its characters back")

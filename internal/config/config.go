@@ -85,6 +85,13 @@ type Config struct {
 	// signs in with.
 	FirebaseWebAPIKey  string
 	FirebaseAuthDomain string
+	// OTLPEndpoint is where traces go by OTLP, with its path:
+	// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as given, or OTEL_EXPORTER_OTLP_ENDPOINT
+	// plus /v1/traces over HTTP; empty (or OTEL_SDK_DISABLED=true): no tracing.
+	OTLPEndpoint string
+	// OTLPProtocol is OTEL_EXPORTER_OTLP_TRACES_PROTOCOL or
+	// OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf" (default) or "grpc".
+	OTLPProtocol string
 	// WebDir (KOE_WEB_DIR) is the web app's static build, served at /;
 	// empty: no web app, Playground at /.
 	WebDir string
@@ -218,6 +225,21 @@ func Load(getenv func(string) string) (Config, error) {
 	c.FirebaseWebAPIKey = l.str("FIREBASE_WEB_API_KEY", "")
 	if c.FirebaseWebAPIKey == "" && c.FirebaseEmulatorHost != "" {
 		c.FirebaseWebAPIKey = "emulator-api-key" // the emulator takes any key
+	}
+	c.OTLPProtocol = l.oneOf("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", l.oneOf("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf", "http/protobuf", "grpc"), "http/protobuf", "grpc")
+	if base := strings.TrimRight(l.str("OTEL_EXPORTER_OTLP_ENDPOINT", ""), "/"); base != "" && c.OTLPProtocol == "http/protobuf" {
+		c.OTLPEndpoint = base + "/v1/traces"
+	} else {
+		c.OTLPEndpoint = base
+	}
+	if traces := l.str("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", ""); traces != "" {
+		c.OTLPEndpoint = traces
+	}
+	if l.boolean("OTEL_SDK_DISABLED", false) {
+		c.OTLPEndpoint = ""
+	}
+	if u, err := url.Parse(c.OTLPEndpoint); c.OTLPEndpoint != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+		l.fail("OTEL_EXPORTER_OTLP_ENDPOINT", "must be an http(s) URL such as http://otel-collector:4318, got %q", c.OTLPEndpoint)
 	}
 	c.WebDir = l.str("KOE_WEB_DIR", "")
 	if c.WebDir != "" {

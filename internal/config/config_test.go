@@ -62,6 +62,7 @@ func TestLoadDefaults(t *testing.T) {
 		EmailRate:        300,
 		StripeMeterEvent: "koe_characters",
 		JobTimeout:       15 * time.Minute,
+		OTLPProtocol:     "http/protobuf",
 	}, c)
 	require.False(t, c.Postgres(), "no DATABASE_URL: SQLite")
 	require.True(t, c.Role.ServesAPI())
@@ -73,44 +74,45 @@ func TestLoadReadsEveryVariable(t *testing.T) {
 	web := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(web, "index.html"), []byte("<!doctype html>"), 0o644))
 	c, err := config.Load(env(map[string]string{
-		"KOE_WEB_DIR":           web,
-		"FIREBASE_WEB_API_KEY":  "AIzaTest",
-		"FIREBASE_AUTH_DOMAIN":  "login.koe.example.com",
-		"KOE_ADDR":              "127.0.0.1:9000",
-		"KOE_DATA_DIR":          "/var/lib/koe",
-		"DATABASE_URL":          "postgres://koe@db/koe",
-		"KOE_ADMIN_API_KEY":     strings.Repeat("k", 32),
-		"KOE_PUBLIC_URL":        "https://koe.example.com/",
-		"KOE_ENV":               "Production",
-		"KOE_ROLE":              "worker",
-		"KOE_LOG_LEVEL":         "DEBUG",
-		"KOE_PLAYGROUND":        "true",
-		"KOE_SIGNING_SECRET":    strings.Repeat("s", 32),
-		"KOE_AUDIO_URL_TTL":     "15m",
-		"KOE_MAX_TEXT_CHARS":    "5000",
-		"KOE_MAX_BODY_BYTES":    "4096",
-		"KOE_JOB_WORKERS":       "8",
-		"KOE_SYNTH_CONCURRENCY": "2",
-		"KOE_ESPEAK_PATH":       "/opt/espeak-ng",
-		"KOE_LAME_PATH":         "/opt/lame",
-		"KOE_OPUSENC_PATH":      "/opt/opusenc",
-		"KOE_OPENAI_TTS_URL":    "http://tts.internal:8000",
-		"KOE_OPENAI_TTS_KEY":    "sk-test",
-		"KOE_OPENAI_TTS_MODEL":  "tts-1-hd",
-		"KOE_OPENAI_TTS_VOICES": " alloy , nova,,",
-		"KOE_ALLOWED_ORIGINS":   "https://app.example.com, http://localhost:3000",
-		"KOE_REDIS_URL":         "redis://cache:6379/1",
-		"KOE_ANONYMOUS_RPM":     "30",
-		"FIREBASE_PROJECT_ID":   "koe-prod",
-		"STRIPE_SECRET_KEY":     "sk_live_x",
-		"STRIPE_WEBHOOK_SECRET": "whsec_x",
-		"STRIPE_METER_EVENT":    "characters",
-		"KOE_APP_URL":           "https://app.koe.example.com/",
-		"KOE_SMTP_URL":          "smtp://koe:secret@mail.example.com:587",
-		"KOE_EMAIL_FROM":        "Koe <hello@koe.example.com>",
-		"KOE_EMAIL_RATE":        "50",
-		"KOE_DEBUG_ADDR":        "127.0.0.1:6060",
-		"KOE_JOB_TIMEOUT":       "5m",
+		"KOE_WEB_DIR":                 web,
+		"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318/",
+		"FIREBASE_WEB_API_KEY":        "AIzaTest",
+		"FIREBASE_AUTH_DOMAIN":        "login.koe.example.com",
+		"KOE_ADDR":                    "127.0.0.1:9000",
+		"KOE_DATA_DIR":                "/var/lib/koe",
+		"DATABASE_URL":                "postgres://koe@db/koe",
+		"KOE_ADMIN_API_KEY":           strings.Repeat("k", 32),
+		"KOE_PUBLIC_URL":              "https://koe.example.com/",
+		"KOE_ENV":                     "Production",
+		"KOE_ROLE":                    "worker",
+		"KOE_LOG_LEVEL":               "DEBUG",
+		"KOE_PLAYGROUND":              "true",
+		"KOE_SIGNING_SECRET":          strings.Repeat("s", 32),
+		"KOE_AUDIO_URL_TTL":           "15m",
+		"KOE_MAX_TEXT_CHARS":          "5000",
+		"KOE_MAX_BODY_BYTES":          "4096",
+		"KOE_JOB_WORKERS":             "8",
+		"KOE_SYNTH_CONCURRENCY":       "2",
+		"KOE_ESPEAK_PATH":             "/opt/espeak-ng",
+		"KOE_LAME_PATH":               "/opt/lame",
+		"KOE_OPUSENC_PATH":            "/opt/opusenc",
+		"KOE_OPENAI_TTS_URL":          "http://tts.internal:8000",
+		"KOE_OPENAI_TTS_KEY":          "sk-test",
+		"KOE_OPENAI_TTS_MODEL":        "tts-1-hd",
+		"KOE_OPENAI_TTS_VOICES":       " alloy , nova,,",
+		"KOE_ALLOWED_ORIGINS":         "https://app.example.com, http://localhost:3000",
+		"KOE_REDIS_URL":               "redis://cache:6379/1",
+		"KOE_ANONYMOUS_RPM":           "30",
+		"FIREBASE_PROJECT_ID":         "koe-prod",
+		"STRIPE_SECRET_KEY":           "sk_live_x",
+		"STRIPE_WEBHOOK_SECRET":       "whsec_x",
+		"STRIPE_METER_EVENT":          "characters",
+		"KOE_APP_URL":                 "https://app.koe.example.com/",
+		"KOE_SMTP_URL":                "smtp://koe:secret@mail.example.com:587",
+		"KOE_EMAIL_FROM":              "Koe <hello@koe.example.com>",
+		"KOE_EMAIL_RATE":              "50",
+		"KOE_DEBUG_ADDR":              "127.0.0.1:6060",
+		"KOE_JOB_TIMEOUT":             "5m",
 	}))
 	require.NoError(t, err)
 	require.Equal(t, config.Config{
@@ -145,6 +147,8 @@ func TestLoadReadsEveryVariable(t *testing.T) {
 		FirebaseWebAPIKey:   "AIzaTest",
 		FirebaseAuthDomain:  "login.koe.example.com",
 		WebDir:              web,
+		OTLPEndpoint:        "http://collector:4318/v1/traces",
+		OTLPProtocol:        "http/protobuf",
 		StripeSecretKey:     "sk_live_x",
 		StripeWebhookSecret: "whsec_x",
 		StripeMeterEvent:    "characters",
@@ -193,6 +197,8 @@ func TestLoadNamesTheVariableAtFault(t *testing.T) {
 		{"stripe without a webhook secret", map[string]string{"STRIPE_SECRET_KEY": "sk_test_1"}, "STRIPE_WEBHOOK_SECRET"},
 		{"stripe-mock in production", map[string]string{"KOE_ENV": "production", "STRIPE_API_BASE": "http://127.0.0.1:12111"}, "STRIPE_API_BASE"},
 		{"emulator in production", map[string]string{"KOE_ENV": "production", "FIREBASE_PROJECT_ID": "koe", "FIREBASE_AUTH_EMULATOR_HOST": "127.0.0.1:9099"}, "FIREBASE_AUTH_EMULATOR_HOST"},
+		{"OTLP endpoint that is not a URL", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4318"}, "OTEL_EXPORTER_OTLP_ENDPOINT"},
+		{"OTLP over an unknown protocol", map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "thrift"}, "OTEL_EXPORTER_OTLP_PROTOCOL"},
 		{"web dir without a build", map[string]string{"KOE_WEB_DIR": os.TempDir() + "/koe-no-such-build"}, "KOE_WEB_DIR"},
 		{"web app with Firebase but no web key", map[string]string{"KOE_WEB_DIR": webBuild, "FIREBASE_PROJECT_ID": "koe"}, "FIREBASE_WEB_API_KEY"},
 		{"emulator without a project", map[string]string{"FIREBASE_AUTH_EMULATOR_HOST": "127.0.0.1:9099"}, "FIREBASE_PROJECT_ID"},
@@ -245,6 +251,33 @@ func TestLoadReportsEveryProblemAtOnce(t *testing.T) {
 		require.Contains(t, err.Error(), name)
 	}
 	require.Contains(t, err.Error(), `"many"`, "the message shows the bad value")
+}
+
+// TestOTLPEndpoint follows OpenTelemetry's variables: the base endpoint gets
+// /v1/traces over HTTP and stays as it is over gRPC, the traces endpoint is
+// taken as given, and OTEL_SDK_DISABLED turns tracing off.
+func TestOTLPEndpoint(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name           string
+		vars           map[string]string
+		endpoint, prot string
+	}{
+		{"off by default", nil, "", "http/protobuf"},
+		{"http base", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "https://otel.example.com"}, "https://otel.example.com/v1/traces", "http/protobuf"},
+		{"grpc base", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4317", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}, "http://collector:4317", "grpc"},
+		{"traces endpoint wins", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://a:4318", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://b:4318/custom"}, "http://b:4318/custom", "http/protobuf"},
+		{"traces protocol wins", map[string]string{"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "http/protobuf"}, "", "http/protobuf"},
+		{"disabled", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://a:4318", "OTEL_SDK_DISABLED": "true"}, "", "http/protobuf"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := config.Load(env(tt.vars))
+			require.NoError(t, err)
+			require.Equal(t, tt.endpoint, c.OTLPEndpoint)
+			require.Equal(t, tt.prot, c.OTLPProtocol)
+		})
+	}
 }
 
 func TestProductionTurnsIntrospectionAndPlaygroundOff(t *testing.T) {

@@ -19,12 +19,14 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/koe-voice/koe/graph/loaders"
 	"github.com/koe-voice/koe/internal/apperror"
 	"github.com/koe-voice/koe/internal/auth"
 	"github.com/koe-voice/koe/internal/logging"
 	"github.com/koe-voice/koe/internal/metrics"
+	"github.com/koe-voice/koe/internal/tracing"
 )
 
 // Limits that keep one request from costing the server too much.
@@ -49,6 +51,8 @@ type GraphQLConfig struct {
 	Limits        *Limits
 	Introspection bool
 	Log           *slog.Logger
+	// Tracer traces operations and resolvers; nil: tracing is off.
+	Tracer trace.TracerProvider
 }
 
 // Authenticator checks a bearer credential.
@@ -89,6 +93,9 @@ func NewGraphQL(c GraphQLConfig) *handler.Server {
 	srv.Use(shapeLimit{})
 	srv.AroundOperations(c.Limits.AroundOperations)
 	srv.AroundOperations(measure)
+	if c.Tracer != nil {
+		srv.Use(traceGraphQL{tracing.Tracer(c.Tracer)})
+	}
 	srv.SetErrorPresenter(presentError(c.Log))
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		c.Log.ErrorContext(ctx, "panic in resolver", "panic", v)

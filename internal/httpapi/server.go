@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/playground"
+	"go.opentelemetry.io/otel/trace"
 	"gocloud.dev/blob"
 	"gocloud.dev/gcerrors"
 
@@ -60,6 +61,8 @@ type Config struct {
 	Log            *slog.Logger
 	// Gauges are the app's values for /metrics.
 	Gauges *metrics.Gauges
+	// Tracer traces requests; nil: tracing is off.
+	Tracer trace.TracerProvider
 	// ServeAPI is false on worker-only processes: they answer health checks
 	// and nothing else.
 	ServeAPI bool
@@ -80,7 +83,7 @@ func NewHandler(c Config) http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
 	if !c.ServeAPI {
-		return requestContext(c.Log, mux)
+		return traced(c.Tracer, requestContext(c.Log, mux))
 	}
 	mux.Handle("/query", authenticate(c.Authenticator, c.Limits.Middleware(c.GraphQL)))
 	mux.HandleFunc("GET /audio/{name}", serveAudio(c))
@@ -105,7 +108,15 @@ func NewHandler(c Config) http.Handler {
 			writeJSON(w, http.StatusOK, map[string]string{"service": "koe", "graphql": "/query"})
 		})
 	}
-	return requestContext(c.Log, cors(c.AllowedOrigins, limitBody(c.MaxBodyBytes, mux)))
+	return traced(c.Tracer, requestContext(c.Log, cors(c.AllowedOrigins, limitBody(c.MaxBodyBytes, mux))))
+}
+
+// traced is next with a span per request when tp is set.
+func traced(tp trace.TracerProvider, next http.Handler) http.Handler {
+	if tp == nil {
+		return next
+	}
+	return traceHTTP(tp, next)
 }
 
 // requestContext gives each request an id (the caller's X-Request-Id when it
@@ -127,6 +138,7 @@ func requestContext(log *slog.Logger, next http.Handler) http.Handler {
 				if route == "" {
 					route = "unmatched"
 				}
+				nameSpan(req, route)
 				metrics.HTTPDuration.WithLabelValues(route, r.Method, strconv.Itoa(int(code))).Observe(time.Since(start).Seconds())
 			}
 			if v := recover(); v != nil {

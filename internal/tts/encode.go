@@ -11,6 +11,10 @@ import (
 	"os/exec"
 	"strings"
 	"unicode/utf8"
+
+	"go.opentelemetry.io/otel/attribute"
+
+	"github.com/koe-voice/koe/internal/tracing"
 )
 
 // Format is an audio file format a generation can be delivered in. The
@@ -69,13 +73,14 @@ func (e Encoder) Available(f Format) error {
 }
 
 // Encode converts p to f. Cancelling ctx kills the encoder process.
-func (e Encoder) Encode(ctx context.Context, p PCM, f Format) (Encoded, error) {
+func (e Encoder) Encode(ctx context.Context, p PCM, f Format) (_ Encoded, err error) {
+	ctx, span := tracing.Start(ctx, "tts.encode", attribute.String("tts.format", string(f)), attribute.Int("tts.samples", len(p.Samples)))
+	defer func() { tracing.End(span, err) }()
 	if err := e.Available(f); err != nil {
 		return Encoded{}, err
 	}
 	out := Encoded{Data: EncodeWAV(p), ContentType: "audio/wav", Ext: "wav"}
 	probe := ProbeWAV
-	var err error
 	switch f {
 	case FormatMP3:
 		// lame reads the WAV header from stdin. 64 kbit/s CBR mono is
