@@ -1,8 +1,14 @@
 # Koe server image: a static Go binary on Debian slim with the speech engine
-# (espeak-ng) and encoders (lame, opusenc). Runs as a non-root user.
+# (espeak-ng) and encoders (lame, opusenc), serving the web app's static build
+# at /. Runs as a non-root user.
 #   docker build -t koe .
 #   docker run -p 8080:8080 -v koe-data:/data koe
 #   docker run --rm -e DATABASE_URL=… koe migrate
+
+FROM node:20-bookworm-slim AS web
+WORKDIR /web
+COPY web/ ./
+RUN npm ci --no-audit --no-fund && npm run generate
 
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
@@ -18,8 +24,9 @@ RUN apt-get update \
  && useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin koe \
  && mkdir -p /data/blobs && chown -R koe /data
 COPY --from=build /out/koe /usr/local/bin/koe
+COPY --from=web /web/.output/public /usr/share/koe/web
 USER koe
-ENV KOE_ADDR=:8080 KOE_DATA_DIR=/data KOE_ENV=production
+ENV KOE_ADDR=:8080 KOE_DATA_DIR=/data KOE_ENV=production KOE_WEB_DIR=/usr/share/koe/web
 EXPOSE 8080
 VOLUME /data
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s CMD ["koe", "healthcheck"]

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"regexp"
 	"slices"
@@ -41,6 +42,20 @@ func TestDockerfile(t *testing.T) {
 	require.NotNil(t, cmd)
 	require.Contains(t, commands, cmd[1])
 	require.Contains(t, d, "CGO_ENABLED=0 go build", "a static binary for the slim runtime image")
+
+	// The web app is built in its own stage with a script it has, and served
+	// from where the image says.
+	require.Regexp(t, `(?m)^FROM node:20\S* AS web$`, d)
+	run := regexp.MustCompile(`npm run (\w+)`).FindStringSubmatch(d)
+	require.NotNil(t, run)
+	var pkg struct{ Scripts map[string]string }
+	b, err = os.ReadFile("web/package.json")
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &pkg))
+	require.Contains(t, pkg.Scripts, run[1], "web/package.json has the script the image runs")
+	webDir := regexp.MustCompile(`KOE_WEB_DIR=(\S+)`).FindStringSubmatch(d)
+	require.NotNil(t, webDir)
+	require.Contains(t, d, "COPY --from=web /web/.output/public "+webDir[1])
 }
 
 // TestCompose checks compose.yaml: every Koe service runs a real

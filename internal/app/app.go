@@ -363,7 +363,7 @@ func webConfig(cfg config.Config) httpapi.WebConfig {
 	if cfg.FirebaseProjectID != "" && cfg.FirebaseWebAPIKey != "" {
 		w.Firebase = &httpapi.FirebaseWebConfig{APIKey: cfg.FirebaseWebAPIKey, AuthDomain: cfg.FirebaseAuthDomain, ProjectID: cfg.FirebaseProjectID}
 		if cfg.FirebaseEmulatorHost != "" {
-			host := cfg.FirebaseEmulatorHost
+			host := cfg.FirebaseWebEmulatorHost
 			w.Firebase.EmulatorHost = &host
 		}
 	}

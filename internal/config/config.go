@@ -85,6 +85,10 @@ type Config struct {
 	// signs in with.
 	FirebaseWebAPIKey  string
 	FirebaseAuthDomain string
+	// FirebaseWebEmulatorHost (KOE_WEB_FIREBASE_EMULATOR_HOST) is the Auth
+	// emulator as browsers reach it, when that differs from how the server
+	// does (in compose, localhost:9099 against firebase:9099).
+	FirebaseWebEmulatorHost string
 	// OTLPEndpoint is where traces go by OTLP, with its path:
 	// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as given, or OTEL_EXPORTER_OTLP_ENDPOINT
 	// plus /v1/traces over HTTP; empty (or OTEL_SDK_DISABLED=true): no tracing.
@@ -241,6 +245,7 @@ func Load(getenv func(string) string) (Config, error) {
 	if u, err := url.Parse(c.OTLPEndpoint); c.OTLPEndpoint != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
 		l.fail("OTEL_EXPORTER_OTLP_ENDPOINT", "must be an http(s) URL such as http://otel-collector:4318, got %q", c.OTLPEndpoint)
 	}
+	c.FirebaseWebEmulatorHost = l.str("KOE_WEB_FIREBASE_EMULATOR_HOST", c.FirebaseEmulatorHost)
 	c.WebDir = l.str("KOE_WEB_DIR", "")
 	if c.WebDir != "" {
 		if abs, err := filepath.Abs(c.WebDir); err == nil {
