@@ -232,6 +232,7 @@ type ComplexityRoot struct {
 		Name                       func(childComplexity int) int
 		OveragePricePer1000Cents   func(childComplexity int) int
 		RequestsPerMinute          func(childComplexity int) int
+		StripePriceID              func(childComplexity int) int
 	}
 
 	PortalSession struct {
@@ -1187,6 +1188,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Plan.RequestsPerMinute(childComplexity), true
+	case "Plan.stripePriceId":
+		if e.ComplexityRoot.Plan.StripePriceID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Plan.StripePriceID(childComplexity), true
 
 	case "PortalSession.url":
 		if e.ComplexityRoot.PortalSession.URL == nil {
@@ -1989,6 +1996,8 @@ type Plan implements Node {
   maxSubscriptions: Int!
   "Selling points to show."
   features: [String!]!
+  "The Stripe price the plan is sold at; operators only."
+  stripePriceId: String @hasRole(role: ADMIN)
 }
 
 "Characters bought once, used after the plan's included characters."
@@ -2187,10 +2196,16 @@ input PlanInput {
   maxConcurrentGenerations: Int!
   "Longest text one generation may have."
   maxCharactersPerGeneration: Int!
-  "The Stripe price the plan is sold at."
+  "The Stripe price the plan is sold at. Null or left out: keep the plan's current price (none for a new plan); an empty string removes it."
   stripePriceId: String
   "Selling points to show."
   features: [String!]
+  "API requests a minute; left out: keep the plan's value (60 for a new plan)."
+  requestsPerMinute: Int
+  "Websockets one person may have open at once; left out: keep the plan's value (5 for a new plan)."
+  maxWebsockets: Int
+  "Subscriptions one person may have live at once; left out: keep the plan's value (20 for a new plan)."
+  maxSubscriptions: Int
 }
 
 "A credit pack as an operator defines it; ` + "`" + `code` + "`" + ` decides which pack is created or changed."
@@ -2770,6 +2785,8 @@ func (ec *executionContext) childFields_Plan(ctx context.Context, field graphql.
 		return ec.fieldContext_Plan_maxSubscriptions(ctx, field)
 	case "features":
 		return ec.fieldContext_Plan_features(ctx, field)
+	case "stripePriceId":
+		return ec.fieldContext_Plan_stripePriceId(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Plan", field.Name)
 }

@@ -4165,6 +4165,47 @@ func (ec *executionContext) fieldContext_Plan_features(_ context.Context, field 
 	return graphql.NewScalarFieldContext("Plan", field, false, false, "String")
 }
 
+func (ec *executionContext) _Plan_stripePriceId(ctx context.Context, field graphql.CollectedField, obj *billing.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Plan_stripePriceId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StripePriceID, nil
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2githubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋauthᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *string
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *string
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, obj, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Plan_stripePriceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Plan", field, false, false, "String")
+}
+
 func (ec *executionContext) _PortalSession_url(ctx context.Context, field graphql.CollectedField, obj *model.PortalSession) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6527,7 +6568,7 @@ func (ec *executionContext) unmarshalInputPlanInput(ctx context.Context, obj any
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"code", "name", "monthlyPriceCents", "currency", "includedCharacters", "overagePricePer1000Cents", "maxConcurrentGenerations", "maxCharactersPerGeneration", "stripePriceId", "features"}
+	fieldsInOrder := [...]string{"code", "name", "monthlyPriceCents", "currency", "includedCharacters", "overagePricePer1000Cents", "maxConcurrentGenerations", "maxCharactersPerGeneration", "stripePriceId", "features", "requestsPerMinute", "maxWebsockets", "maxSubscriptions"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -6604,6 +6645,27 @@ func (ec *executionContext) unmarshalInputPlanInput(ctx context.Context, obj any
 				return it, err
 			}
 			it.Features = data
+		case "requestsPerMinute":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requestsPerMinute"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequestsPerMinute = data
+		case "maxWebsockets":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxWebsockets"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxWebsockets = data
+		case "maxSubscriptions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxSubscriptions"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxSubscriptions = data
 		}
 	}
 	return it, nil
@@ -8038,6 +8100,11 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 		case "features":
 			out.Values[i] = ec._Plan_features(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "stripePriceId":
+			out.Values[i] = ec._Plan_stripePriceId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:

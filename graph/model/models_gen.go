@@ -248,10 +248,16 @@ type PlanInput struct {
 	MaxConcurrentGenerations int `json:"maxConcurrentGenerations"`
 	// Longest text one generation may have.
 	MaxCharactersPerGeneration int `json:"maxCharactersPerGeneration"`
-	// The Stripe price the plan is sold at.
+	// The Stripe price the plan is sold at. Null or left out: keep the plan's current price (none for a new plan); an empty string removes it.
 	StripePriceID *string `json:"stripePriceId,omitempty"`
 	// Selling points to show.
 	Features []string `json:"features,omitempty"`
+	// API requests a minute; left out: keep the plan's value (60 for a new plan).
+	RequestsPerMinute *int `json:"requestsPerMinute,omitempty"`
+	// Websockets one person may have open at once; left out: keep the plan's value (5 for a new plan).
+	MaxWebsockets *int `json:"maxWebsockets,omitempty"`
+	// Subscriptions one person may have live at once; left out: keep the plan's value (20 for a new plan).
+	MaxSubscriptions *int `json:"maxSubscriptions,omitempty"`
 }
 
 // A Stripe billing portal session to redirect to.

@@ -135,6 +135,7 @@ func (r *mutationResolver) UpsertPlan(ctx context.Context, input model.PlanInput
 		Code: input.Code, Name: input.Name, MonthlyPriceCents: input.MonthlyPriceCents, Currency: input.Currency,
 		IncludedCharacters: input.IncludedCharacters, OveragePricePer1000Cents: input.OveragePricePer1000Cents,
 		MaxConcurrentGenerations: input.MaxConcurrentGenerations, MaxCharactersPerGeneration: input.MaxCharactersPerGeneration,
+		RequestsPerMinute: input.RequestsPerMinute, MaxWebsockets: input.MaxWebsockets, MaxSubscriptions: input.MaxSubscriptions,
 		StripePriceID: input.StripePriceID, Features: input.Features,
 	})
 }

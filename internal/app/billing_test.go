@@ -35,6 +35,54 @@ func TestBillingNotConfigured(t *testing.T) {
 	require.Equal(t, 20000, out.Usage.IncludedCharacters)
 }
 
+// TestUpsertPlanKeepsWhatIsLeftOut: an operator editing a plan without
+// retyping its Stripe price or its limits keeps them; an empty price removes
+// it; only operators see the price; bad limits name their field.
+func TestUpsertPlanKeepsWhatIsLeftOut(t *testing.T) {
+	t.Parallel()
+	srv := apptest.Boot(t, storetest.SQLite, nil)
+	admin := srv.Client(apptest.AdminKey)
+	type plan struct {
+		StripePriceID                                      *string
+		RequestsPerMinute, MaxWebsockets, MaxSubscriptions int
+		Name                                               string
+	}
+	upsert := func(extra string) plan {
+		var out struct{ UpsertPlan plan }
+		admin.Must(`mutation { upsertPlan(input: {code: "team", name: "Team", monthlyPriceCents: 4900, currency: "usd",
+			includedCharacters: 1000000, maxConcurrentGenerations: 8, maxCharactersPerGeneration: 20000`+extra+`}) {
+			name stripePriceId requestsPerMinute maxWebsockets maxSubscriptions } }`, nil, &out)
+		return out.UpsertPlan
+	}
+	created := upsert(``)
+	require.Nil(t, created.StripePriceID)
+	require.Equal(t, plan{RequestsPerMinute: 60, MaxWebsockets: 5, MaxSubscriptions: 20, Name: "Team"}, created, "a new plan's defaults")
+
+	set := upsert(`, stripePriceId: "price_team", requestsPerMinute: 300, maxWebsockets: 10, maxSubscriptions: 50`)
+	require.Equal(t, "price_team", *set.StripePriceID)
+	require.Equal(t, 300, set.RequestsPerMinute)
+
+	kept := upsert(``)
+	require.NotNil(t, kept.StripePriceID, "left out, the price stays")
+	require.Equal(t, "price_team", *kept.StripePriceID)
+	require.Equal(t, plan{StripePriceID: kept.StripePriceID, RequestsPerMinute: 300, MaxWebsockets: 10, MaxSubscriptions: 50, Name: "Team"}, kept)
+
+	require.Nil(t, upsert(`, stripePriceId: ""`).StripePriceID, "an empty price removes it")
+
+	r := admin.Do(`mutation { upsertPlan(input: {code: "team", name: "Team", monthlyPriceCents: 4900, currency: "usd",
+		includedCharacters: 1000000, maxConcurrentGenerations: 8, maxCharactersPerGeneration: 20000, maxWebsockets: 0}) { id } }`, nil)
+	require.Len(t, r.Errors, 1)
+	require.Equal(t, "input.maxWebsockets", r.Errors[0].Field())
+	require.Equal(t, 10, upsert(``).MaxWebsockets, "the refused change changed nothing")
+
+	_, key := srv.NewUser(auth.RoleUser, "shopper@example.com")
+	user := srv.Client(key)
+	user.Must(`{ plans { code name } }`, nil, nil)
+	r = user.Do(`{ plans { code stripePriceId } }`, nil)
+	require.NotEmpty(t, r.Errors)
+	require.Equal(t, "FORBIDDEN", r.Errors[0].Code(), "only operators see Stripe prices")
+}
+
 // sellable puts Stripe prices on the starter plan and the small credit pack.
 func sellable(t *testing.T, srv *apptest.Server) {
 	t.Helper()

@@ -142,8 +142,14 @@ type PlanInput struct {
 	OveragePricePer1000Cents   *int
 	MaxConcurrentGenerations   int
 	MaxCharactersPerGeneration int
-	StripePriceID              *string
-	Features                   []string
+	// RequestsPerMinute, MaxWebsockets and MaxSubscriptions: nil keeps the
+	// plan's value (60, 5 and 20 for a new plan).
+	RequestsPerMinute *int
+	MaxWebsockets     *int
+	MaxSubscriptions  *int
+	// StripePriceID: nil keeps the plan's price, "" removes it.
+	StripePriceID *string
+	Features      []string
 }
 
 var planCodePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,39}$`)
@@ -166,13 +172,22 @@ func (in PlanInput) validate() error {
 		return apperror.Invalid("input.maxConcurrentGenerations", "must be between 1 and 1000")
 	case in.MaxCharactersPerGeneration < 1:
 		return apperror.Invalid("input.maxCharactersPerGeneration", "must be at least 1")
+	case outside(in.RequestsPerMinute, 1, 1_000_000):
+		return apperror.Invalid("input.requestsPerMinute", "must be between 1 and 1000000")
+	case outside(in.MaxWebsockets, 1, 1000):
+		return apperror.Invalid("input.maxWebsockets", "must be between 1 and 1000")
+	case outside(in.MaxSubscriptions, 1, 10_000):
+		return apperror.Invalid("input.maxSubscriptions", "must be between 1 and 10000")
 	}
 	return nil
 }
 
-// Upsert creates the plan with in.Code or changes it. Limits not in the
-// input (requests a minute, sockets, subscriptions) keep their values, or
-// the defaults for a new plan. The cache of Cached sees it within its TTL.
+// outside reports whether an optional number is given and not in [lo, hi].
+func outside(n *int, lo, hi int) bool { return n != nil && (*n < lo || *n > hi) }
+
+// Upsert creates the plan with in.Code or changes it. Optional fields left
+// out (limits, the Stripe price) keep their values, or the defaults for a new
+// plan. The cache of Cached sees it within its TTL.
 func (p *Plans) Upsert(ctx context.Context, in PlanInput) (*Plan, error) {
 	if err := in.validate(); err != nil {
 		return nil, err
@@ -187,15 +202,35 @@ func (p *Plans) Upsert(ctx context.Context, in PlanInput) (*Plan, error) {
 		Currency: strings.ToLower(in.Currency), IncludedCharacters: in.IncludedCharacters, OveragePricePer1000Cents: in.OveragePricePer1000Cents,
 		MaxConcurrentGenerations: in.MaxConcurrentGenerations, MaxCharactersPerGeneration: in.MaxCharactersPerGeneration,
 		RequestsPerMinute: 60, MaxWebsockets: 5, MaxSubscriptions: 20,
-		StripePriceID: in.StripePriceID, Features: features, CreatedAt: now, UpdatedAt: now,
+		Features: features, CreatedAt: now, UpdatedAt: now,
 	}
-	_, err := p.db.NewInsert().Model(pl).On("CONFLICT (code) DO UPDATE").
+	q := p.db.NewInsert().Model(pl).On("CONFLICT (code) DO UPDATE").
 		Set("name = EXCLUDED.name").Set("monthly_price_cents = EXCLUDED.monthly_price_cents").Set("currency = EXCLUDED.currency").
 		Set("included_characters = EXCLUDED.included_characters").Set("overage_price_per1000_cents = EXCLUDED.overage_price_per1000_cents").
 		Set("max_concurrent_generations = EXCLUDED.max_concurrent_generations").
 		Set("max_characters_per_generation = EXCLUDED.max_characters_per_generation").
-		Set("stripe_price_id = EXCLUDED.stripe_price_id").Set("features = EXCLUDED.features").Set("updated_at = EXCLUDED.updated_at").
-		Exec(ctx)
+		Set("features = EXCLUDED.features").Set("updated_at = EXCLUDED.updated_at")
+	for _, o := range []struct {
+		column string
+		value  *int
+		field  *int
+	}{
+		{"requests_per_minute", in.RequestsPerMinute, &pl.RequestsPerMinute},
+		{"max_websockets", in.MaxWebsockets, &pl.MaxWebsockets},
+		{"max_subscriptions", in.MaxSubscriptions, &pl.MaxSubscriptions},
+	} {
+		if o.value != nil {
+			*o.field = *o.value
+			q = q.Set(o.column + " = EXCLUDED." + o.column)
+		}
+	}
+	if in.StripePriceID != nil {
+		if *in.StripePriceID != "" {
+			pl.StripePriceID = in.StripePriceID
+		}
+		q = q.Set("stripe_price_id = EXCLUDED.stripe_price_id")
+	}
+	_, err := q.Exec(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("upsert plan: %w", err)
 	}
