@@ -26,9 +26,11 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Broadcast() BroadcastResolver
+	CreditPack() CreditPackResolver
 	Generation() GenerationResolver
 	GenerationEvent() GenerationEventResolver
 	Mutation() MutationResolver
+	Plan() PlanResolver
 	Query() QueryResolver
 	Subscription() SubscriptionResolver
 	User() UserResolver
@@ -99,12 +101,13 @@ type ComplexityRoot struct {
 	}
 
 	CreditPack struct {
-		Characters func(childComplexity int) int
-		Code       func(childComplexity int) int
-		Currency   func(childComplexity int) int
-		ID         func(childComplexity int) int
-		Name       func(childComplexity int) int
-		PriceCents func(childComplexity int) int
+		Characters  func(childComplexity int) int
+		Code        func(childComplexity int) int
+		Currency    func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Name        func(childComplexity int) int
+		PriceCents  func(childComplexity int) int
+		Purchasable func(childComplexity int) int
 	}
 
 	Generation struct {
@@ -231,6 +234,7 @@ type ComplexityRoot struct {
 		MonthlyPriceCents          func(childComplexity int) int
 		Name                       func(childComplexity int) int
 		OveragePricePer1000Cents   func(childComplexity int) int
+		Purchasable                func(childComplexity int) int
 		RequestsPerMinute          func(childComplexity int) int
 		StripePriceID              func(childComplexity int) int
 	}
@@ -584,6 +588,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreditPack.PriceCents(childComplexity), true
+	case "CreditPack.purchasable":
+		if e.ComplexityRoot.CreditPack.Purchasable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditPack.Purchasable(childComplexity), true
 
 	case "Generation.audio":
 		if e.ComplexityRoot.Generation.Audio == nil {
@@ -1182,6 +1192,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Plan.OveragePricePer1000Cents(childComplexity), true
+	case "Plan.purchasable":
+		if e.ComplexityRoot.Plan.Purchasable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Plan.Purchasable(childComplexity), true
 	case "Plan.requestsPerMinute":
 		if e.ComplexityRoot.Plan.RequestsPerMinute == nil {
 			break
@@ -1998,6 +2014,8 @@ type Plan implements Node {
   features: [String!]!
   "The Stripe price the plan is sold at; operators only."
   stripePriceId: String @hasRole(role: ADMIN)
+  "Whether createCheckoutSession can sell it now: billing is configured and it has a Stripe price."
+  purchasable: Boolean!
 }
 
 "Characters bought once, used after the plan's included characters."
@@ -2014,6 +2032,8 @@ type CreditPack {
   priceCents: Int!
   "ISO 4217 currency code, lower case."
   currency: String!
+  "Whether createCheckoutSession can sell it now: billing is configured and it has a Stripe price."
+  purchasable: Boolean!
 }
 
 "Characters of the current billing period."
@@ -2569,6 +2589,8 @@ func (ec *executionContext) childFields_CreditPack(ctx context.Context, field gr
 		return ec.fieldContext_CreditPack_priceCents(ctx, field)
 	case "currency":
 		return ec.fieldContext_CreditPack_currency(ctx, field)
+	case "purchasable":
+		return ec.fieldContext_CreditPack_purchasable(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreditPack", field.Name)
 }
@@ -2787,6 +2809,8 @@ func (ec *executionContext) childFields_Plan(ctx context.Context, field graphql.
 		return ec.fieldContext_Plan_features(ctx, field)
 	case "stripePriceId":
 		return ec.fieldContext_Plan_stripePriceId(ctx, field)
+	case "purchasable":
+		return ec.fieldContext_Plan_purchasable(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Plan", field.Name)
 }

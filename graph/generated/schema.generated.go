@@ -29,6 +29,9 @@ import (
 type BroadcastResolver interface {
 	Status(ctx context.Context, obj *outbox.Broadcast) (model.BroadcastStatus, error)
 }
+type CreditPackResolver interface {
+	Purchasable(ctx context.Context, obj *billing.CreditPack) (bool, error)
+}
 type GenerationResolver interface {
 	Voice(ctx context.Context, obj *generation.Generation) (*voice.Voice, error)
 	Owner(ctx context.Context, obj *generation.Generation) (*auth.User, error)
@@ -56,6 +59,9 @@ type MutationResolver interface {
 	SetVoiceEnabled(ctx context.Context, id string, enabled bool) (*voice.Voice, error)
 	CreateBroadcast(ctx context.Context, input model.BroadcastInput) (*outbox.Broadcast, error)
 	CancelBroadcast(ctx context.Context, id string) (*outbox.Broadcast, error)
+}
+type PlanResolver interface {
+	Purchasable(ctx context.Context, obj *billing.Plan) (bool, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id string) (model.Node, error)
@@ -1526,6 +1532,29 @@ func (ec *executionContext) _CreditPack_currency(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_CreditPack_currency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CreditPack", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditPack_purchasable(ctx context.Context, field graphql.CollectedField, obj *billing.CreditPack) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditPack_purchasable(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CreditPack().Purchasable(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditPack_purchasable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditPack", field, true, true, "Boolean")
 }
 
 func (ec *executionContext) _Generation_id(ctx context.Context, field graphql.CollectedField, obj *generation.Generation) (ret graphql.Marshaler) {
@@ -4204,6 +4233,29 @@ func (ec *executionContext) _Plan_stripePriceId(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_Plan_stripePriceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Plan", field, false, false, "String")
+}
+
+func (ec *executionContext) _Plan_purchasable(ctx context.Context, field graphql.CollectedField, obj *billing.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Plan_purchasable(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Plan().Purchasable(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Plan_purchasable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Plan", field, true, true, "Boolean")
 }
 
 func (ec *executionContext) _PortalSession_url(ctx context.Context, field graphql.CollectedField, obj *model.PortalSession) (ret graphql.Marshaler) {
@@ -7213,33 +7265,39 @@ func (ec *executionContext) _CreditPack(ctx context.Context, sel ast.SelectionSe
 		case "id":
 			out.Values[i] = ec._CreditPack_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "code":
 			out.Values[i] = ec._CreditPack_code(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "name":
 			out.Values[i] = ec._CreditPack_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "characters":
 			out.Values[i] = ec._CreditPack_characters(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "priceCents":
 			out.Values[i] = ec._CreditPack_priceCents(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "currency":
 			out.Values[i] = ec._CreditPack_currency(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "purchasable":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CreditPack_purchasable(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -8040,73 +8098,79 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 		case "id":
 			out.Values[i] = ec._Plan_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "code":
 			out.Values[i] = ec._Plan_code(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "name":
 			out.Values[i] = ec._Plan_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "monthlyPriceCents":
 			out.Values[i] = ec._Plan_monthlyPriceCents(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "currency":
 			out.Values[i] = ec._Plan_currency(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "includedCharacters":
 			out.Values[i] = ec._Plan_includedCharacters(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "overagePricePer1000Cents":
 			out.Values[i] = ec._Plan_overagePricePer1000Cents(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "maxConcurrentGenerations":
 			out.Values[i] = ec._Plan_maxConcurrentGenerations(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "maxCharactersPerGeneration":
 			out.Values[i] = ec._Plan_maxCharactersPerGeneration(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "requestsPerMinute":
 			out.Values[i] = ec._Plan_requestsPerMinute(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "maxWebsockets":
 			out.Values[i] = ec._Plan_maxWebsockets(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "maxSubscriptions":
 			out.Values[i] = ec._Plan_maxSubscriptions(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "features":
 			out.Values[i] = ec._Plan_features(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "stripePriceId":
 			out.Values[i] = ec._Plan_stripePriceId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "purchasable":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Plan_purchasable(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}

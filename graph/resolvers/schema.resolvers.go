@@ -29,6 +29,10 @@ func (r *broadcastResolver) Status(ctx context.Context, obj *outbox.Broadcast) (
 	return model.BroadcastStatus(obj.Status), nil
 }
 
+func (r *creditPackResolver) Purchasable(ctx context.Context, obj *billing.CreditPack) (bool, error) {
+	return r.Payments != nil && obj.StripePriceID != nil, nil
+}
+
 func (r *generationResolver) Voice(ctx context.Context, obj *generation.Generation) (*voice.Voice, error) {
 	return loaders.For(ctx).Voice.Load(ctx, obj.VoiceID)()
 }
@@ -161,6 +165,10 @@ func (r *mutationResolver) CreateBroadcast(ctx context.Context, input model.Broa
 
 func (r *mutationResolver) CancelBroadcast(ctx context.Context, id string) (*outbox.Broadcast, error) {
 	return r.BroadcastService.Cancel(ctx, id)
+}
+
+func (r *planResolver) Purchasable(ctx context.Context, obj *billing.Plan) (bool, error) {
+	return r.Payments != nil && obj.StripePriceID != nil, nil
 }
 
 func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error) {
@@ -353,6 +361,8 @@ func (r *voiceResolver) PreviewURL(ctx context.Context, obj *voice.Voice) (*stri
 
 func (r *Resolver) Broadcast() generated.BroadcastResolver { return &broadcastResolver{r} }
 
+func (r *Resolver) CreditPack() generated.CreditPackResolver { return &creditPackResolver{r} }
+
 func (r *Resolver) Generation() generated.GenerationResolver { return &generationResolver{r} }
 
 func (r *Resolver) GenerationEvent() generated.GenerationEventResolver {
@@ -360,6 +370,8 @@ func (r *Resolver) GenerationEvent() generated.GenerationEventResolver {
 }
 
 func (r *Resolver) Mutation() generated.MutationResolver { return &mutationResolver{r} }
+
+func (r *Resolver) Plan() generated.PlanResolver { return &planResolver{r} }
 
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
@@ -371,9 +383,11 @@ func (r *Resolver) Voice() generated.VoiceResolver { return &voiceResolver{r} }
 
 type (
 	broadcastResolver       struct{ *Resolver }
+	creditPackResolver      struct{ *Resolver }
 	generationResolver      struct{ *Resolver }
 	generationEventResolver struct{ *Resolver }
 	mutationResolver        struct{ *Resolver }
+	planResolver            struct{ *Resolver }
 	queryResolver           struct{ *Resolver }
 	subscriptionResolver    struct{ *Resolver }
 	userResolver            struct{ *Resolver }

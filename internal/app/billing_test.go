@@ -33,6 +33,27 @@ func TestBillingNotConfigured(t *testing.T) {
 	}
 	c.Must(`{ usage { includedCharacters } }`, nil, &out)
 	require.Equal(t, 20000, out.Usage.IncludedCharacters)
+	require.Empty(t, purchasable(t, c), "nothing can be bought without billing")
+}
+
+// purchasable lists the codes of the plans and credit packs that say they
+// can be bought.
+func purchasable(t *testing.T, c *apptest.Client) []string {
+	t.Helper()
+	var out struct {
+		Plans, CreditPacks []struct {
+			Code        string
+			Purchasable bool
+		}
+	}
+	c.Must(`{ plans { code purchasable } creditPacks { code purchasable } }`, nil, &out)
+	var codes []string
+	for _, p := range append(out.Plans, out.CreditPacks...) {
+		if p.Purchasable {
+			codes = append(codes, p.Code)
+		}
+	}
+	return codes
 }
 
 // TestUpsertPlanKeepsWhatIsLeftOut: an operator editing a plan without
@@ -104,6 +125,7 @@ func TestCheckoutAndPortal(t *testing.T) {
 	sellable(t, srv)
 	userID, key := srv.NewUser(auth.RoleUser, "buyer@example.com")
 	c := srv.Client(key)
+	require.ElementsMatch(t, []string{"starter", "credits-100k"}, purchasable(t, c), "what has a Stripe price can be bought")
 	urls := map[string]any{"successUrl": "https://app.koe.test/billing/success", "cancelUrl": "https://app.koe.test/billing"}
 	with := func(extra map[string]any) map[string]any {
 		in := map[string]any{}
@@ -227,6 +249,12 @@ func TestStripeWebhooks(t *testing.T) {
 			post(paid)
 			post(paid)
 			require.Equal(t, 100000, state(t, c).Me.Usage.CreditCharacters)
+
+			// A subscriber changes plans in the portal; a second Checkout
+			// would bill twice.
+			r := c.Do(checkout, map[string]any{"in": map[string]any{"planCode": "starter", "successUrl": "https://a.test/ok", "cancelUrl": "https://a.test/no"}})
+			require.Len(t, r.Errors, 1)
+			require.Equal(t, "CONFLICT", r.Errors[0].Code())
 
 			// Invoices: revenue recorded once; a failed payment is an event.
 			invoice := map[string]any{"id": "in_1", "object": "invoice", "customer": "cus_koe1", "amount_paid": 900, "amount_due": 900, "currency": "usd"}

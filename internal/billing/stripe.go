@@ -1,6 +1,7 @@
 package billing
 
 import (
+	"slices"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -138,6 +139,14 @@ func (s *Stripe) CheckoutSession(ctx context.Context, userID string, in Checkout
 		}
 		if pl == nil || pl.StripePriceID == nil {
 			return nil, apperror.Invalid("input.planCode", "%q is not a plan sold here", *in.PlanCode)
+		}
+		sub, err := s.plans.SubscriptionOf(ctx, userID)
+		if err != nil {
+			return nil, err
+		}
+		if sub != nil && slices.Contains(entitled, sub.Status) {
+			// A second Checkout would make a second subscription, billed twice.
+			return nil, apperror.New(apperror.Conflict, "you already have a subscription; change plans in the billing portal (createBillingPortalSession)")
 		}
 		params.Mode = stripe.String(string(stripe.CheckoutSessionModeSubscription))
 		params.SubscriptionData = &stripe.CheckoutSessionSubscriptionDataParams{Metadata: map[string]string{"user_id": userID}}
