@@ -1,7 +1,6 @@
 package billing
 
 import (
-	"slices"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -9,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/stripe/stripe-go/v76"
