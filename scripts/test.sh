@@ -39,3 +39,6 @@ go test -race -count=1 -timeout 20m ./...
 
 echo "== fuzz the GraphQL endpoint (bounded)"
 go test -run '^$' -fuzz FuzzGraphQL -fuzztime "${KOE_FUZZ_TIME:-20s}" ./internal/app/
+
+echo "== web app (Nuxt: codegen, typecheck, Vitest, build, Playwright against the server)"
+scripts/web-test.sh

@@ -279,7 +279,13 @@ func present(ctx context.Context, log *slog.Logger, err error) *gqlerror.Error {
 		}
 	}
 	requestID := logging.RequestID(ctx)
-	log.ErrorContext(ctx, "internal error", "err", err, "path", gqlErr.Path.String())
+	if errors.Is(err, context.Canceled) {
+		// The caller went away (a closed socket, an aborted request):
+		// nothing is wrong here and nobody reads the answer.
+		log.DebugContext(ctx, "canceled", "err", err, "path", gqlErr.Path.String())
+	} else {
+		log.ErrorContext(ctx, "internal error", "err", err, "path", gqlErr.Path.String())
+	}
 	return &gqlerror.Error{
 		Message:    "internal server error; quote request id " + requestID + " when asking for help",
 		Path:       gqlErr.Path,

@@ -1,0 +1,135 @@
+import { defineStore } from 'pinia'
+import { computed, ref } from 'vue'
+import { BillingOverviewQuery, CreateBillingPortalSessionMutation, CreateCheckoutSessionMutation } from '~/graphql/account'
+import type { BillingOverviewQuery as OverviewResult } from '~/gql/graphql'
+import { useAuthStore } from '~/stores/auth'
+import { accountClientRef } from '~/utils/account/client'
+import { toUiErrors, type UiError } from '~/utils/errors'
+
+/** Everything the usage and billing page shows. */
+export type BillingOverview = OverviewResult
+
+/** What to buy at Stripe Checkout. */
+export type Purchase = { planCode: string } | { creditPackCode: string }
+
+/** The key of a purchase or action, for busy state and errors: `plan:pro`, `pack:credits-100k`, `portal`. */
+export function actionKey(p: Purchase | 'portal'): string {
+  if (p === 'portal') return 'portal'
+  return 'planCode' in p ? `plan:${p.planCode}` : `pack:${p.creditPackCode}`
+}
+
+/** Subscription states in which the person has a paid plan to manage. */
+const MANAGED = new Set(['ACTIVE', 'TRIALING', 'PAST_DUE', 'UNPAID', 'INCOMPLETE'])
+
+/**
+ * Usage and billing: the period's usage and daily figures, plans and credit
+ * packs, Stripe Checkout and the billing portal. Billing is unavailable when
+ * the server says so in /app-config.json or answers BILLING_NOT_CONFIGURED.
+ */
+export const useBillingStore = defineStore('billing', () => {
+  const client = accountClientRef()
+  const auth = useAuthStore()
+  let redirect: (url: string) => void = (url) => window.location.assign(url)
+
+  const overview = ref<BillingOverview | null>(null)
+  const loading = ref(false)
+  const errors = ref<UiError[]>([])
+  /** The server answered BILLING_NOT_CONFIGURED. */
+  const refused = ref(false)
+  /** The action under way (actionKey), if any. */
+  const busy = ref<string | null>(null)
+  /** Errors of each action, by actionKey. */
+  const actionErrors = ref<Record<string, UiError[]>>({})
+
+  const available = computed(() => auth.config.billing && !refused.value)
+  const subscribed = computed(() => !!overview.value?.me.subscription && MANAGED.has(overview.value.me.subscription.status))
+
+  /** Loads usage, plans and packs. */
+  async function load() {
+    loading.value = true
+    try {
+      const res = await client.get().query(BillingOverviewQuery, {}, { requestPolicy: 'network-only' }).toPromise()
+      errors.value = toUiErrors(res.error)
+      if (res.data) overview.value = res.data
+    } finally {
+      loading.value = false
+    }
+  }
+
+  function origin(): string {
+    return window.location.origin
+  }
+
+  function fail(key: string, errs: UiError[]) {
+    if (!errs.length) errs = [{ code: 'INTERNAL_SERVER_ERROR', message: 'no answer' }]
+    if (errs.some((e) => e.code === 'BILLING_NOT_CONFIGURED')) refused.value = true
+    actionErrors.value = { ...actionErrors.value, [key]: errs }
+  }
+
+  /** Opens Stripe Checkout for a plan or a credit pack; true when the browser is on its way there. */
+  async function checkout(p: Purchase): Promise<boolean> {
+    const key = actionKey(p)
+    const kind = 'planCode' in p ? 'plan' : 'credits'
+    busy.value = key
+    actionErrors.value = { ...actionErrors.value, [key]: [] }
+    try {
+      const res = await client.get().mutation(CreateCheckoutSessionMutation, {
+        input: {
+          ...p,
+          // Stripe puts the session id where {CHECKOUT_SESSION_ID} stands.
+          successUrl: `${origin()}/billing/success?kind=${kind}&session_id={CHECKOUT_SESSION_ID}`,
+          cancelUrl: `${origin()}/billing/cancel?kind=${kind}`,
+        },
+      }).toPromise()
+      const url = res.data?.createCheckoutSession.url
+      if (!url) {
+        fail(key, toUiErrors(res.error))
+        return false
+      }
+      redirect(url)
+      return true
+    } finally {
+      busy.value = null
+    }
+  }
+
+  /**
+   * Opens Stripe's billing portal, coming back to the usage page. `key` says
+   * which button asked (its busy state and errors); 'portal' by default.
+   */
+  async function portal(key = 'portal'): Promise<boolean> {
+    busy.value = key
+    actionErrors.value = { ...actionErrors.value, [key]: [] }
+    try {
+      const res = await client.get().mutation(CreateBillingPortalSessionMutation, { returnUrl: `${origin()}/usage` }).toPromise()
+      const url = res.data?.createBillingPortalSession.url
+      if (!url) {
+        fail(key, toUiErrors(res.error))
+        return false
+      }
+      redirect(url)
+      return true
+    } finally {
+      busy.value = null
+    }
+  }
+
+  /** Forgets everything (sign-out). */
+  function reset() {
+    overview.value = null
+    errors.value = []
+    actionErrors.value = {}
+    refused.value = false
+  }
+
+  return {
+    overview, loading, errors, refused, busy, actionErrors, available, subscribed,
+    load, checkout, portal, reset,
+    /** Replaces the GraphQL client (tests). */
+    useClient: client.set,
+    /** Replaces the navigation to Stripe (tests). */
+    useRedirect(fn: (url: string) => void) {
+      redirect = fn
+    },
+  }
+})
