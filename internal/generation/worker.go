@@ -131,6 +131,9 @@ var errEncode = errors.New("encode")
 func (w *Worker) synthesize(ctx context.Context, g *Generation, engine tts.Synthesizer, voiceID string, chunks []string) (tts.PCM, error) {
 	parts := make([]tts.PCM, len(chunks))
 	done := make(chan int, len(chunks))
+	// A retried job speaks every chunk again: count from zero, or progress
+	// would pass 1 (advance keeps the stored progress from going back).
+	g.ChunksDone = 0
 	grp, gctx := errgroup.WithContext(ctx)
 	for i, text := range chunks {
 		grp.Go(func() error {
