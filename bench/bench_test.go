@@ -52,6 +52,15 @@ func percentile(ds []time.Duration, q float64) time.Duration {
 	return ds[max(int(math.Ceil(q*float64(len(ds))))-1, 0)]
 }
 
+// mean returns the mean of ds, 0 when there are none.
+func mean(ds []time.Duration) time.Duration {
+	var sum time.Duration
+	for _, d := range ds {
+		sum += d
+	}
+	return sum / time.Duration(max(len(ds), 1))
+}
+
 // ms is d in milliseconds, for ReportMetric.
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 

@@ -287,8 +287,12 @@ func (p *memPeak) sample(stop <-chan struct{}) <-chan struct{} {
 
 // residentBytes is this process's resident set (VmRSS), 0 where /proc is
 // not.
-func residentBytes() uint64 {
-	status, err := os.ReadFile("/proc/self/status")
+func residentBytes() uint64 { return residentOf("self") }
+
+// residentOf is the resident set (VmRSS) of the process pid ("self" or a
+// number), 0 where /proc is not.
+func residentOf(pid string) uint64 {
+	status, err := os.ReadFile("/proc/" + pid + "/status")
 	if err != nil {
 		return 0
 	}
@@ -337,20 +341,26 @@ func (p *pgBackends) cpu(b *testing.B, srv *apptest.Server) time.Duration {
 	}
 	var total time.Duration
 	for _, pid := range pids {
-		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		if err != nil {
-			continue
-		}
-		// Fields after "(comm)": state is the 3rd of the line, utime the
-		// 14th and stime the 15th, in clock ticks (USER_HZ, 100 on Linux).
-		s := string(stat)
-		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-		if len(f) < 13 {
-			continue
-		}
-		ut, _ := strconv.ParseInt(f[11], 10, 64)
-		st, _ := strconv.ParseInt(f[12], 10, 64)
-		total += time.Duration(ut+st) * (time.Second / 100)
+		total += processCPU(pid)
 	}
 	return total
+}
+
+// processCPU is the CPU time (user + system) process pid has used so far, 0
+// where /proc cannot be read.
+func processCPU(pid int) time.Duration {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after "(comm)": state is the 3rd of the line, utime the 14th
+	// and stime the 15th, in clock ticks (USER_HZ, 100 on Linux).
+	s := string(stat)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * (time.Second / 100)
 }
