@@ -24,9 +24,11 @@ var pickupCases = []struct {
 // BenchmarkPickup measures what a person waits for while others keep the
 // server busy: generations arrive open loop at a steady rate on PostgreSQL
 // (each createGeneration sent on schedule from a goroutine of its own,
-// whether or not earlier ones have been answered), each a short sentence
-// (~100 characters, one chunk, WAV), and the server runs with its default
-// settings (KOE_JOB_WORKERS 4, one espeak-ng per core). As in
+// whether or not earlier ones have been answered): 10 a second, which this
+// 2-core machine keeps up with, and 100. Each is a short sentence (~100
+// characters, one chunk, WAV), and the server runs with its default settings
+// (KOE_JOB_WORKERS 4, one espeak-ng per core, and the default preferences:
+// an email per finished generation, here written to the log). As in
 // BenchmarkFirstProgress, events come from one myGenerationUpdates socket
 // and times start when a create is due:
 //
@@ -39,12 +41,13 @@ var pickupCases = []struct {
 //     below the arrival rate, the queue grows and the latencies with it;
 //   - cores: the CPU this process (server and client) and its espeak-ng
 //     runs used over that span, in cores (PostgreSQL's is not counted);
-//   - conn-wait-ms/job: how long the server's queries waited for a pgx
-//     pool connection over that span, per generation (see BenchmarkQueries).
+//   - conn-wait-ms/job: how long the server's queries waited for a
+//     database connection over that span, per generation (see
+//     BenchmarkQueries).
 //
-// A last case raises KOE_JOB_WORKERS to 16. b.N is the number of
-// generations (-benchtime 2000x is 20 s at 100/s); ns/op is the time per
-// arrival.
+// A last case raises KOE_JOB_WORKERS to 16 at 100/s. b.N is the number of
+// generations (-benchtime 1000x is 100 s at 10/s, 10 s at 100/s); ns/op is
+// the time per arrival.
 func BenchmarkPickup(b *testing.B) {
 	for _, pc := range pickupCases {
 		name := fmt.Sprintf("postgres/rate=%d/workers=%s", pc.rate, cmp.Or(pc.workers, "default"))
@@ -70,6 +73,9 @@ func BenchmarkPickup(b *testing.B) {
 			// One generation first warms the server up and proves the
 			// subscription is in place before anything is timed.
 			id := createOne(b, create, client)
+			if id == "" {
+				b.FailNow()
+			}
 			for u := range updates {
 				if u.ID == id && u.Status == "SUCCEEDED" {
 					break

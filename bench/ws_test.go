@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/koe-voice/koe/internal/apptest"
 	"github.com/koe-voice/koe/internal/auth"
@@ -76,8 +77,9 @@ const sourceAddrs = 10
 // latest). events/s is the rate achieved and server-cpu-us/event the Koe
 // process's CPU time per event over the publishing.
 //
-// Without events (idle) the sockets only sit there. ns/op is the whole run;
-// run it with -benchtime 1x.
+// The idle run opens 50,000 sockets, or as many as the open-file limit
+// allows each process, and only holds them. ns/op is the whole run; run it
+// with -benchtime 1x.
 func BenchmarkWebsockets(b *testing.B) {
 	// Each socket is a file here and one in the server; each process keeps
 	// filesReserved for everything else (database connections, listeners).
@@ -99,7 +101,7 @@ func BenchmarkWebsockets(b *testing.B) {
 // runSockets is one run of BenchmarkWebsockets: n sockets, events at rate a
 // second (0: none).
 func runSockets(b *testing.B, bin string, n, rate int) {
-	ctx := context.Background()
+	ctx, cancel := context.WithCancel(context.Background())
 	srv := startKoe(b, bin, nil)
 	var me struct{ Me struct{ ID string } }
 	srv.client(b).Must(`{ me { id } }`, nil, &me)
@@ -108,6 +110,7 @@ func runSockets(b *testing.B, bin string, n, rate int) {
 		b.Fatal(err)
 	}
 	defer db.Close()
+	defer cancel() // before db.Close: ends the bus listener on its pool
 	f := &fanOut{owner: me.Me.ID, t0: time.Now()}
 	f.insert(b, db, n)
 
@@ -213,12 +216,10 @@ func (f *fanOut) insert(b *testing.B, db *store.DB, n int) {
 
 // listen follows the owner's generations on bus from this process, as a
 // second replica would (LISTEN, the bus's dispatch, a generation.Service's
-// mailbox), and stamps heard: the part of the delivery time that is
-// PostgreSQL's and the bus's, not the server's.
+// mailbox), until ctx ends, and stamps heard: the part of the delivery time
+// that is PostgreSQL's and the bus's, not the server's.
 func (f *fanOut) listen(ctx context.Context, b *testing.B, db *store.DB, bus *events.Postgres) {
 	b.Helper()
-	ctx, cancel := context.WithCancel(ctx)
-	b.Cleanup(cancel)
 	ready := make(chan struct{})
 	go bus.Run(ctx, ready)
 	<-ready
@@ -263,29 +264,29 @@ func (f *fanOut) dial(b *testing.B, url string, n int) []*websocket.Conn {
 		}
 	}
 	conns := make([]*websocket.Conn, n)
-	next := atomic.Int64{}
-	var wg sync.WaitGroup
-	for range 64 {
-		wg.Go(func() {
-			for i := int(next.Add(1) - 1); i < n && !b.Failed(); i = int(next.Add(1) - 1) {
-				conn, err := open(dialers[i%sourceAddrs], u, header)
-				if err != nil {
-					b.Errorf("socket %d: %v", i, err)
-					return
-				}
-				conns[i] = conn
-				go f.read(i, conn)
+	g, ctx := errgroup.WithContext(context.Background())
+	g.SetLimit(64)
+	for i := range n {
+		g.Go(func() error {
+			if ctx.Err() != nil {
+				return nil
 			}
+			conn, err := open(dialers[i%sourceAddrs], u, header)
+			if err != nil {
+				return fmt.Errorf("socket %d: %w", i, err)
+			}
+			conns[i] = conn
+			go f.read(i, conn)
+			return nil
 		})
 	}
-	wg.Wait()
-	if b.Failed() {
+	if err := g.Wait(); err != nil {
 		for _, c := range conns {
 			if c != nil {
 				_ = c.Close()
 			}
 		}
-		b.FailNow()
+		b.Fatal(err)
 	}
 	return conns
 }
@@ -314,20 +315,20 @@ func open(d *websocket.Dialer, url string, header http.Header) (*websocket.Conn,
 // generation i, and waits until each has had its initial event.
 func (f *fanOut) subscribe(b *testing.B, conns []*websocket.Conn) {
 	b.Helper()
-	next := atomic.Int64{}
-	var wg sync.WaitGroup
-	for range 16 {
-		wg.Go(func() {
-			for i := int(next.Add(1) - 1); i < len(conns); i = int(next.Add(1) - 1) {
-				payload, _ := json.Marshal(map[string]any{"query": generationUpdated, "variables": map[string]any{"id": f.ids[i]}})
-				if err := conns[i].WriteJSON(wsMessage{ID: "1", Type: "subscribe", Payload: payload}); err != nil {
-					b.Errorf("subscribe on socket %d: %v", i, err)
-					return
-				}
+	var g errgroup.Group
+	g.SetLimit(16)
+	for i, conn := range conns {
+		g.Go(func() error {
+			payload, _ := json.Marshal(map[string]any{"query": generationUpdated, "variables": map[string]any{"id": f.ids[i]}})
+			if err := conn.WriteJSON(wsMessage{ID: "1", Type: "subscribe", Payload: payload}); err != nil {
+				return fmt.Errorf("subscribe on socket %d: %w", i, err)
 			}
+			return nil
 		})
 	}
-	wg.Wait()
+	if err := g.Wait(); err != nil {
+		b.Fatal(err)
+	}
 	if !waitCount(&f.initial, int64(len(conns)), 5*time.Minute) {
 		b.Fatalf("%d of %d subscriptions sent their initial event within 5 minutes", f.initial.Load(), len(conns))
 	}
