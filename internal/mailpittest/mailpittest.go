@@ -87,15 +87,27 @@ func (m Mailpit) Search(t testing.TB, query string) Search {
 	return res
 }
 
-// WaitFor polls until query matches at least n messages, then returns them.
-func (m Mailpit) WaitFor(t testing.TB, query string, n int, timeout time.Duration) Search {
+// Count returns how many messages match query. It asks Mailpit for one
+// summary only, so polling it stays cheap while thousands of messages match.
+func (m Mailpit) Count(t testing.TB, query string) int {
 	t.Helper()
 	var res Search
-	require.Eventually(t, func() bool {
-		res = m.Search(t, query)
-		return res.MessagesCount >= n
-	}, timeout, 50*time.Millisecond, "waiting for %d messages matching %s", n, query)
-	return res
+	m.get(t, "/api/v1/search?limit=1&query="+url.QueryEscape(query), &res)
+	return res.MessagesCount
+}
+
+// WaitFor polls until query matches at least n messages, then returns them.
+// It polls every 50 ms for a few messages and less often for bulk, so the
+// polling does not take the CPU the senders need.
+func (m Mailpit) WaitFor(t testing.TB, query string, n int, timeout time.Duration) Search {
+	t.Helper()
+	every := 50 * time.Millisecond
+	if n > 100 {
+		every = 500 * time.Millisecond
+	}
+	require.Eventually(t, func() bool { return m.Count(t, query) >= n }, timeout, every,
+		"waiting for %d messages matching %s", n, query)
+	return m.Search(t, query)
 }
 
 // Message returns a message by its Mailpit id.
