@@ -55,6 +55,13 @@ func startKoe(b *testing.B, bin string, env map[string]string) *koeProcess {
 		// info: "koe is serving" is what says where it listens.
 		"KOE_LOG_LEVEL": "info",
 	}
+	// KOE_BENCH_SERVER_GOGC=400 and the like set the server's runtime
+	// knobs without touching this process's.
+	for _, k := range []string{"GOGC", "GOMEMLIMIT", "GODEBUG"} {
+		if v := os.Getenv("KOE_BENCH_SERVER_" + k); v != "" {
+			e[k] = v
+		}
+	}
 	for k, v := range env {
 		e[k] = v
 	}

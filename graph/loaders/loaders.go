@@ -7,6 +7,7 @@ package loaders
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/graph-gophers/dataloader/v7"
@@ -28,20 +29,45 @@ type Sources struct {
 	Plans  func(ctx context.Context, codes []string) (map[string]*billing.Plan, error)
 }
 
-// Loaders are the loaders of one response.
+// Loaders are the loaders of one response. Each is made on first use: most
+// responses, and nearly every subscription event, need none of them.
 type Loaders struct {
-	Voice *dataloader.Loader[string, *voice.Voice]
-	User  *dataloader.Loader[string, *auth.User]
-	Plan  *dataloader.Loader[string, *billing.Plan]
+	src   Sources
+	voice lazy[*voice.Voice]
+	user  lazy[*auth.User]
+	plan  lazy[*billing.Plan]
 }
 
-// New returns fresh loaders over src.
+// New returns loaders over src for one response.
 func New(src Sources) *Loaders {
-	return &Loaders{
-		Voice: newLoader("voice", src.Voices),
-		User:  newLoader("user", src.Users),
-		Plan:  newLoader("plan", src.Plans),
-	}
+	return &Loaders{src: src}
+}
+
+// Voice loads voices by id.
+func (l *Loaders) Voice() *dataloader.Loader[string, *voice.Voice] {
+	return l.voice.get("voice", l.src.Voices)
+}
+
+// User loads users by id.
+func (l *Loaders) User() *dataloader.Loader[string, *auth.User] {
+	return l.user.get("user", l.src.Users)
+}
+
+// Plan loads plans by code.
+func (l *Loaders) Plan() *dataloader.Loader[string, *billing.Plan] {
+	return l.plan.get("plan", l.src.Plans)
+}
+
+// lazy is a loader made the first time it is asked for; gqlgen resolves
+// fields concurrently, so the first ask may come from several at once.
+type lazy[V any] struct {
+	once   sync.Once
+	loader *dataloader.Loader[string, V]
+}
+
+func (z *lazy[V]) get(kind string, fetch func(context.Context, []string) (map[string]V, error)) *dataloader.Loader[string, V] {
+	z.once.Do(func() { z.loader = newLoader(kind, fetch) })
+	return z.loader
 }
 
 func newLoader[V any](kind string, fetch func(context.Context, []string) (map[string]V, error)) *dataloader.Loader[string, V] {

@@ -131,7 +131,7 @@ func (r *Resolver) node(ctx context.Context, id string) (model.Node, error) {
 		}
 	case gid.User:
 		if p.CanSee(id) {
-			u, err := loaders.For(ctx).User.Load(ctx, id)()
+			u, err := loaders.For(ctx).User().Load(ctx, id)()
 			if err == nil {
 				return u, nil
 			}

@@ -34,11 +34,11 @@ func (r *creditPackResolver) Purchasable(ctx context.Context, obj *billing.Credi
 }
 
 func (r *generationResolver) Voice(ctx context.Context, obj *generation.Generation) (*voice.Voice, error) {
-	return loaders.For(ctx).Voice.Load(ctx, obj.VoiceID)()
+	return loaders.For(ctx).Voice().Load(ctx, obj.VoiceID)()
 }
 
 func (r *generationResolver) Owner(ctx context.Context, obj *generation.Generation) (*auth.User, error) {
-	return loaders.For(ctx).User.Load(ctx, obj.OwnerID)()
+	return loaders.For(ctx).User().Load(ctx, obj.OwnerID)()
 }
 
 func (r *generationResolver) Audio(ctx context.Context, obj *generation.Generation) (*model.Audio, error) {
@@ -176,7 +176,7 @@ func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error)
 }
 
 func (r *queryResolver) Me(ctx context.Context) (*auth.User, error) {
-	return loaders.For(ctx).User.Load(ctx, principal(ctx).UserID)()
+	return loaders.For(ctx).User().Load(ctx, principal(ctx).UserID)()
 }
 
 func (r *queryResolver) Voices(ctx context.Context, filter *model.VoiceFilter, first *int, after *string) (*model.VoiceConnection, error) {
@@ -311,7 +311,7 @@ func (r *subscriptionResolver) NotificationAdded(ctx context.Context) (<-chan *n
 }
 
 func (r *userResolver) Plan(ctx context.Context, obj *auth.User) (*billing.Plan, error) {
-	return loaders.For(ctx).Plan.Load(ctx, obj.PlanCode)()
+	return loaders.For(ctx).Plan().Load(ctx, obj.PlanCode)()
 }
 
 func (r *userResolver) Subscription(ctx context.Context, obj *auth.User) (*model.BillingSubscription, error) {
@@ -319,7 +319,7 @@ func (r *userResolver) Subscription(ctx context.Context, obj *auth.User) (*model
 	if err != nil || sub == nil {
 		return nil, err
 	}
-	plan, err := loaders.For(ctx).Plan.Load(ctx, sub.PlanCode)()
+	plan, err := loaders.For(ctx).Plan().Load(ctx, sub.PlanCode)()
 	if err != nil {
 		return nil, err
 	}

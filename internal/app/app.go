@@ -183,10 +183,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	}, a.db, plans, ledger, log)
 
 	// River: one client per process, on database/sql so jobs can be inserted
-	// inside bun transactions; on PostgreSQL it listens through pgx.
+	// inside bun transactions; on PostgreSQL it runs on connections of its
+	// own and listens through pgx.
 	var driver riverdriver.Driver[*sql.Tx] = riversqlite.New(a.db.DB.DB)
 	if a.db.Postgres() {
-		driver = riverdatabasesql.NewWithPgxListener(a.db.DB.DB, a.db.Pool)
+		driver = riverdatabasesql.NewWithPgxListener(a.db.Jobs, a.db.JobsPool)
 	}
 	gens := generation.NewService(generation.Config{
 		DB: a.db, Voices: catalog, Encoder: encoder, Bus: a.bus, Log: log, MaxTextChars: cfg.MaxTextChars,

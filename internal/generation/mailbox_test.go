@@ -37,7 +37,7 @@ type mailboxSetup struct {
 
 // setupMailbox offers the events before, as a bus does while a subscriber is
 // not yet reading, then starts the stream.
-func setupMailbox(t *testing.T, untilTerminal bool, before ...Event) mailboxSetup {
+func setupMailbox(t *testing.T, before ...Event) mailboxSetup {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -48,7 +48,7 @@ func setupMailbox(t *testing.T, untilTerminal bool, before ...Event) mailboxSetu
 	}
 	return mailboxSetup{
 		mb:           mb,
-		out:          mb.stream(ctx, func() { unsubscribed.Add(1) }, untilTerminal),
+		out:          mb.stream(ctx, func() { unsubscribed.Add(1) }),
 		cancel:       cancel,
 		unsubscribed: &unsubscribed,
 		markers:      new(int),
@@ -153,7 +153,7 @@ func TestMailboxOfferNeverBlocks(t *testing.T) {
 		if reader == "a stream nobody reads" {
 			ctx, cancel := context.WithCancel(context.Background())
 			t.Cleanup(cancel)
-			_ = mb.stream(ctx, func() {}, false)
+			_ = mb.stream(ctx, func() {})
 		}
 		done := make(chan struct{})
 		go func() {
@@ -173,7 +173,7 @@ func TestMailboxOfferNeverBlocks(t *testing.T) {
 
 func TestMailboxSlowReaderGetsTheLatestProgress(t *testing.T) {
 	t.Parallel()
-	s := setupMailbox(t, false,
+	s := setupMailbox(t,
 		progressEvent("g", 0.1), progressEvent("g", 0.2), progressEvent("g", 0.4), progressEvent("g", 0.3))
 	require.Equal(t, progressEvent("g", 0.4), receiveEvent(t, s.out), "the steps that waited are coalesced into the latest")
 	require.Empty(t, settleMailbox(t, s))
@@ -195,38 +195,9 @@ func TestMailboxSlowReaderGetsTheLatestProgress(t *testing.T) {
 	}
 }
 
-func TestMailboxKeepsTheTerminalEvent(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name   string
-		offers []Event
-		last   Event
-	}{
-		{"late progress after success", []Event{progressEvent("g", 0.5), terminalEvent("g", StatusSucceeded, 1), progressEvent("g", 0.9)}, terminalEvent("g", StatusSucceeded, 1)},
-		{"failure with less progress", []Event{progressEvent("g", 0.8), terminalEvent("g", StatusFailed, 0.2), progressEvent("g", 0.9)}, terminalEvent("g", StatusFailed, 0.2)},
-		{"cancel of a queued generation", []Event{{GenerationID: "g", Status: StatusQueued}, terminalEvent("g", StatusCanceled, 0), progressEvent("g", 0.1)}, terminalEvent("g", StatusCanceled, 0)},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			s := setupMailbox(t, true)
-			for _, e := range tt.offers {
-				s.mb.offer(e)
-			}
-			got := drainStream(t, s.out)
-			require.NotEmpty(t, got)
-			require.Equal(t, tt.last, got[len(got)-1], "the stream ends with the terminal event: %+v", got)
-			for _, e := range got[:len(got)-1] {
-				require.False(t, e.Status.Terminal(), "one terminal event, last: %+v", got)
-			}
-			require.Equal(t, int32(1), s.unsubscribed.Load(), "the stream unsubscribes when it ends")
-		})
-	}
-}
-
 func TestMailboxKeepsOrderOfFirstAppearance(t *testing.T) {
 	t.Parallel()
-	s := setupMailbox(t, false,
+	s := setupMailbox(t,
 		progressEvent("a", 0.1), progressEvent("b", 0.1), progressEvent("c", 0.1), progressEvent("a", 0.2),
 		progressEvent("b", 0.3), progressEvent("d", 0.1), progressEvent("c", 0.2))
 	var got []Event
@@ -248,69 +219,139 @@ func TestMailboxKeepsOrderOfFirstAppearance(t *testing.T) {
 	}, got)
 }
 
-func TestMailboxUntilTerminal(t *testing.T) {
+func TestMailboxGoesOnAfterAGenerationEnds(t *testing.T) {
 	t.Parallel()
-	t.Run("a generation's stream ends after its terminal event", func(t *testing.T) {
-		t.Parallel()
-		s := setupMailbox(t, true)
-		s.mb.offer(Event{GenerationID: "g", Status: StatusQueued})
-		require.Equal(t, StatusQueued, receiveEvent(t, s.out).Status)
-		s.mb.offer(progressEvent("g", 0.5))
-		require.Equal(t, progressEvent("g", 0.5), receiveEvent(t, s.out))
-		s.mb.offer(terminalEvent("g", StatusSucceeded, 1))
-		require.Equal(t, terminalEvent("g", StatusSucceeded, 1), receiveEvent(t, s.out))
-		requireStreamClosed(t, s.out)
-		require.Equal(t, int32(1), s.unsubscribed.Load())
-	})
-	t.Run("an owner's stream goes on after one generation ends", func(t *testing.T) {
-		t.Parallel()
-		s := setupMailbox(t, false)
-		s.mb.offer(terminalEvent("a", StatusFailed, 0.5))
-		require.Equal(t, terminalEvent("a", StatusFailed, 0.5), receiveEvent(t, s.out))
-		s.mb.offer(progressEvent("a", 0.9))
-		s.mb.offer(progressEvent("b", 0.5))
-		require.Equal(t, progressEvent("b", 0.5), receiveEvent(t, s.out), "nothing of a after its end")
-		require.Equal(t, int32(0), s.unsubscribed.Load())
-	})
+	s := setupMailbox(t)
+	s.mb.offer(terminalEvent("a", StatusFailed, 0.5))
+	require.Equal(t, terminalEvent("a", StatusFailed, 0.5), receiveEvent(t, s.out))
+	s.mb.offer(progressEvent("a", 0.9))
+	s.mb.offer(progressEvent("b", 0.5))
+	require.Equal(t, progressEvent("b", 0.5), receiveEvent(t, s.out), "nothing of a after its end")
+	require.Equal(t, int32(0), s.unsubscribed.Load())
 }
 
 func TestMailboxStreamEndsWithItsContext(t *testing.T) {
 	t.Parallel()
-	t.Run("while waiting for an event", func(t *testing.T) {
-		t.Parallel()
-		s := setupMailbox(t, true)
-		s.mb.offer(progressEvent("g", 0.5))
-		receiveEvent(t, s.out)
-		s.cancel()
-		requireStreamClosed(t, s.out)
-		require.Equal(t, int32(1), s.unsubscribed.Load())
-	})
-	t.Run("while the reader is away", func(t *testing.T) {
-		t.Parallel()
-		s := setupMailbox(t, false)
-		s.mb.offer(progressEvent("g", 0.5))
-		s.mb.offer(progressEvent("h", 0.5))
-		require.Eventually(t, func() bool {
-			s.mb.mu.Lock()
-			defer s.mb.mu.Unlock()
-			return len(s.mb.order) == 1
-		}, mailboxWait, time.Millisecond, "the stream holds g, ready to hand it over")
-		s.cancel()
-		// The stream may hand over what it held, but then ends.
-		drainStream(t, s.out)
-		require.Equal(t, int32(1), s.unsubscribed.Load())
-		s.mb.offer(progressEvent("g", 0.9)) // the bus may still call in: no block, no panic
-	})
+	s := setupMailbox(t)
+	s.mb.offer(progressEvent("g", 0.5))
+	s.mb.offer(progressEvent("h", 0.5))
+	require.Eventually(t, func() bool {
+		s.mb.mu.Lock()
+		defer s.mb.mu.Unlock()
+		return len(s.mb.order) == 1
+	}, mailboxWait, time.Millisecond, "the stream holds g, ready to hand it over")
+	s.cancel()
+	// The stream may hand over what it held, but then ends.
+	drainStream(t, s.out)
+	require.Equal(t, int32(1), s.unsubscribed.Load())
+	s.mb.offer(progressEvent("g", 0.9)) // the bus may still call in: no block, no panic
 }
 
 func TestMailboxOfferPayload(t *testing.T) {
 	t.Parallel()
-	s := setupMailbox(t, true)
+	s := setupMailbox(t)
 	s.mb.offerPayload([]byte(`{"id":`)) // malformed: ignored
 	e := terminalEvent("gen_1", StatusSucceeded, 1)
 	b, err := json.Marshal(e)
 	require.NoError(t, err)
 	s.mb.offerPayload(b)
 	require.Equal(t, e, receiveEvent(t, s.out), "events travel the bus as JSON and arrive unchanged")
-	requireStreamClosed(t, s.out)
+}
+
+// latestSetup is one generation's stream and how often it unsubscribed.
+type latestSetup struct {
+	l            *latest
+	cancel       context.CancelFunc
+	unsubscribed *atomic.Int32
+}
+
+func setupLatest(t *testing.T) latestSetup {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	var unsubscribed atomic.Int32
+	l := &latest{out: make(chan *Event, 1), unsubscribe: func() { unsubscribed.Add(1) }}
+	l.stop = context.AfterFunc(ctx, l.end)
+	return latestSetup{l: l, cancel: cancel, unsubscribed: &unsubscribed}
+}
+
+func TestLatestSlowReaderGetsTheNewestEvent(t *testing.T) {
+	t.Parallel()
+	s := setupLatest(t)
+	for _, p := range []float64{0.1, 0.2, 0.4, 0.3} {
+		s.l.offer(progressEvent("g", p))
+	}
+	require.Equal(t, progressEvent("g", 0.4), receiveEvent(t, s.l.out), "the steps that waited are coalesced into the newest")
+	s.l.offer(progressEvent("g", 0.2))
+	s.l.offer(progressEvent("g", 0.5))
+	require.Equal(t, progressEvent("g", 0.5), receiveEvent(t, s.l.out), "never an older step after a newer")
+}
+
+func TestLatestOfferNeverBlocks(t *testing.T) {
+	t.Parallel()
+	s := setupLatest(t)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 10_000 {
+			s.l.offer(progressEvent("g", float64(i)/10_000))
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(mailboxWait):
+		t.Fatal("offering blocked on a reader that never reads")
+	}
+	require.Equal(t, progressEvent("g", 0.9999), receiveEvent(t, s.l.out))
+}
+
+func TestLatestEndsWithTheTerminalEvent(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		offers []Event
+		last   Event
+	}{
+		{"late progress after success", []Event{progressEvent("g", 0.5), terminalEvent("g", StatusSucceeded, 1), progressEvent("g", 0.9)}, terminalEvent("g", StatusSucceeded, 1)},
+		{"failure with less progress", []Event{progressEvent("g", 0.8), terminalEvent("g", StatusFailed, 0.2), progressEvent("g", 0.9)}, terminalEvent("g", StatusFailed, 0.2)},
+		{"cancel of a queued generation", []Event{{GenerationID: "g", Status: StatusQueued}, terminalEvent("g", StatusCanceled, 0), progressEvent("g", 0.1)}, terminalEvent("g", StatusCanceled, 0)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name+", read as it comes", func(t *testing.T) {
+			t.Parallel()
+			s := setupLatest(t)
+			s.l.offer(tt.offers[0])
+			require.Equal(t, tt.offers[0], receiveEvent(t, s.l.out))
+			for _, e := range tt.offers[1:] {
+				s.l.offer(e)
+			}
+			require.Equal(t, []Event{tt.last}, drainStream(t, s.l.out))
+			require.Eventually(t, func() bool { return s.unsubscribed.Load() == 1 }, mailboxWait, time.Millisecond,
+				"the stream unsubscribes when it ends")
+		})
+		t.Run(tt.name+", read late", func(t *testing.T) {
+			t.Parallel()
+			s := setupLatest(t)
+			for _, e := range tt.offers {
+				s.l.offer(e)
+			}
+			require.Equal(t, []Event{tt.last}, drainStream(t, s.l.out), "a reader who comes late still gets the terminal event")
+			s.cancel()
+			require.Eventually(t, func() bool { return s.unsubscribed.Load() == 1 }, mailboxWait, time.Millisecond)
+			require.Never(t, func() bool { return s.unsubscribed.Load() > 1 }, 50*time.Millisecond, time.Millisecond,
+				"unsubscribed once")
+		})
+	}
+}
+
+func TestLatestEndsWithItsContext(t *testing.T) {
+	t.Parallel()
+	s := setupLatest(t)
+	s.l.offer(progressEvent("g", 0.5))
+	s.cancel()
+	// What the slot held may still be handed over, then the stream ends.
+	got := drainStream(t, s.l.out)
+	require.LessOrEqual(t, len(got), 1)
+	require.Equal(t, int32(1), s.unsubscribed.Load())
+	s.l.offer(progressEvent("g", 0.9)) // the bus may still call in: no block, no panic
 }

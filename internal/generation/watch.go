@@ -17,32 +17,95 @@ func (s *Service) Watch(ctx context.Context, p auth.Principal, id string) (<-cha
 	if !gid.Is(id, gid.Generation) {
 		return nil, apperror.Invalid("id", "is not a generation id")
 	}
-	mb := newMailbox()
+	l := &latest{out: make(chan *Event, 1)}
 	// Subscribe before reading the current state, so no change falls between.
-	unsubscribe := s.bus.Subscribe(generationTopic(id), func(payload []byte) {
+	l.unsubscribe = s.bus.Subscribe(generationTopic(id), func(payload []byte) {
 		if payload == nil {
 			// The bus may have lost events: read the current state again,
 			// off the bus's goroutine.
-			go s.reoffer(ctx, mb, id)
+			go s.reoffer(ctx, l, id)
 			return
 		}
-		mb.offerPayload(payload)
+		var e Event
+		if json.Unmarshal(payload, &e) == nil {
+			l.offer(e)
+		}
 	})
 	g, err := s.mustGet(ctx, p, id)
 	if err != nil {
-		unsubscribe()
+		l.unsubscribe()
 		return nil, err
 	}
-	mb.offer(eventOf(g))
-	return mb.stream(ctx, unsubscribe, true), nil
+	l.mu.Lock()
+	l.stop = context.AfterFunc(ctx, l.end)
+	l.mu.Unlock()
+	l.offer(eventOf(g))
+	return l.out, nil
 }
 
-func (s *Service) reoffer(ctx context.Context, mb *mailbox, id string) {
+func (s *Service) reoffer(ctx context.Context, l *latest, id string) {
 	g, err := s.load(ctx, s.db, id)
 	if err != nil || g == nil {
 		return
 	}
-	mb.offer(eventOf(g))
+	l.offer(eventOf(g))
+}
+
+// latest streams one generation through a channel of one slot that always
+// holds the newest event not yet taken. It needs no goroutine of its own:
+// the bus's handler replaces what the slot holds, and the channel closes
+// after the terminal event or when the watcher's context ends. A
+// subscription parked on it costs this struct and a channel, which is what
+// lets one process hold ten thousand of them.
+type latest struct {
+	out         chan *Event
+	unsubscribe func()
+
+	mu      sync.Mutex
+	last    Event // the newest event put in the slot
+	offered bool
+	closed  bool
+	stop    func() bool // stops the context.AfterFunc that ends the stream
+}
+
+// offer puts e in the slot in place of what the reader has not taken, unless
+// e is not newer than what was offered before. Offering never blocks.
+func (l *latest) offer(e Event) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed || l.offered && !e.newer(l.last) {
+		return
+	}
+	select {
+	case <-l.out: // older than e, and not yet taken: the reader gets e instead
+	default:
+	}
+	l.out <- &e
+	l.last, l.offered = e, true
+	if e.Status.Terminal() {
+		l.closed = true
+		close(l.out)
+		if l.stop != nil {
+			l.stop()
+		}
+		// offer may run inside the bus's handler, where unsubscribing
+		// would wait on the bus's own lock.
+		go l.unsubscribe()
+	}
+}
+
+// end closes the stream when the watcher's context ends.
+func (l *latest) end() {
+	l.mu.Lock()
+	closing := !l.closed
+	if closing {
+		l.closed = true
+		close(l.out)
+	}
+	l.mu.Unlock()
+	if closing {
+		l.unsubscribe()
+	}
 }
 
 // WatchOwner returns a channel with every change to any of the principal's
@@ -51,7 +114,7 @@ func (s *Service) reoffer(ctx context.Context, mb *mailbox, id string) {
 func (s *Service) WatchOwner(ctx context.Context, p auth.Principal) <-chan *Event {
 	mb := newMailbox()
 	unsubscribe := s.bus.Subscribe(ownerTopic(p.UserID), mb.offerPayload)
-	return mb.stream(ctx, unsubscribe, false)
+	return mb.stream(ctx, unsubscribe)
 }
 
 // mailbox holds the latest undelivered event of each generation, in the order
@@ -110,9 +173,8 @@ func (m *mailbox) next(ctx context.Context) (Event, bool) {
 }
 
 // stream delivers the mailbox's events in order, skipping any that are not
-// newer than what was already delivered for the same generation. With
-// untilTerminal it ends after the first terminal event.
-func (m *mailbox) stream(ctx context.Context, unsubscribe func(), untilTerminal bool) <-chan *Event {
+// newer than what was already delivered for the same generation.
+func (m *mailbox) stream(ctx context.Context, unsubscribe func()) <-chan *Event {
 	out := make(chan *Event)
 	go func() {
 		defer close(out)
@@ -129,9 +191,6 @@ func (m *mailbox) stream(ctx context.Context, unsubscribe func(), untilTerminal 
 			select {
 			case out <- &e:
 			case <-ctx.Done():
-				return
-			}
-			if untilTerminal && e.Status.Terminal() {
 				return
 			}
 			sent[e.GenerationID] = e

@@ -23,12 +23,23 @@ import (
 )
 
 // DB is Koe's database: bun for our tables, and for PostgreSQL a pgx pool for
-// River's worker client and LISTEN/NOTIFY.
+// LISTEN/NOTIFY and migrations, and a small pool of River's own.
 type DB struct {
 	*bun.DB
 	// Pool is set on PostgreSQL only.
 	Pool *pgxpool.Pool
+	// Jobs and JobsPool are River's connections on PostgreSQL (nil on
+	// SQLite, where everything shares one connection): River fetches,
+	// completes and elects its leader through them, so a burst of requests
+	// that takes every connection of Pool cannot stall the queue. Jobs are
+	// still inserted inside bun's transactions, on Pool.
+	Jobs     *sql.DB
+	JobsPool *pgxpool.Pool
 }
+
+// jobsPoolSize is River's share: its LISTEN connection, and the producers,
+// completer and leader elector, which hold a connection for milliseconds.
+const jobsPoolSize = 4
 
 // Postgres reports whether the database is PostgreSQL rather than SQLite.
 func (db *DB) Postgres() bool { return db.Pool != nil }
@@ -76,16 +87,28 @@ func openPostgres(ctx context.Context, databaseURL string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
-	// bun goes through database/sql over the same pgx pool, so River's
+	jobsCfg := cfg.Copy()
+	jobsCfg.MaxConns = jobsPoolSize
+	jobsPool, err := pgxpool.NewWithConfig(ctx, jobsCfg)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	// bun goes through database/sql over the pgx pool, so River's
 	// riverdatabasesql driver can insert jobs inside bun transactions.
 	sqldb := stdlib.OpenDBFromPool(pool)
-	return &DB{DB: bun.NewDB(sqldb, pgdialect.New()), Pool: pool}, nil
+	return &DB{
+		DB: bun.NewDB(sqldb, pgdialect.New()), Pool: pool,
+		Jobs: stdlib.OpenDBFromPool(jobsPool), JobsPool: jobsPool,
+	}, nil
 }
 
 // Close closes every connection.
 func (db *DB) Close() error {
 	err := db.DB.Close()
 	if db.Pool != nil {
+		err = errors.Join(err, db.Jobs.Close())
+		db.JobsPool.Close()
 		db.Pool.Close()
 	}
 	return err
