@@ -15,6 +15,7 @@ export const AccountPlanFields = graphql(`
     maxCharactersPerGeneration
     requestsPerMinute
     features
+    purchasable
   }
 `)
 
@@ -67,6 +68,7 @@ export const BillingOverviewQuery = graphql(`
       characters
       priceCents
       currency
+      purchasable
     }
   }
 `)
@@ -104,11 +106,9 @@ export const NotificationsQuery = graphql(`
     notifications(unreadOnly: $unreadOnly, first: $first, after: $after) {
       totalCount
       pageInfo {
-        hasNextPage
-        endCursor
+        ...PageInfoFields
       }
       edges {
-        cursor
         node {
           ...AccountNotificationFields
         }
@@ -139,15 +139,21 @@ export const MarkNotificationsReadMutation = graphql(`
   }
 `)
 
+export const AccountNotificationPreferencesFields = graphql(`
+  fragment AccountNotificationPreferencesFields on NotificationPreferences {
+    emailOnGenerationFinished
+    emailOnUsageThreshold
+    emailOnBilling
+    productNews
+  }
+`)
+
 export const NotificationPreferencesQuery = graphql(`
   query NotificationPreferences {
     me {
       id
       notificationPreferences {
-        emailOnGenerationFinished
-        emailOnUsageThreshold
-        emailOnBilling
-        productNews
+        ...AccountNotificationPreferencesFields
       }
     }
   }
@@ -156,10 +162,7 @@ export const NotificationPreferencesQuery = graphql(`
 export const UpdateNotificationPreferencesMutation = graphql(`
   mutation UpdateNotificationPreferences($input: NotificationPreferencesInput!) {
     updateNotificationPreferences(input: $input) {
-      emailOnGenerationFinished
-      emailOnUsageThreshold
-      emailOnBilling
-      productNews
+      ...AccountNotificationPreferencesFields
     }
   }
 `)

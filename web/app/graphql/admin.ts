@@ -7,11 +7,9 @@ export const AdminUsersQuery = graphql(`
     users(search: $search, first: $first, after: $after) {
       totalCount
       pageInfo {
-        hasNextPage
-        endCursor
+        ...PageInfoFields
       }
       edges {
-        cursor
         node {
           id
           email
@@ -40,19 +38,9 @@ export const AdminSetUserRoleMutation = graphql(`
 
 export const AdminPlanFields = graphql(`
   fragment AdminPlanFields on Plan {
-    id
-    code
-    name
-    monthlyPriceCents
-    currency
-    includedCharacters
-    overagePricePer1000Cents
-    maxConcurrentGenerations
-    maxCharactersPerGeneration
-    requestsPerMinute
+    ...AccountPlanFields
     maxWebsockets
     maxSubscriptions
-    features
     stripePriceId
   }
 `)
@@ -78,19 +66,11 @@ export const AdminVoicesQuery = graphql(`
     voices(filter: $filter, first: $first, after: $after) {
       totalCount
       pageInfo {
-        hasNextPage
-        endCursor
+        ...PageInfoFields
       }
       edges {
-        cursor
         node {
-          id
-          name
-          language
-          languageName
-          gender
-          engine
-          enabled
+          ...VoiceFields
         }
       }
     }
@@ -125,11 +105,9 @@ export const AdminBroadcastsQuery = graphql(`
     broadcasts(first: $first, after: $after) {
       totalCount
       pageInfo {
-        hasNextPage
-        endCursor
+        ...PageInfoFields
       }
       edges {
-        cursor
         node {
           ...AdminBroadcastFields
         }

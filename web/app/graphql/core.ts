@@ -2,6 +2,14 @@
 // Run `npm run codegen` after changing any of them.
 import { graphql } from '~/gql'
 
+// Where a page of any list ends; usePagedConnection reads it.
+export const PageInfoFields = graphql(`
+  fragment PageInfoFields on PageInfo {
+    hasNextPage
+    endCursor
+  }
+`)
+
 export const MeQuery = graphql(`
   query Me {
     me {
@@ -31,25 +39,31 @@ export const MeQuery = graphql(`
   }
 `)
 
+// A voice as every list of voices shows it.
+export const VoiceFields = graphql(`
+  fragment VoiceFields on Voice {
+    id
+    name
+    language
+    languageName
+    gender
+    engine
+    enabled
+  }
+`)
+
 export const VoicesQuery = graphql(`
   query Voices($filter: VoiceFilter, $first: Int, $after: String) {
     voices(filter: $filter, first: $first, after: $after) {
       totalCount
       pageInfo {
-        hasNextPage
-        endCursor
+        ...PageInfoFields
       }
       edges {
         node {
-          id
-          name
-          language
-          languageName
-          gender
-          engine
+          ...VoiceFields
           tags
           previewUrl
-          enabled
         }
       }
     }
@@ -62,36 +76,6 @@ export const VoiceQuery = graphql(`
       id
       name
       enabled
-    }
-  }
-`)
-
-export const GenerationFields = graphql(`
-  fragment GenerationFields on Generation {
-    id
-    status
-    progress
-    text
-    characters
-    format
-    speed
-    pitch
-    createdAt
-    finishedAt
-    voice {
-      id
-      name
-      languageName
-    }
-    audio {
-      url
-      contentType
-      bytes
-      durationMs
-    }
-    error {
-      code
-      message
     }
   }
 `)
@@ -123,6 +107,29 @@ export const GenerationLiveFields = graphql(`
   }
 `)
 
+export const GenerationFields = graphql(`
+  fragment GenerationFields on Generation {
+    ...GenerationLiveFields
+    voice {
+      id
+      name
+      languageName
+    }
+  }
+`)
+
+export const GenerationEventFields = graphql(`
+  fragment GenerationEventFields on GenerationEvent {
+    status
+    progress
+    chunksDone
+    chunksTotal
+    generation {
+      ...GenerationLiveFields
+    }
+  }
+`)
+
 export const CreateGenerationMutation = graphql(`
   mutation CreateGeneration($input: CreateGenerationInput!) {
     createGeneration(input: $input) {
@@ -134,13 +141,7 @@ export const CreateGenerationMutation = graphql(`
 export const GenerationUpdatedSubscription = graphql(`
   subscription GenerationUpdated($id: ID!) {
     generationUpdated(id: $id) {
-      status
-      progress
-      chunksDone
-      chunksTotal
-      generation {
-        ...GenerationLiveFields
-      }
+      ...GenerationEventFields
     }
   }
 `)
@@ -148,13 +149,7 @@ export const GenerationUpdatedSubscription = graphql(`
 export const MyGenerationUpdatesSubscription = graphql(`
   subscription MyGenerationUpdates {
     myGenerationUpdates {
-      status
-      progress
-      chunksDone
-      chunksTotal
-      generation {
-        ...GenerationLiveFields
-      }
+      ...GenerationEventFields
     }
   }
 `)
@@ -164,11 +159,9 @@ export const GenerationsQuery = graphql(`
     generations(status: $status, first: $first, after: $after) {
       totalCount
       pageInfo {
-        hasNextPage
-        endCursor
+        ...PageInfoFields
       }
       edges {
-        cursor
         node {
           ...GenerationFields
         }

@@ -1,9 +1,10 @@
 import { defineStore } from 'pinia'
-import { computed, ref, shallowRef } from 'vue'
+import { computed, ref } from 'vue'
 import { AdminBroadcastsQuery, AdminCancelBroadcastMutation, AdminCreateBroadcastMutation } from '~/graphql/admin'
 import type { AdminBroadcastFieldsFragment, BroadcastInput } from '~/gql/graphql'
 import { toUiErrors, type UiError } from '~/utils/errors'
 import { adminClient, adminFetchFresh, adminFieldErrors, adminInvalid } from '~/stores/adminShared'
+import { usePagedConnection } from '~/composables/usePagedConnection'
 
 /** A broadcast as the list shows it. */
 export type AdminBroadcast = AdminBroadcastFieldsFragment
@@ -74,49 +75,26 @@ export function isBroadcastActive(b: Pick<AdminBroadcast, 'status'>): boolean {
 /** Broadcasts: compose, list with progress, cancel. */
 export const useAdminBroadcastsStore = defineStore('adminBroadcasts', () => {
   const client = adminClient()
-  const broadcasts = ref<AdminBroadcast[]>([])
-  const totalCount = ref(0)
-  const endCursor = ref<string | null>(null)
-  const hasNextPage = ref(false)
-  const loading = ref(false)
-  const error = shallowRef<UiError | null>(null)
+  // load(): the newest broadcasts, as many as are shown now, so a refresh
+  // keeps the list's length; load(true): the next page.
+  const list = usePagedConnection({
+    pageSize: ADMIN_BROADCASTS_PAGE,
+    keepShownUpTo: 100,
+    fetch: (page) => adminFetchFresh(client, AdminBroadcastsQuery, page),
+    connection: (data) => data.broadcasts,
+  })
+  const { items: broadcasts, totalCount, hasNextPage, loading, error, load } = list
   /** Cancels in flight and their errors, by broadcast id. */
   const canceling = ref<Record<string, boolean>>({})
   const cancelErrors = ref<Record<string, UiError[]>>({})
   const anyActive = computed(() => broadcasts.value.some(isBroadcastActive))
-  let generation = 0
-
-  /**
-   * Loads the newest broadcasts (more=false: as many as are shown now, so
-   * a refresh keeps the list's length) or the next page.
-   */
-  async function load(more = false) {
-    const mine = ++generation
-    loading.value = true
-    const first = more ? ADMIN_BROADCASTS_PAGE : Math.min(100, Math.max(ADMIN_BROADCASTS_PAGE, broadcasts.value.length))
-    const res = await adminFetchFresh(client, AdminBroadcastsQuery, { first, after: more ? endCursor.value : null })
-    if (mine !== generation) return
-    loading.value = false
-    if (!res.data) {
-      error.value = toUiErrors(res.error)[0] ?? null
-      return
-    }
-    error.value = null
-    const page = res.data.broadcasts
-    const nodes = page.edges.map((e) => e.node)
-    broadcasts.value = more ? [...broadcasts.value, ...nodes] : nodes
-    totalCount.value = page.totalCount
-    endCursor.value = page.pageInfo.endCursor
-    hasNextPage.value = page.pageInfo.hasNextPage
-  }
 
   /** Schedules a broadcast; answers it, or the errors keyed by form field. */
   async function create(input: BroadcastInput): Promise<{ broadcast?: AdminBroadcast; errors: Record<string, UiError[]> }> {
     const res = await client.mutation(AdminCreateBroadcastMutation, { input }).toPromise()
     const made = res.data?.createBroadcast
     if (!made) return { errors: adminFieldErrors(res.error) }
-    generation++ // a list load in flight would drop the new one
-    loading.value = false
+    list.dropPending() // its answer would not have the new one
     broadcasts.value = [made, ...broadcasts.value.filter((b) => b.id !== made.id)]
     totalCount.value += 1
     return { broadcast: made, errors: {} }

@@ -1,9 +1,10 @@
 import { defineStore } from 'pinia'
-import { ref, shallowRef } from 'vue'
+import { ref } from 'vue'
 import { AdminSetVoiceEnabledMutation, AdminVoicesQuery } from '~/graphql/admin'
 import type { AdminVoicesQuery as VoicesResult } from '~/gql/graphql'
 import { toUiErrors, type UiError } from '~/utils/errors'
 import { adminClient, adminFetchFresh } from '~/stores/adminShared'
+import { usePagedConnection } from '~/composables/usePagedConnection'
 
 /** A voice as the admin list shows it. */
 export type AdminVoice = VoicesResult['voices']['edges'][number]['node']
@@ -17,42 +18,23 @@ export const useAdminVoicesStore = defineStore('adminVoices', () => {
   const search = ref('')
   const language = ref('')
   const engine = ref('')
-  const voices = ref<AdminVoice[]>([])
-  const totalCount = ref(0)
-  const endCursor = ref<string | null>(null)
-  const hasNextPage = ref(false)
-  const loading = ref(false)
-  const error = shallowRef<UiError | null>(null)
+  // load(): the first page for the current filters; load(true): the next page.
+  const { items: voices, totalCount, hasNextPage, loading, error, load } = usePagedConnection({
+    pageSize: ADMIN_VOICES_PAGE,
+    fetch: (page) => {
+      const filter = {
+        search: search.value.trim() || null,
+        language: language.value.trim() || null,
+        engine: engine.value.trim() || null,
+      }
+      return adminFetchFresh(client, AdminVoicesQuery, { filter, ...page })
+    },
+    connection: (data) => data.voices,
+  })
   /** Switches in flight, by voice id. */
   const saving = ref<Record<string, boolean>>({})
   /** The last switch error, by voice id. */
   const toggleErrors = ref<Record<string, UiError[]>>({})
-  let generation = 0
-
-  /** Loads the first page for the current filters (more=false) or the next page. */
-  async function load(more = false) {
-    const mine = ++generation
-    loading.value = true
-    const filter = {
-      search: search.value.trim() || null,
-      language: language.value.trim() || null,
-      engine: engine.value.trim() || null,
-    }
-    const res = await adminFetchFresh(client, AdminVoicesQuery, { filter, first: ADMIN_VOICES_PAGE, after: more ? endCursor.value : null })
-    if (mine !== generation) return
-    loading.value = false
-    if (!res.data) {
-      error.value = toUiErrors(res.error)[0] ?? null
-      return
-    }
-    error.value = null
-    const page = res.data.voices
-    const nodes = page.edges.map((e) => e.node)
-    voices.value = more ? [...voices.value, ...nodes] : nodes
-    totalCount.value = page.totalCount
-    endCursor.value = page.pageInfo.endCursor
-    hasNextPage.value = page.pageInfo.hasNextPage
-  }
 
   function patch(id: string, enabled: boolean) {
     voices.value = voices.value.map((v) => (v.id === id ? { ...v, enabled } : v))

@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import { BillingOverviewQuery, CreateBillingPortalSessionMutation, CreateCheckoutSessionMutation } from '~/graphql/account'
-import type { BillingOverviewQuery as OverviewResult } from '~/gql/graphql'
+import type { AccountPlanFieldsFragment, BillingOverviewQuery as OverviewResult } from '~/gql/graphql'
 import { useAuthStore } from '~/stores/auth'
 import { accountClientRef } from '~/utils/account/client'
 import { toUiErrors, type UiError } from '~/utils/errors'
@@ -17,6 +17,13 @@ export function actionKey(p: Purchase | 'portal'): string {
   if (p === 'portal') return 'portal'
   return 'planCode' in p ? `plan:${p.planCode}` : `pack:${p.creditPackCode}`
 }
+
+/**
+ * What the card of a plan or credit pack offers: Stripe Checkout, the billing
+ * portal (where a subscriber changes plans), a word that it cannot be bought,
+ * or nothing.
+ */
+export type OfferAction = 'checkout' | 'portal' | 'notForSale' | 'none'
 
 /** Subscription states in which the person has a paid plan to manage. */
 const MANAGED = new Set(['ACTIVE', 'TRIALING', 'PAST_DUE', 'UNPAID', 'INCOMPLETE'])
@@ -43,6 +50,25 @@ export const useBillingStore = defineStore('billing', () => {
 
   const available = computed(() => auth.config.billing && !refused.value)
   const subscribed = computed(() => !!overview.value?.me.subscription && MANAGED.has(overview.value.me.subscription.status))
+
+  /**
+   * What a plan's card offers, from the server's `purchasable`. The current
+   * plan offers nothing, and neither does any plan without billing (the page
+   * says why once). A free plan the server does not sell needs no word: it
+   * is what a person has without buying.
+   */
+  function planAction(p: Pick<AccountPlanFieldsFragment, 'code' | 'purchasable' | 'monthlyPriceCents'>): OfferAction {
+    const me = overview.value?.me
+    if (!available.value || !me || p.code === me.plan.code) return 'none'
+    if (!p.purchasable) return p.monthlyPriceCents > 0 ? 'notForSale' : 'none'
+    return subscribed.value ? 'portal' : 'checkout'
+  }
+
+  /** What a credit pack's card offers, from the server's `purchasable`. */
+  function packAction(p: { purchasable: boolean }): Exclude<OfferAction, 'portal'> {
+    if (!available.value) return 'none'
+    return p.purchasable ? 'checkout' : 'notForSale'
+  }
 
   /** Loads usage, plans and packs. */
   async function load() {
@@ -124,7 +150,7 @@ export const useBillingStore = defineStore('billing', () => {
 
   return {
     overview, loading, errors, refused, busy, actionErrors, available, subscribed,
-    load, checkout, portal, reset,
+    planAction, packAction, load, checkout, portal, reset,
     /** Replaces the GraphQL client (tests). */
     useClient: client.set,
     /** Replaces the navigation to Stripe (tests). */

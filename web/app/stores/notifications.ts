@@ -16,6 +16,7 @@ import type {
 } from '~/gql/graphql'
 import { accountClientRef } from '~/utils/account/client'
 import { toUiErrors, type UiError } from '~/utils/errors'
+import { usePagedConnection } from '~/composables/usePagedConnection'
 
 /** A notification as the app shows it. */
 export type Notice = AccountNotificationFieldsFragment
@@ -41,14 +42,16 @@ export const useNotificationsStore = defineStore('notifications', () => {
   const client = accountClientRef()
 
   const unread = ref(0)
-  const items = ref<Notice[]>([])
-  const totalCount = ref(0)
-  const hasNextPage = ref(false)
-  const endCursor = ref<string | null>(null)
   const unreadOnly = ref(false)
-  const loading = ref(false)
-  const loaded = ref(false)
-  const errors = ref<UiError[]>([])
+  const list = usePagedConnection({
+    pageSize: PAGE_SIZE,
+    fetch: (page) => client.get()
+      .query(NotificationsQuery, { unreadOnly: unreadOnly.value, ...page }, { requestPolicy: 'network-only' })
+      .toPromise(),
+    connection: (data) => data.notifications,
+  })
+  // errors: the list's, and those of marking read.
+  const { items, totalCount, hasNextPage, loading, loaded, errors } = list
   /** The subscription is open. */
   const live = ref(false)
   /** The newest notification that arrived live (for an announcement). */
@@ -134,46 +137,20 @@ export const useNotificationsStore = defineStore('notifications', () => {
     subscription = null
     live.value = false
     unread.value = 0
-    items.value = []
-    totalCount.value = 0
-    hasNextPage.value = false
-    endCursor.value = null
-    loaded.value = false
+    list.reset()
     latest.value = null
     preferences.value = null
-  }
-
-  async function fetchPage(after: string | null) {
-    loading.value = true
-    try {
-      const res = await client.get()
-        .query(NotificationsQuery, { unreadOnly: unreadOnly.value, first: PAGE_SIZE, after }, { requestPolicy: 'network-only' })
-        .toPromise()
-      errors.value = toUiErrors(res.error)
-      const conn = res.data?.notifications
-      if (!conn) return
-      const page = conn.edges.map((e) => e.node)
-      const known = after ? items.value : []
-      items.value = [...known, ...page.filter((n) => !known.some((k) => k.id === n.id))]
-      totalCount.value = conn.totalCount
-      hasNextPage.value = conn.pageInfo.hasNextPage
-      endCursor.value = conn.pageInfo.endCursor ?? null
-      loaded.value = true
-    } finally {
-      loading.value = false
-    }
   }
 
   /** Loads the first page (all, or unread only). */
   async function load(onlyUnread = unreadOnly.value) {
     unreadOnly.value = onlyUnread
-    await fetchPage(null)
+    await list.load()
   }
 
   /** Appends the next page. */
   async function loadMore() {
-    if (!hasNextPage.value || loading.value) return
-    await fetchPage(endCursor.value)
+    await list.load(true)
   }
 
   /** Marks the given notifications read, or all of them when ids is omitted. True when it worked. */

@@ -23,15 +23,31 @@ const usage = {
   ],
 }
 
-const plan = (code: string, name: string, price: number, included: number, overage: number | null) => ({
+const plan = (code: string, name: string, price: number, included: number, overage: number | null, purchasable = price > 0) => ({
   id: `p-${code}`, code, name, monthlyPriceCents: price, currency: 'usd', includedCharacters: included,
   overagePricePer1000Cents: overage, maxConcurrentGenerations: 2, maxCharactersPerGeneration: 5000, requestsPerMinute: 60, features: [],
+  purchasable,
+})
+
+const pack = (code: string, name: string, purchasable = true) => ({
+  id: `c-${code}`, code, name, characters: 100000, priceCents: 500, currency: 'usd', purchasable,
 })
 
 const overview = {
   me: { id: 'u1', plan: plan('free', 'Free', 0, 20000, null), subscription: null, usage },
   plans: [plan('free', 'Free', 0, 20000, null), plan('starter', 'Starter', 900, 500000, 30), plan('pro', 'Pro', 2900, 2000000, 20)],
-  creditPacks: [{ id: 'c1', code: 'credits-100k', name: '100k credits', characters: 100000, priceCents: 500, currency: 'usd' }],
+  creditPacks: [pack('credits-100k', '100k credits')],
+}
+
+/** The overview when only the starter plan and the small pack have a Stripe price, as a subscriber to `on` (or not). */
+function partlyForSale(on?: ReturnType<typeof plan>) {
+  return {
+    me: on
+      ? { ...overview.me, plan: on, subscription: { status: 'ACTIVE', currentPeriodEnd: '2026-12-01T00:00:00Z', cancelAtPeriodEnd: false, plan: { id: on.id, code: on.code, name: on.name } } }
+      : overview.me,
+    plans: [plan('free', 'Free', 0, 20000, null), plan('starter', 'Starter', 900, 500000, 30), plan('pro', 'Pro', 2900, 2000000, 20, false)],
+    creditPacks: [pack('credits-100k', '100k credits'), pack('credits-1m', '1M credits', false)],
+  }
 }
 
 describe('meterOf', () => {
@@ -143,10 +159,10 @@ describe('usage page', () => {
     useAuthStore().config = { firebase: null, billing: false, playground: null }
   })
 
-  async function mountPage(billing: boolean) {
+  async function mountPage(billing: boolean, data: unknown = overview) {
     useAuthStore().config = { firebase: null, billing, playground: null }
     const s = fakeServer({
-      BillingOverview: () => ({ data: overview }),
+      BillingOverview: () => ({ data }),
       CreateCheckoutSession: () => gqlError('BAD_USER_INPUT', '"credits-100k" is not a credit pack sold here', 'input.creditPackCode'),
     })
     useBillingStore().useClient(s.client)
@@ -181,6 +197,46 @@ describe('usage page', () => {
     w.unmount()
   })
 
+  it('offers only what the server can sell, and says so of the rest', async () => {
+    const w = await mountPage(true, partlyForSale())
+    expect(w.get('[data-testid="plan-free"]').text()).toContain('Current plan')
+    expect(w.get('[data-testid="choose-plan-starter"]').text()).toBe('Upgrade to Starter')
+    expect(w.find('[data-testid="choose-plan-pro"]').exists()).toBe(false)
+    expect(w.get('[data-testid="plan-pro"]').text()).toContain('Not available to buy yet.')
+    expect(w.find('[data-testid="buy-pack-credits-100k"]').exists()).toBe(true)
+    expect(w.find('[data-testid="buy-pack-credits-1m"]').exists()).toBe(false)
+    expect(w.get('[data-testid="pack-credits-1m"]').text()).toContain('Not available to buy yet.')
+    w.unmount()
+  })
+
+  it('sends a subscriber to the portal only for plans it sells; the free plan needs no word', async () => {
+    const w = await mountPage(true, partlyForSale(plan('starter', 'Starter', 900, 500000, 30)))
+    expect(w.get('[data-testid="plan-starter"]').text()).toContain('Current plan')
+    expect(w.find('[data-testid="choose-plan-starter"]').exists()).toBe(false)
+    expect(w.find('[data-testid="choose-plan-pro"]').exists()).toBe(false)
+    expect(w.get('[data-testid="plan-pro"]').text()).toContain('Not available to buy yet.')
+    expect(w.find('[data-testid="choose-plan-free"]').exists()).toBe(false)
+    expect(w.get('[data-testid="plan-free"]').text()).not.toContain('Not available to buy yet.')
+    w.unmount()
+
+    const again = await mountPage(true, { ...partlyForSale(plan('starter', 'Starter', 900, 500000, 30)), plans: overview.plans })
+    expect(again.get('[data-testid="choose-plan-pro"]').text()).toBe('Change in billing portal')
+    again.unmount()
+  })
+
+  it('says in Japanese that an item cannot be bought', async () => {
+    const nuxtApp = useNuxtApp()
+    await nuxtApp.$i18n.setLocale('ja')
+    try {
+      const w = await mountPage(true, partlyForSale())
+      expect(w.get('[data-testid="plan-pro"]').text()).toContain('現在は購入できません。')
+      expect(w.get('[data-testid="pack-credits-1m"]').text()).toContain('現在は購入できません。')
+      w.unmount()
+    } finally {
+      await nuxtApp.$i18n.setLocale('en')
+    }
+  })
+
   it('says billing is not available instead of offering broken buttons', async () => {
     const w = await mountPage(false)
     expect(w.get('[data-testid="billing-unavailable"]').text()).toContain('Billing is not available')
@@ -188,6 +244,7 @@ describe('usage page', () => {
     expect(w.find('[data-testid^="buy-pack-"]').exists()).toBe(false)
     expect(w.find('[data-testid="manage-billing"]').exists()).toBe(false)
     expect(w.find('[data-testid="plan-pro"]').exists()).toBe(true)
+    expect(w.text()).not.toContain('Not available to buy yet.')
     w.unmount()
   })
 })

@@ -14,7 +14,7 @@ afterEach(() => vi.restoreAllMocks())
 const plan = {
   id: 'pl_pro', code: 'pro', name: 'Pro', monthlyPriceCents: 2900, currency: 'usd', includedCharacters: 2000000,
   overagePricePer1000Cents: 20, maxConcurrentGenerations: 10, maxCharactersPerGeneration: 100000, requestsPerMinute: 1200,
-  maxWebsockets: 25, maxSubscriptions: 200, features: ['Fast'], stripePriceId: 'price_pro',
+  maxWebsockets: 25, maxSubscriptions: 200, features: ['Fast'], stripePriceId: 'price_pro', purchasable: true,
 }
 
 describe('AdminBarChart', () => {

@@ -9,7 +9,7 @@ const words = (rule: string) => `rule:${rule}`
 const starter: AdminPlan = {
   id: 'pl_1', code: 'starter', name: 'Starter', monthlyPriceCents: 900, currency: 'usd', includedCharacters: 500000,
   overagePricePer1000Cents: 30, maxConcurrentGenerations: 4, maxCharactersPerGeneration: 20000, requestsPerMinute: 300,
-  maxWebsockets: 10, maxSubscriptions: 50, features: ['A', 'B'], stripePriceId: 'price_starter',
+  maxWebsockets: 10, maxSubscriptions: 50, features: ['A', 'B'], stripePriceId: 'price_starter', purchasable: true,
 }
 
 describe('money', () => {

@@ -108,7 +108,7 @@ describe('admin plans store', () => {
   const plan = (code: string, cents: number) => ({
     id: `pl_${code}`, code, name: code, monthlyPriceCents: cents, currency: 'usd', includedCharacters: 1, overagePricePer1000Cents: null,
     maxConcurrentGenerations: 1, maxCharactersPerGeneration: 1, requestsPerMinute: 60, maxWebsockets: 5, maxSubscriptions: 20, features: [],
-    stripePriceId: null,
+    stripePriceId: null, purchasable: false,
   })
   const input = { code: 'team', name: 'Team', monthlyPriceCents: 1500, currency: 'usd', includedCharacters: 1, maxConcurrentGenerations: 1, maxCharactersPerGeneration: 1 }
 
