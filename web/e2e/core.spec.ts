@@ -96,6 +96,24 @@ test('API-key sign-in comes back to the page asked for, survives a reload, and s
   expect(await page.evaluate(() => sessionStorage.getItem('koe.apiKey') ?? localStorage.getItem('koe.apiKey'))).toBeNull()
 })
 
+// The real popup cannot be tested here: before it opens, Firebase's SDK loads
+// Google's iframe script from apis.google.com, emulator or not, and the test
+// network reaches no Google. What a person sees when that happens can be.
+test('Google sign-in when Google cannot be reached: words, not an error code, and email sign-in still works', async ({ page }) => {
+  await page.route('https://apis.google.com/**', (route) => route.abort('internetdisconnected'))
+  await page.goto('/signin')
+  await page.getByTestId('google').click()
+  await expect(page.getByRole('alert')).toHaveText('Google sign-in could not start: Google could not be reached. Try again, or sign in with email.')
+  await expect(page.getByTestId('google')).toBeEnabled()
+
+  await page.getByTestId('toggle-signup').click()
+  await page.getByLabel('Email').fill(uniqueEmail('nogoogle'))
+  await page.getByLabel('Password').fill('correct horse battery')
+  await page.getByTestId('submit').click()
+  await expect(page).toHaveURL(/\/$/)
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Studio')
+})
+
 test('a USER cannot reach Admin, and the nav hides it; an ADMIN sees it', async ({ userPage: page, browser, env }) => {
   await expect(page.getByRole('navigation', { name: 'Main' })).toBeVisible()
   await expect(page.getByRole('link', { name: 'Admin' })).toHaveCount(0)
