@@ -64,7 +64,7 @@ func TestBadInput(t *testing.T) {
 		{"speed too fast", createGeneration, with("speed", 2.01), "input.speed", "2.0"},
 		{"pitch too low", createGeneration, with("pitch", -12.5), "input.pitch", "-12"},
 		{"pitch too high", createGeneration, with("pitch", 13), "input.pitch", "12"},
-		{"format without its encoder", createGeneration, with("format", "OGG_OPUS"), "input.format", "opusenc"},
+		{"format without its encoder", createGeneration, with("format", "OGG_OPUS"), "input.format", "OGG_OPUS is not available"},
 		{"unknown format", createGeneration, with("format", "FLAC"), "input.format", "FLAC"},
 		{"idempotency key too long", createGeneration, with("idempotencyKey", long+"x"), "input.idempotencyKey", "255"},
 		{"empty idempotency key", createGeneration, with("idempotencyKey", ""), "input.idempotencyKey", "255"},
@@ -93,6 +93,22 @@ func TestBadInput(t *testing.T) {
 			require.Equal(t, gensBefore, gensAfter, "no generation stored")
 			require.Equal(t, jobsBefore, jobsAfter, "no job queued")
 		})
+	}
+
+	// The web app sends its language as Accept-Language; the message next to
+	// the field is then in it, the code and field unchanged.
+	for _, tc := range []struct {
+		acceptLanguage, message string
+	}{
+		{"ja", "1001 文字あります。上限は 1000 文字です"},
+		{"ja-JP,ja;q=0.9,en;q=0.8", "1001 文字あります。上限は 1000 文字です"},
+		{"en-US,ja;q=0.5", "is 1001 characters long; the limit is 1000"},
+	} {
+		r := c.Do(createGeneration, with("text", strings.Repeat("x", 1001)), "Accept-Language", tc.acceptLanguage)
+		require.Len(t, r.Errors, 1, "%s", r.Data)
+		require.Equal(t, "BAD_USER_INPUT", r.Errors[0].Code())
+		require.Equal(t, "input.text", r.Errors[0].Field())
+		require.Equal(t, tc.message, r.Errors[0].Message, "Accept-Language: %s", tc.acceptLanguage)
 	}
 }
 

@@ -36,6 +36,11 @@ type Error struct {
 	Field string
 	// RetryAfter tells a RATE_LIMITED client when to come back.
 	RetryAfter time.Duration
+
+	// format and args made Message (BAD_USER_INPUT only), so MessageIn can
+	// write it again in another language.
+	format string
+	args   []any
 }
 
 func (e *Error) Error() string {
@@ -51,9 +56,22 @@ func (e *Error) Is(target error) bool {
 	return ok && t.Code == e.Code && (t.Message == "" || t.Message == e.Message)
 }
 
-// Invalid is BAD_USER_INPUT for field.
+// Invalid is BAD_USER_INPUT for field. format must be a string literal with
+// a Japanese translation in japanese (a test checks every call).
 func Invalid(field, format string, args ...any) *Error {
-	return &Error{Code: BadUserInput, Field: field, Message: fmt.Sprintf(format, args...)}
+	return &Error{Code: BadUserInput, Field: field, Message: fmt.Sprintf(format, args...), format: format, args: args}
+}
+
+// MessageIn is the message in lang ("ja" or "en"): what a person sees next
+// to the field they got wrong, in the language of the app they use. Messages
+// without a translation stay in English.
+func (e *Error) MessageIn(lang string) string {
+	if lang == "ja" {
+		if f, ok := japanese[e.format]; ok {
+			return fmt.Sprintf(f, e.args...)
+		}
+	}
+	return e.Message
 }
 
 // New is an error with code and a message for the client.

@@ -134,7 +134,7 @@ func (s *Service) userOf(ctx context.Context, t verifiedToken) (*User, error) {
 	}
 	uid := t.uid
 	u = &User{ID: gid.New(gid.User), FirebaseUID: &uid, Email: nonEmpty(t.email), DisplayName: nonEmpty(t.name), Role: role, PlanCode: FreePlan,
-		Locale: localeOf(ctx), CreatedAt: s.now()}
+		Locale: Locale(ctx), CreatedAt: s.now()}
 	// Two first requests at once: one insert wins, both read the winner.
 	if _, err := s.db.NewInsert().Model(u).On("CONFLICT (firebase_uid) DO NOTHING").Exec(ctx); err != nil {
 		return nil, err

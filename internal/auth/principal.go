@@ -90,9 +90,10 @@ func WithLocale(ctx context.Context, acceptLanguage string) context.Context {
 	return context.WithValue(ctx, localeKey{}, acceptLanguage)
 }
 
-// localeOf is the language Koe writes to a new user in: "ja" when their
-// browser prefers Japanese, else "en".
-func localeOf(ctx context.Context) string {
+// Locale is the language of the request: "ja" when the caller's first
+// Accept-Language is Japanese, else "en". A user made on first sight gets it
+// as their email language, and error messages are written in it.
+func Locale(ctx context.Context) string {
 	header, _ := ctx.Value(localeKey{}).(string)
 	first, _, _ := strings.Cut(header, ",")
 	if strings.HasPrefix(strings.ToLower(strings.TrimSpace(first)), "ja") {

@@ -168,7 +168,8 @@ func (s *Service) validate(ctx context.Context, lim PlanLimits, unlimited bool, 
 		return apperror.Invalid("input.pitch", "must be between -12 and 12 semitones, got %g", in.Pitch)
 	}
 	if err := s.encoder.Available(in.Format); err != nil {
-		return apperror.Invalid("input.format", "%s", err.Error())
+		s.log.WarnContext(ctx, "format asked for but not available", "format", in.Format, "err", err)
+		return apperror.Invalid("input.format", "%s is not available on this server", in.Format)
 	}
 	if k := in.IdempotencyKey; k != nil && (*k == "" || utf8.RuneCountInString(*k) > 255) {
 		return apperror.Invalid("input.idempotencyKey", "must be 1 to 255 characters")

@@ -246,7 +246,7 @@ func present(ctx context.Context, log *slog.Logger, err error) *gqlerror.Error {
 		if e.RetryAfter > 0 {
 			ext["retryAfterSeconds"] = int(math.Ceil(e.RetryAfter.Seconds()))
 		}
-		gqlErr.Message, gqlErr.Extensions = e.Message, ext
+		gqlErr.Message, gqlErr.Extensions = e.MessageIn(auth.Locale(ctx)), ext
 		return gqlErr
 	}
 	if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {

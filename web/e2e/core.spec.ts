@@ -152,6 +152,11 @@ test('over the plan’s characters per generation: the field says so, before and
   await expect(page.getByTestId('over-max')).toHaveText('Your plan allows at most 5,000 characters per generation.')
   await page.getByRole('button', { name: 'Generate' }).click()
   await expect(page.locator('#text-error [data-error-code=BAD_USER_INPUT]')).toContainText('your plan allows 5000 per generation')
+
+  // In Japanese the server's own words come in Japanese too.
+  await page.getByTestId('language-switcher').selectOption('ja')
+  await page.getByRole('button', { name: '生成' }).click()
+  await expect(page.locator('#text-error [data-error-code=BAD_USER_INPUT]')).toContainText('ご利用のプランでは 1 回の生成につき 5000 文字までです')
 })
 
 test('Japanese: the switcher and a Japanese browser both render Japanese text', async ({ page, browser, newUser, snap, checkA11y }) => {
