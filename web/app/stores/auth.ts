@@ -22,6 +22,23 @@ export class SignInError extends Error {
   }
 }
 
+/**
+ * Whether this browser kept a Firebase session: the SDK (with
+ * browserLocalPersistence, see utils/firebaseAuth) stores its user under
+ * `firebase:authUser:<api key>:<app>` in localStorage.
+ */
+function firebaseSessionKept(): boolean {
+  if (typeof window === 'undefined') return false
+  try {
+    for (let i = 0; i < window.localStorage.length; i++) {
+      if (window.localStorage.key(i)?.startsWith('firebase:authUser:')) return true
+    }
+  } catch {
+    // Storage can be off (privacy settings): then nothing was kept either.
+  }
+  return false
+}
+
 /** Where the store keeps an API key: localStorage when remembered, else sessionStorage. */
 function storages(): Storage[] {
   if (typeof window === 'undefined') return []
@@ -44,6 +61,8 @@ export const useAuthStore = defineStore('auth', () => {
   const client = shallowRef<Client | null>(null)
   let restartSocket: () => void = () => {}
   let initPromise: Promise<void> | null = null
+  /** Stands in for the Firebase SDK (tests). */
+  let firebasePort: FirebaseAuthPort | undefined
 
   const signedIn = computed(() => mode.value !== 'signedOut')
   const isAdmin = computed(() => me.value?.role === 'ADMIN')
@@ -63,11 +82,13 @@ export const useAuthStore = defineStore('auth', () => {
   }
 
   /**
-   * Loads the server's configuration, restores a stored API key, and waits
-   * for Firebase to report the signed-in user. Safe to call many times.
-   * `port` replaces the Firebase SDK (tests).
+   * Loads the server's configuration, restores a stored API key, and, when
+   * a Firebase session was kept in this browser, waits for Firebase to
+   * report its user. Safe to call many times. `firebasePort` replaces the
+   * Firebase SDK (tests).
    */
   function init(opts: { fetcher?: typeof fetch; firebasePort?: FirebaseAuthPort } = {}): Promise<void> {
+    firebasePort ??= opts.firebasePort
     initPromise ??= (async () => {
       config.value = await loadAppConfig(opts.fetcher)
       for (const s of storages()) {
@@ -78,19 +99,38 @@ export const useAuthStore = defineStore('auth', () => {
           break
         }
       }
-      if (mode.value === 'signedOut' && config.value.firebase) {
-        await startFirebase(opts.firebasePort)
+      // Visitors with no Firebase session never wait for (or download) the
+      // SDK here; the sign-in form loads it when someone starts to use it.
+      if (mode.value === 'signedOut' && config.value.firebase && firebaseSessionKept()) {
+        await startFirebase()
       }
       if (signedIn.value) await loadMe()
     })()
     return initPromise
   }
 
+  let starting: Promise<FirebaseAuthPort> | null = null
   /** Loads the Firebase SDK (once) and resolves after its first report of the user. */
-  async function startFirebase(port?: FirebaseAuthPort): Promise<FirebaseAuthPort> {
-    if (firebase.value) return firebase.value
-    if (!config.value.firebase && !port) throw new SignInError({ code: 'FIREBASE_NOT_CONFIGURED', message: 'Firebase sign-in is not configured on this server' })
-    const fb = port ?? (await createFirebaseAuth(config.value.firebase!))
+  function startFirebase(): Promise<FirebaseAuthPort> {
+    starting ??= connectFirebase().catch((e) => {
+      starting = null // a failed download may be tried again
+      throw e
+    })
+    return starting
+  }
+
+  /**
+   * Starts loading Firebase ahead of a sign-in: the sign-in form calls it as
+   * soon as someone focuses or touches it, so the Google popup can open
+   * within their click instead of after a download.
+   */
+  function prepareFirebase() {
+    if (config.value.firebase || firebasePort) startFirebase().catch(() => {})
+  }
+
+  async function connectFirebase(): Promise<FirebaseAuthPort> {
+    if (!config.value.firebase && !firebasePort) throw new SignInError({ code: 'FIREBASE_NOT_CONFIGURED', message: 'Firebase sign-in is not configured on this server' })
+    const fb = firebasePort ?? (await createFirebaseAuth(config.value.firebase!))
     firebase.value = markRaw(fb)
     await new Promise<void>((resolve) => {
       let first = true
@@ -188,6 +228,6 @@ export const useAuthStore = defineStore('auth', () => {
 
   return {
     config, mode, apiKey, firebaseUser, me, meError, signedIn, isAdmin, label,
-    attach, token, init, loadMe, signInWithEmail, signUpWithEmail, signInWithGoogle, signInWithApiKey, signOut, expire,
+    attach, token, init, loadMe, prepareFirebase, signInWithEmail, signUpWithEmail, signInWithGoogle, signInWithApiKey, signOut, expire,
   }
 })

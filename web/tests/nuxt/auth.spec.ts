@@ -116,6 +116,28 @@ describe('auth store', () => {
     expect(fb.user).toBeNull()
   })
 
+  it('loads Firebase at start only for a browser that kept a Firebase session; the sign-in form loads it on first use', async () => {
+    const fresh = setup()
+    const fb = fakeFirebase()
+    const onChange = vi.spyOn(fb, 'onChange')
+    await fresh.auth.init({ fetcher: configFetch(true), firebasePort: fb })
+    expect(onChange).not.toHaveBeenCalled()
+    expect(fresh.auth.signedIn).toBe(false)
+    fresh.auth.prepareFirebase()
+    await vi.waitFor(() => expect(onChange).toHaveBeenCalledTimes(1))
+    fresh.auth.prepareFirebase()
+    await fresh.auth.signInWithEmail('fb@example.test', 'secret1')
+    expect(onChange).toHaveBeenCalledTimes(1) // loaded once
+    expect(fresh.auth.me?.email).toBe('fb@example.test')
+
+    // The next visit finds the session the SDK kept, and is signed in at once.
+    localStorage.setItem('firebase:authUser:k:[DEFAULT]', '{"uid":"fb1"}')
+    const back = setup()
+    await back.auth.init({ fetcher: configFetch(true), firebasePort: fb })
+    expect(back.auth.mode).toBe('firebase')
+    expect(back.auth.me?.email).toBe('fb@example.test')
+  })
+
   it('signs out locally when the server stops accepting the credential', async () => {
     const { auth } = setup()
     await auth.init({ fetcher: configFetch(false) })
