@@ -77,6 +77,7 @@ type ComplexityRoot struct {
 		Sent             func(childComplexity int) int
 		Status           func(childComplexity int) int
 		Subject          func(childComplexity int) int
+		Translations     func(childComplexity int) int
 	}
 
 	BroadcastConnection struct {
@@ -88,6 +89,13 @@ type ComplexityRoot struct {
 	BroadcastEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	BroadcastTranslation struct {
+		HTMLBody func(childComplexity int) int
+		Locale   func(childComplexity int) int
+		Subject  func(childComplexity int) int
+		TextBody func(childComplexity int) int
 	}
 
 	CheckoutSession struct {
@@ -493,6 +501,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Broadcast.Subject(childComplexity), true
+	case "Broadcast.translations":
+		if e.ComplexityRoot.Broadcast.Translations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Broadcast.Translations(childComplexity), true
 
 	case "BroadcastConnection.edges":
 		if e.ComplexityRoot.BroadcastConnection.Edges == nil {
@@ -525,6 +539,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.BroadcastEdge.Node(childComplexity), true
+
+	case "BroadcastTranslation.htmlBody":
+		if e.ComplexityRoot.BroadcastTranslation.HTMLBody == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BroadcastTranslation.HTMLBody(childComplexity), true
+	case "BroadcastTranslation.locale":
+		if e.ComplexityRoot.BroadcastTranslation.Locale == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BroadcastTranslation.Locale(childComplexity), true
+	case "BroadcastTranslation.subject":
+		if e.ComplexityRoot.BroadcastTranslation.Subject == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BroadcastTranslation.Subject(childComplexity), true
+	case "BroadcastTranslation.textBody":
+		if e.ComplexityRoot.BroadcastTranslation.TextBody == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BroadcastTranslation.TextBody(childComplexity), true
 
 	case "CheckoutSession.id":
 		if e.ComplexityRoot.CheckoutSession.ID == nil {
@@ -1637,6 +1676,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("BroadcastInput", ec.unmarshalInputBroadcastInput),
+			graphql.NewInputUnmarshaler("BroadcastTranslationInput", ec.unmarshalInputBroadcastTranslationInput),
 			graphql.NewInputUnmarshaler("CheckoutInput", ec.unmarshalInputCheckoutInput),
 			graphql.NewInputUnmarshaler("CreateGenerationInput", ec.unmarshalInputCreateGenerationInput),
 			graphql.NewInputUnmarshaler("CreditPackInput", ec.unmarshalInputCreditPackInput),
@@ -2294,6 +2334,35 @@ input BroadcastInput {
   sendAt: Time
   "Deliver to each person within 24h of sendAt, at the hour they are usually active."
   optimizeSendTime: Boolean = false
+  """
+  The broadcast in other languages: a person whose language (ja or en) has a version here gets it;
+  everyone else gets subject, textBody and htmlBody.
+  """
+  translations: [BroadcastTranslationInput!]
+}
+
+"A broadcast's words in one language."
+input BroadcastTranslationInput {
+  "The language: ja or en."
+  locale: String!
+  "Subject line."
+  subject: String!
+  "Plain text body."
+  textBody: String!
+  "HTML body; the text body is used when null."
+  htmlBody: String
+}
+
+"A broadcast's words in one language."
+type BroadcastTranslation {
+  "The language: ja or en."
+  locale: String!
+  "Subject line."
+  subject: String!
+  "Plain text body."
+  textBody: String!
+  "HTML body; null when the text body is used."
+  htmlBody: String
 }
 
 "An email sent to many people."
@@ -2302,6 +2371,8 @@ type Broadcast implements Node {
   id: ID!
   "Subject line."
   subject: String!
+  "Its versions in other languages."
+  translations: [BroadcastTranslation!]!
   "Where it is in its life."
   status: BroadcastStatus!
   "When sending starts."
@@ -2515,6 +2586,8 @@ func (ec *executionContext) childFields_Broadcast(ctx context.Context, field gra
 		return ec.fieldContext_Broadcast_id(ctx, field)
 	case "subject":
 		return ec.fieldContext_Broadcast_subject(ctx, field)
+	case "translations":
+		return ec.fieldContext_Broadcast_translations(ctx, field)
 	case "status":
 		return ec.fieldContext_Broadcast_status(ctx, field)
 	case "sendAt":
@@ -2553,6 +2626,20 @@ func (ec *executionContext) childFields_BroadcastEdge(ctx context.Context, field
 		return ec.fieldContext_BroadcastEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type BroadcastEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_BroadcastTranslation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "locale":
+		return ec.fieldContext_BroadcastTranslation_locale(ctx, field)
+	case "subject":
+		return ec.fieldContext_BroadcastTranslation_subject(ctx, field)
+	case "textBody":
+		return ec.fieldContext_BroadcastTranslation_textBody(ctx, field)
+	case "htmlBody":
+		return ec.fieldContext_BroadcastTranslation_htmlBody(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BroadcastTranslation", field.Name)
 }
 
 func (ec *executionContext) childFields_CheckoutSession(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

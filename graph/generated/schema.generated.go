@@ -992,6 +992,38 @@ func (ec *executionContext) fieldContext_Broadcast_subject(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Broadcast", field, false, false, "String")
 }
 
+func (ec *executionContext) _Broadcast_translations(ctx context.Context, field graphql.CollectedField, obj *outbox.Broadcast) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Broadcast_translations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Translations, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []outbox.Translation) graphql.Marshaler {
+			return ec.marshalNBroadcastTranslation2ᚕgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋemailᚋoutboxᚐTranslationᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Broadcast_translations(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Broadcast",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BroadcastTranslation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Broadcast_status(ctx context.Context, field graphql.CollectedField, obj *outbox.Broadcast) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1293,6 +1325,98 @@ func (ec *executionContext) fieldContext_BroadcastEdge_node(_ context.Context, f
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _BroadcastTranslation_locale(ctx context.Context, field graphql.CollectedField, obj *outbox.Translation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BroadcastTranslation_locale(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Locale, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BroadcastTranslation_locale(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BroadcastTranslation", field, false, false, "String")
+}
+
+func (ec *executionContext) _BroadcastTranslation_subject(ctx context.Context, field graphql.CollectedField, obj *outbox.Translation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BroadcastTranslation_subject(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Subject, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BroadcastTranslation_subject(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BroadcastTranslation", field, false, false, "String")
+}
+
+func (ec *executionContext) _BroadcastTranslation_textBody(ctx context.Context, field graphql.CollectedField, obj *outbox.Translation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BroadcastTranslation_textBody(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TextBody, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BroadcastTranslation_textBody(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BroadcastTranslation", field, false, false, "String")
+}
+
+func (ec *executionContext) _BroadcastTranslation_htmlBody(ctx context.Context, field graphql.CollectedField, obj *outbox.Translation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BroadcastTranslation_htmlBody(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HTMLBody, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_BroadcastTranslation_htmlBody(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BroadcastTranslation", field, false, false, "String")
 }
 
 func (ec *executionContext) _CheckoutSession_id(ctx context.Context, field graphql.CollectedField, obj *model.CheckoutSession) (ret graphql.Marshaler) {
@@ -6253,7 +6377,7 @@ func (ec *executionContext) unmarshalInputBroadcastInput(ctx context.Context, ob
 		asMap["optimizeSendTime"] = false
 	}
 
-	fieldsInOrder := [...]string{"subject", "textBody", "htmlBody", "planCodes", "sendAt", "optimizeSendTime"}
+	fieldsInOrder := [...]string{"subject", "textBody", "htmlBody", "planCodes", "sendAt", "optimizeSendTime", "translations"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -6302,6 +6426,13 @@ func (ec *executionContext) unmarshalInputBroadcastInput(ctx context.Context, ob
 				return it, err
 			}
 			it.OptimizeSendTime = data
+		case "translations":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("translations"))
+			data, err := ec.unmarshalOBroadcastTranslationInput2ᚕᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋemailᚋoutboxᚐTranslationᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Translations = data
 		}
 	}
 	return it, nil
@@ -6316,6 +6447,69 @@ func (ec *executionContext) unmarshalInputBroadcastInput(ctx context.Context, ob
 func UnmarshalBroadcastInput(ctx context.Context, raw any) (model.BroadcastInput, error) {
 	var out model.BroadcastInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "BroadcastInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputBroadcastTranslationInput(ctx context.Context, obj any) (outbox.Translation, error) {
+	var it outbox.Translation
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"locale", "subject", "textBody", "htmlBody"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "locale":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("locale"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Locale = data
+		case "subject":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("subject"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Subject = data
+		case "textBody":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("textBody"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TextBody = data
+		case "htmlBody":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("htmlBody"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HTMLBody = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalBroadcastTranslationInput unmarshals raw into the BroadcastTranslationInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalBroadcastTranslationInput(ctx context.Context, raw any) (outbox.Translation, error) {
+	var out outbox.Translation
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "BroadcastTranslationInput", raw, &out)
 	return out, err
 }
 
@@ -7041,6 +7235,11 @@ func (ec *executionContext) _Broadcast(ctx context.Context, sel ast.SelectionSet
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "translations":
+			out.Values[i] = ec._Broadcast_translations(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "status":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -7156,6 +7355,54 @@ func (ec *executionContext) _BroadcastEdge(ctx context.Context, sel ast.Selectio
 		case "node":
 			out.Values[i] = ec._BroadcastEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var broadcastTranslationImplementors = []string{"BroadcastTranslation"}
+
+func (ec *executionContext) _BroadcastTranslation(ctx context.Context, sel ast.SelectionSet, obj *outbox.Translation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, broadcastTranslationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BroadcastTranslation")
+		case "locale":
+			out.Values[i] = ec._BroadcastTranslation_locale(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "subject":
+			out.Values[i] = ec._BroadcastTranslation_subject(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "textBody":
+			out.Values[i] = ec._BroadcastTranslation_textBody(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "htmlBody":
+			out.Values[i] = ec._BroadcastTranslation_htmlBody(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -8925,6 +9172,31 @@ func (ec *executionContext) marshalNBroadcastStatus2githubᚗcomᚋkoeᚑvoice�
 	return v
 }
 
+func (ec *executionContext) marshalNBroadcastTranslation2githubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋemailᚋoutboxᚐTranslation(ctx context.Context, sel ast.SelectionSet, v outbox.Translation) graphql.Marshaler {
+	return ec._BroadcastTranslation(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNBroadcastTranslation2ᚕgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋemailᚋoutboxᚐTranslationᚄ(ctx context.Context, sel ast.SelectionSet, v []outbox.Translation) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNBroadcastTranslation2githubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋemailᚋoutboxᚐTranslation(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNBroadcastTranslationInput2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋemailᚋoutboxᚐTranslation(ctx context.Context, v any) (*outbox.Translation, error) {
+	res, err := ec.unmarshalInputBroadcastTranslationInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCheckoutInput2githubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐCheckoutInput(ctx context.Context, v any) (model.CheckoutInput, error) {
 	res, err := ec.unmarshalInputCheckoutInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -9396,6 +9668,23 @@ func (ec *executionContext) marshalOBillingSubscription2ᚖgithubᚗcomᚋkoeᚑ
 		return graphql.Null
 	}
 	return ec._BillingSubscription(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOBroadcastTranslationInput2ᚕᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋemailᚋoutboxᚐTranslationᚄ(ctx context.Context, v any) ([]*outbox.Translation, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*outbox.Translation, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNBroadcastTranslationInput2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋemailᚋoutboxᚐTranslation(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) unmarshalOGender2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐGender(ctx context.Context, v any) (*model.Gender, error) {

@@ -76,6 +76,9 @@ type BroadcastInput struct {
 	SendAt *time.Time `json:"sendAt,omitempty"`
 	// Deliver to each person within 24h of sendAt, at the hour they are usually active.
 	OptimizeSendTime *bool `json:"optimizeSendTime,omitempty"`
+	// The broadcast in other languages: a person whose language (ja or en) has a version here gets it;
+	// everyone else gets subject, textBody and htmlBody.
+	Translations []*outbox.Translation `json:"translations,omitempty"`
 }
 
 // What to buy at Stripe Checkout: exactly one of planCode and creditPackCode.

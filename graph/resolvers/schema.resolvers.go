@@ -157,8 +157,12 @@ func (r *mutationResolver) SetVoiceEnabled(ctx context.Context, id string, enabl
 
 func (r *mutationResolver) CreateBroadcast(ctx context.Context, input model.BroadcastInput) (*outbox.Broadcast, error) {
 	optimize := input.OptimizeSendTime != nil && *input.OptimizeSendTime
+	translations := make([]outbox.Translation, len(input.Translations))
+	for i, t := range input.Translations {
+		translations[i] = *t
+	}
 	return r.BroadcastService.Create(ctx, principal(ctx).UserID, outbox.BroadcastInput{
-		Subject: input.Subject, TextBody: input.TextBody, HTMLBody: input.HTMLBody, PlanCodes: input.PlanCodes,
+		Subject: input.Subject, TextBody: input.TextBody, HTMLBody: input.HTMLBody, Translations: translations, PlanCodes: input.PlanCodes,
 		SendAt: input.SendAt, OptimizeSendTime: optimize,
 	})
 }

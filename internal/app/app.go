@@ -469,13 +469,15 @@ func (l messageLinks) Unsubscribe(userID, preference string) string {
 	return l.unsubscribe.URL(userID, preference)
 }
 
-// composeBroadcast renders a broadcast for one recipient, in their language,
-// with a link that turns product news off.
+// composeBroadcast renders a broadcast for one recipient, in their language
+// (its translation into it, when it has one), with a link that turns product
+// news off.
 func (l messageLinks) composeBroadcast(bc *outbox.Broadcast, r outbox.Recipient) (outbox.Mail, error) {
 	unsubscribe := l.Unsubscribe(r.UserID, notification.PrefProductNews)
-	data := map[string]any{"Name": r.Name, "Subject": bc.Subject, "Text": bc.TextBody, "Unsubscribe": unsubscribe}
-	if bc.HTMLBody != nil {
-		data["HTML"] = *bc.HTMLBody
+	words := bc.In(r.Locale)
+	data := map[string]any{"Name": r.Name, "Subject": words.Subject, "Text": words.TextBody, "Unsubscribe": unsubscribe}
+	if words.HTMLBody != nil {
+		data["HTML"] = *words.HTMLBody
 	}
 	subject, text, html, err := email.Render("broadcast", r.Locale, data)
 	return outbox.Mail{To: r.Email, ToName: r.Name, Subject: subject, Text: text, HTML: html, Unsubscribe: unsubscribe}, err

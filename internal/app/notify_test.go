@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -207,6 +208,49 @@ func TestBroadcastToTwoThousand(t *testing.T) {
 	require.Equal(t, 2000, b.Recipients)
 	require.Equal(t, 2000, b.Sent)
 	require.Zero(t, b.Failed)
+}
+
+// TestBroadcastInTheirLanguage: a person whose language has a version of the
+// broadcast gets that version; the others get it as composed.
+func TestBroadcastInTheirLanguage(t *testing.T) {
+	t.Parallel()
+	mp := mailpittest.Open(t)
+	srv := apptest.Boot(t, storetest.SQLite, mp.Env())
+	domain := bulkUsers(t, srv, 2)
+	_, err := srv.DB().NewRaw("UPDATE users SET locale = 'ja' WHERE email = ?", "p1@"+domain).Exec(context.Background())
+	require.NoError(t, err)
+	admin := srv.Client(apptest.AdminKey)
+
+	bad := admin.Do(`mutation { createBroadcast(input: {subject: "News", textBody: "Hi.",
+		translations: [{locale: "ja", subject: "お知らせ", textBody: "こんにちは。"}, {locale: "ja", subject: "x", textBody: "y"}]}) { id } }`, nil)
+	require.Equal(t, "BAD_USER_INPUT", bad.Errors[0].Code())
+	require.Equal(t, "input.translations[1].locale", bad.Errors[0].Field())
+	bad = admin.Do(`mutation { createBroadcast(input: {subject: "News", textBody: "Hi.",
+		translations: [{locale: "fr", subject: "Nouvelles", textBody: "Salut."}]}) { id } }`, nil)
+	require.Equal(t, "input.translations[0].locale", bad.Errors[0].Field())
+	bad = admin.Do(`mutation { createBroadcast(input: {subject: "News", textBody: "Hi.",
+		translations: [{locale: "ja", subject: "  ", textBody: "こんにちは。"}]}) { id } }`, nil)
+	require.Equal(t, "input.translations[0].subject", bad.Errors[0].Field())
+	require.Zero(t, count(t, srv, "SELECT count(*) FROM broadcasts"), "bad input stores nothing")
+
+	var made struct {
+		CreateBroadcast struct {
+			ID           string
+			Translations []struct{ Locale, Subject string }
+		}
+	}
+	admin.Must(`mutation { createBroadcast(input: {subject: "New voices", textBody: "New voices are here.",
+		translations: [{locale: "ja", subject: "新しい声", textBody: "新しい声が届きました。"}]}) { id translations { locale subject } } }`, nil, &made)
+	require.Equal(t, []struct{ Locale, Subject string }{{"ja", "新しい声"}}, made.CreateBroadcast.Translations)
+
+	found := mp.WaitFor(t, "to:"+domain, 2, time.Minute)
+	subjects := map[string]string{}
+	for _, m := range found.Messages {
+		subjects[m.To[0].Address] = m.Subject
+	}
+	require.Equal(t, map[string]string{"p0@" + domain: "New voices", "p1@" + domain: "新しい声"}, subjects)
+	ja := mp.Message(t, found.Messages[slices.IndexFunc(found.Messages, func(m mailpittest.Summary) bool { return m.Subject == "新しい声" })].ID)
+	require.Contains(t, ja.Text, "新しい声が届きました。")
 }
 
 // TestCancelBroadcastHalfway: canceling stops what is not sent, and sent,

@@ -20,6 +20,8 @@ var japanese = map[string]string{
 	"must be 1 to 200 characters":                               "1〜200 文字で入力してください",
 	"must be 1 to 255 characters":                               "1〜255 文字で入力してください",
 	"must be 1 to 40 lower-case letters, digits or dashes":      "半角の小文字・数字・ハイフンで 1〜40 文字にしてください",
+	"must be en or ja":                                          "en か ja を指定してください",
+	"names a language given before":                             "同じ言語が二度指定されています",
 	"must be USER or ADMIN":                                     "USER か ADMIN を指定してください",
 	"must be a BCP 47 tag or prefix such as en or pt-BR":        "en や pt-BR のような BCP 47 の言語タグ（またはその先頭部分）を指定してください",
 	"must be after from":                                        "開始日より後にしてください",

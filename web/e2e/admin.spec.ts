@@ -210,11 +210,14 @@ test.describe('admin area', () => {
 
     // Nothing typed: the missing fields are named in words.
     await form.getByRole('button', { name: 'Schedule broadcast' }).click()
-    await expect(form.getByLabel('Subject')).toHaveAttribute('aria-invalid', 'true')
+    await expect(form.getByTestId('broadcast-subject')).toHaveAttribute('aria-invalid', 'true')
     await expect(form).toContainText('Enter a subject of 1 to 200 characters.')
 
-    await form.getByLabel('Subject').fill(subject)
+    await form.getByTestId('broadcast-subject').fill(subject)
     await form.getByLabel('Message (plain text)').fill('Hello from the end-to-end test.\nThis is canceled before it goes out.')
+    await form.getByText('Add a Japanese version (optional)').click()
+    await form.getByLabel('Subject in Japanese').fill('テストのお知らせ')
+    await form.getByLabel('Message in Japanese (plain text)').fill('エンドツーエンドテストからのお知らせです。')
     await form.getByTestId('broadcast-plan-pro').check()
     await form.getByLabel('Schedule', { exact: true }).check()
     const tomorrow = new Date(Date.now() + 24 * 60 * 60 * 1000)
@@ -233,7 +236,7 @@ test.describe('admin area', () => {
     await expect(row.getByTestId('broadcast-progress')).toContainText('sent')
     await expect(row).toContainText("at each person's usual hour")
     await expect(page.getByTestId('broadcast-status')).toHaveText(`Scheduled “${subject}”.`)
-    await expect(form.getByLabel('Subject')).toHaveValue('')
+    await expect(form.getByTestId('broadcast-subject')).toHaveValue('')
     await snap(page, 'admin-broadcasts')
     await checkA11y(page, 'admin-broadcasts')
 
@@ -242,10 +245,13 @@ test.describe('admin area', () => {
     await expect(row.getByTestId('broadcast-state')).toHaveText('Canceled')
     await expect(row.getByRole('button', { name: /Cancel broadcast/ })).toHaveCount(0)
 
-    const list = await adminGql<{ broadcasts: { edges: { node: { subject: string; status: string; optimizeSendTime: boolean } }[] } }>(
-      '{ broadcasts(first: 50) { edges { node { subject status optimizeSendTime } } } }',
+    type Listed = { subject: string; status: string; optimizeSendTime: boolean; translations: { locale: string; subject: string }[] }
+    const list = await adminGql<{ broadcasts: { edges: { node: Listed }[] } }>(
+      '{ broadcasts(first: 50) { edges { node { subject status optimizeSendTime translations { locale subject } } } } }',
     )
-    expect(list.data?.broadcasts.edges.map((e) => e.node).find((b) => b.subject === subject)).toEqual({ subject, status: 'CANCELED', optimizeSendTime: true })
+    expect(list.data?.broadcasts.edges.map((e) => e.node).find((b) => b.subject === subject)).toEqual({
+      subject, status: 'CANCELED', optimizeSendTime: true, translations: [{ locale: 'ja', subject: 'テストのお知らせ' }],
+    })
   })
 
   test('KPIs: figures and daily charts for a date range', async ({ adminPage: page, snap, checkA11y }) => {

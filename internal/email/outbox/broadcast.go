@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -29,21 +30,45 @@ const (
 type Broadcast struct {
 	bun.BaseModel `bun:"table:broadcasts"`
 
-	ID               string    `bun:"id,pk"`
-	Subject          string    `bun:"subject,notnull"`
-	TextBody         string    `bun:"text_body,notnull"`
-	HTMLBody         *string   `bun:"html_body"`
-	PlanCodes        []string  `bun:"plan_codes,notnull"`
-	SendAt           time.Time `bun:"send_at,notnull"`
-	OptimizeSendTime bool      `bun:"optimize_send_time,notnull"`
-	Status           string    `bun:"status,notnull"`
-	Recipients       int       `bun:"recipients,notnull"`
-	Sent             int       `bun:"sent,notnull"`
-	Failed           int       `bun:"failed,notnull"`
-	FannedOut        bool      `bun:"fanned_out,notnull"`
-	FanOutCursor     string    `bun:"fan_out_cursor,notnull"`
-	CreatedBy        string    `bun:"created_by,notnull"`
-	CreatedAt        time.Time `bun:"created_at,notnull"`
+	ID       string  `bun:"id,pk"`
+	Subject  string  `bun:"subject,notnull"`
+	TextBody string  `bun:"text_body,notnull"`
+	HTMLBody *string `bun:"html_body"`
+	// Translations are its versions in other languages.
+	Translations     []Translation `bun:"translations,notnull"`
+	PlanCodes        []string      `bun:"plan_codes,notnull"`
+	SendAt           time.Time     `bun:"send_at,notnull"`
+	OptimizeSendTime bool          `bun:"optimize_send_time,notnull"`
+	Status           string        `bun:"status,notnull"`
+	Recipients       int           `bun:"recipients,notnull"`
+	Sent             int           `bun:"sent,notnull"`
+	Failed           int           `bun:"failed,notnull"`
+	FannedOut        bool          `bun:"fanned_out,notnull"`
+	FanOutCursor     string        `bun:"fan_out_cursor,notnull"`
+	CreatedBy        string        `bun:"created_by,notnull"`
+	CreatedAt        time.Time     `bun:"created_at,notnull"`
+}
+
+// Translation is a broadcast's words in one language.
+type Translation struct {
+	Locale   string  `json:"locale"`
+	Subject  string  `json:"subject"`
+	TextBody string  `json:"textBody"`
+	HTMLBody *string `json:"htmlBody,omitempty"`
+}
+
+// Locales are the languages Koe writes to people in.
+var Locales = []string{"en", "ja"}
+
+// In returns the broadcast's words for a person whose language is locale:
+// its translation into it, or the broadcast as composed.
+func (b *Broadcast) In(locale string) Translation {
+	for _, t := range b.Translations {
+		if t.Locale == locale {
+			return t
+		}
+	}
+	return Translation{Locale: locale, Subject: b.Subject, TextBody: b.TextBody, HTMLBody: b.HTMLBody}
 }
 
 // BroadcastInput is what an operator composes.
@@ -51,6 +76,7 @@ type BroadcastInput struct {
 	Subject          string
 	TextBody         string
 	HTMLBody         *string
+	Translations     []Translation
 	PlanCodes        []string
 	SendAt           *time.Time
 	OptimizeSendTime bool
@@ -85,14 +111,25 @@ func NewBroadcasts(o *Outbox, compose Composer) *Broadcasts {
 // Create schedules a broadcast for sendAt (now when nil).
 func (b *Broadcasts) Create(ctx context.Context, createdBy string, in BroadcastInput) (*Broadcast, error) {
 	o := b.outbox
-	in.Subject = strings.TrimSpace(in.Subject)
-	switch {
-	case in.Subject == "" || utf8.RuneCountInString(in.Subject) > 200:
-		return nil, apperror.Invalid("input.subject", "must be 1 to 200 characters")
-	case strings.TrimSpace(in.TextBody) == "" || len(in.TextBody) > 100_000:
-		return nil, apperror.Invalid("input.textBody", "must not be empty and at most 100,000 bytes")
-	case in.HTMLBody != nil && len(*in.HTMLBody) > 200_000:
-		return nil, apperror.Invalid("input.htmlBody", "must be at most 200,000 bytes")
+	base := Translation{Subject: in.Subject, TextBody: in.TextBody, HTMLBody: in.HTMLBody}
+	if err := checkWords("input.", &base); err != nil {
+		return nil, err
+	}
+	in.Subject = base.Subject
+	seen := map[string]bool{}
+	for i := range in.Translations {
+		t := &in.Translations[i]
+		at := fmt.Sprintf("input.translations[%d].", i)
+		switch {
+		case !slices.Contains(Locales, t.Locale):
+			return nil, apperror.Invalid(at+"locale", "must be en or ja")
+		case seen[t.Locale]:
+			return nil, apperror.Invalid(at+"locale", "names a language given before")
+		}
+		seen[t.Locale] = true
+		if err := checkWords(at, t); err != nil {
+			return nil, err
+		}
 	}
 	now := o.now()
 	sendAt := now
@@ -106,6 +143,10 @@ func (b *Broadcasts) Create(ctx context.Context, createdBy string, in BroadcastI
 	if codes == nil {
 		codes = []string{}
 	}
+	translations := in.Translations
+	if translations == nil {
+		translations = []Translation{}
+	}
 	if len(codes) > 0 {
 		known, err := o.db.NewSelect().Table("plans").Where("code IN (?)", bun.In(codes)).Count(ctx)
 		if err != nil {
@@ -117,12 +158,28 @@ func (b *Broadcasts) Create(ctx context.Context, createdBy string, in BroadcastI
 	}
 	bc := &Broadcast{
 		ID: gid.New(gid.Broadcast), Subject: in.Subject, TextBody: in.TextBody, HTMLBody: in.HTMLBody, PlanCodes: codes,
-		SendAt: sendAt, OptimizeSendTime: in.OptimizeSendTime, Status: BroadcastScheduled, CreatedBy: createdBy, CreatedAt: now,
+		Translations: translations,
+		SendAt:       sendAt, OptimizeSendTime: in.OptimizeSendTime, Status: BroadcastScheduled, CreatedBy: createdBy, CreatedAt: now,
 	}
 	if _, err := o.db.NewInsert().Model(bc).Exec(ctx); err != nil {
 		return nil, fmt.Errorf("create broadcast: %w", err)
 	}
 	return bc, nil
+}
+
+// checkWords checks one version of a broadcast, its fields under prefix
+// ("input." or "input.translations[0]."), and trims its subject.
+func checkWords(prefix string, t *Translation) error {
+	t.Subject = strings.TrimSpace(t.Subject)
+	switch {
+	case t.Subject == "" || utf8.RuneCountInString(t.Subject) > 200:
+		return apperror.Invalid(prefix+"subject", "must be 1 to 200 characters")
+	case strings.TrimSpace(t.TextBody) == "" || len(t.TextBody) > 100_000:
+		return apperror.Invalid(prefix+"textBody", "must not be empty and at most 100,000 bytes")
+	case t.HTMLBody != nil && len(*t.HTMLBody) > 200_000:
+		return apperror.Invalid(prefix+"htmlBody", "must be at most 200,000 bytes")
+	}
+	return nil
 }
 
 // Get returns a broadcast: NOT_FOUND when there is none.

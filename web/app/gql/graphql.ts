@@ -27,6 +27,11 @@ export type BroadcastInput = {
   subject: string;
   /** Plain text body. */
   textBody: string;
+  /**
+   * The broadcast in other languages: a person whose language (ja or en) has a version here gets it;
+   * everyone else gets subject, textBody and htmlBody.
+   */
+  translations?: Array<BroadcastTranslationInput> | null | undefined;
 };
 
 /** Where a broadcast is in its life. */
@@ -39,6 +44,18 @@ export type BroadcastStatus =
   | 'SENDING'
   /** Every message went out (or failed). */
   | 'SENT';
+
+/** A broadcast's words in one language. */
+export type BroadcastTranslationInput = {
+  /** HTML body; the text body is used when null. */
+  htmlBody?: string | null | undefined;
+  /** The language: ja or en. */
+  locale: string;
+  /** Subject line. */
+  subject: string;
+  /** Plain text body. */
+  textBody: string;
+};
 
 /** What to buy at Stripe Checkout: exactly one of planCode and creditPackCode. */
 export type CheckoutInput = {

@@ -17,6 +17,9 @@ export interface AdminBroadcastFormValues {
   subject: string
   textBody: string
   htmlBody: string
+  /** The Japanese version, for people whose language is Japanese; both empty: none. */
+  jaSubject: string
+  jaTextBody: string
   /** Empty: everyone who accepts product news. */
   planCodes: string[]
   when: 'now' | 'later'
@@ -30,7 +33,7 @@ export type AdminBroadcastRule = 'subject' | 'textBody' | 'htmlBody' | 'sendAtMi
 
 /** An empty compose form. */
 export function adminEmptyBroadcastForm(): AdminBroadcastFormValues {
-  return { subject: '', textBody: '', htmlBody: '', planCodes: [], when: 'now', sendAtLocal: '', optimizeSendTime: false }
+  return { subject: '', textBody: '', htmlBody: '', jaSubject: '', jaTextBody: '', planCodes: [], when: 'now', sendAtLocal: '', optimizeSendTime: false }
 }
 
 const bytes = (s: string) => new TextEncoder().encode(s).length
@@ -42,10 +45,17 @@ export function adminBroadcastFormToInput(
   now: Date = new Date(),
 ): { input?: BroadcastInput; errors: UiError[] } {
   const errors: UiError[] = []
+  const checkWords = (prefix: string, subject: string, text: string) => {
+    if (!subject || [...subject].length > 200) errors.push(adminInvalid(`${prefix}subject`, words('subject')))
+    if (!text.trim() || bytes(text) > 100_000) errors.push(adminInvalid(`${prefix}textBody`, words('textBody')))
+  }
   const subject = f.subject.trim()
-  if (!subject || [...subject].length > 200) errors.push(adminInvalid('subject', words('subject')))
-  if (!f.textBody.trim() || bytes(f.textBody) > 100_000) errors.push(adminInvalid('textBody', words('textBody')))
+  checkWords('', subject, f.textBody)
   if (bytes(f.htmlBody) > 200_000) errors.push(adminInvalid('htmlBody', words('htmlBody')))
+  // Field names as the server reports them, so its errors land on the same fields.
+  const jaSubject = f.jaSubject.trim()
+  const withJapanese = jaSubject !== '' || f.jaTextBody.trim() !== ''
+  if (withJapanese) checkWords('translations[0].', jaSubject, f.jaTextBody)
   let sendAt: string | null = null
   if (f.when === 'later') {
     const at = f.sendAtLocal ? new Date(f.sendAtLocal) : null
@@ -60,6 +70,7 @@ export function adminBroadcastFormToInput(
       subject,
       textBody: f.textBody,
       htmlBody: f.htmlBody.trim() ? f.htmlBody : null,
+      translations: withJapanese ? [{ locale: 'ja', subject: jaSubject, textBody: f.jaTextBody }] : null,
       planCodes: f.planCodes.length ? [...f.planCodes] : null,
       sendAt,
       optimizeSendTime: f.optimizeSendTime,

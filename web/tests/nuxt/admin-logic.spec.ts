@@ -112,7 +112,14 @@ describe('broadcast form', () => {
   const now = new Date('2026-05-01T12:00:00Z')
   it('sends now with null sendAt and null planCodes for everyone', () => {
     const { input } = adminBroadcastFormToInput({ ...adminEmptyBroadcastForm(), subject: ' News ', textBody: 'Hello' }, words, now)
-    expect(input).toEqual({ subject: 'News', textBody: 'Hello', htmlBody: null, planCodes: null, sendAt: null, optimizeSendTime: false })
+    expect(input).toEqual({ subject: 'News', textBody: 'Hello', htmlBody: null, translations: null, planCodes: null, sendAt: null, optimizeSendTime: false })
+  })
+  it('adds the Japanese version when either of its fields is filled, and checks it like the other', () => {
+    const f = { ...adminEmptyBroadcastForm(), subject: 'News', textBody: 'Hello', jaSubject: ' お知らせ ', jaTextBody: 'こんにちは' }
+    expect(adminBroadcastFormToInput(f, words, now).input?.translations).toEqual([{ locale: 'ja', subject: 'お知らせ', textBody: 'こんにちは' }])
+    const half = adminBroadcastFormToInput({ ...f, jaTextBody: ' ' }, words, now)
+    expect(half.input).toBeUndefined()
+    expect(half.errors.map((e) => `${e.field}:${e.message}`)).toEqual(['translations[0].textBody:rule:textBody'])
   })
   it('schedules at a local time as an instant', () => {
     const f = { ...adminEmptyBroadcastForm(), subject: 'S', textBody: 'T', when: 'later' as const, sendAtLocal: '2026-06-01T09:30', planCodes: ['pro'], optimizeSendTime: true }
