@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -148,6 +150,14 @@ func runSockets(b *testing.B, bin string, n, rate int) {
 		m3 = srv.memory(b)
 	}
 	b.Logf("after 4 more collections: heap %d KB, stacks %d KB, RSS %d KB", m3.heap>>10, m3.stack>>10, m3.rss>>10)
+	if dir := os.Getenv("KOE_BENCH_PROFILE_DIR"); dir != "" {
+		// What the live sockets hold, for `go tool pprof -sample_index=inuse_space`.
+		name := filepath.Join(dir, strings.NewReplacer("/", "-", "=", "").Replace(b.Name())+".heap.pb.gz")
+		if err := os.WriteFile(name, []byte(get(b, srv.debugURL+"/debug/pprof/heap")), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("heap profile: %s", name)
+	}
 	b.ReportMetric(kb(perConn(m0.goBytes(), m3.goBytes(), n)), "settled-go-KB/conn")
 	b.ReportMetric(kb(perConn(m0.stack, m3.stack, n)), "settled-stack-KB/conn")
 	if rate == 0 {
