@@ -263,7 +263,7 @@ type ComplexityRoot struct {
 		Notifications func(childComplexity int, unreadOnly *bool, first *int, after *string) int
 		Plans         func(childComplexity int) int
 		Usage         func(childComplexity int) int
-		Users         func(childComplexity int, search *string, first *int, after *string) int
+		Users         func(childComplexity int, search *string, role *auth.Role, first *int, after *string) int
 		Voice         func(childComplexity int, id string) int
 		Voices        func(childComplexity int, filter *model.VoiceFilter, first *int, after *string) int
 	}
@@ -1364,7 +1364,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.Users(childComplexity, args["search"].(*string), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.Users(childComplexity, args["search"].(*string), args["role"].(*auth.Role), args["first"].(*int), args["after"].(*string)), true
 	case "Query.voice":
 		if e.ComplexityRoot.Query.Voice == nil {
 			break
@@ -2465,7 +2465,7 @@ type Query {
   apiKeys: [ApiKey!]! @auth
 
   "Users, newest first; ` + "`" + `search` + "`" + ` matches email or display name."
-  users(search: String, first: Int = 50, after: String): UserConnection! @hasRole(role: ADMIN)
+  users(search: String, "Only people with this role." role: Role, first: Int = 50, after: String): UserConnection! @hasRole(role: ADMIN)
   "Broadcasts, newest first."
   broadcasts(first: Int = 20, after: String): BroadcastConnection! @hasRole(role: ADMIN)
   "Operator figures for [from, to)."

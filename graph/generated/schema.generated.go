@@ -75,7 +75,7 @@ type QueryResolver interface {
 	Usage(ctx context.Context) (*model.Usage, error)
 	Notifications(ctx context.Context, unreadOnly *bool, first *int, after *string) (*model.NotificationConnection, error)
 	APIKeys(ctx context.Context) ([]*auth.APIKey, error)
-	Users(ctx context.Context, search *string, first *int, after *string) (*model.UserConnection, error)
+	Users(ctx context.Context, search *string, role *auth.Role, first *int, after *string) (*model.UserConnection, error)
 	Broadcasts(ctx context.Context, first *int, after *string) (*model.BroadcastConnection, error)
 	Kpis(ctx context.Context, from time.Time, to time.Time) (*model.Kpis, error)
 }
@@ -511,22 +511,30 @@ func (ec *executionContext) field_Query_users_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["search"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "role",
+		func(ctx context.Context, v any) (*auth.Role, error) {
+			return ec.unmarshalORole2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋauthᚐRole(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["role"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
 		func(ctx context.Context, v any) (*int, error) {
 			return ec.unmarshalOInt2ᚖint(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["first"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOString2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["after"] = arg2
+	args["after"] = arg3
 	return args, nil
 }
 
@@ -4917,7 +4925,7 @@ func (ec *executionContext) _Query_users(ctx context.Context, field graphql.Coll
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().Users(ctx, fc.Args["search"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().Users(ctx, fc.Args["search"].(*string), fc.Args["role"].(*auth.Role), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
 			directive0 := next
@@ -9759,6 +9767,36 @@ func (ec *executionContext) marshalONode2githubᚗcomᚋkoeᚑvoiceᚋkoeᚋgrap
 	}
 	return ec._Node(ctx, sel, v)
 }
+
+func (ec *executionContext) unmarshalORole2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋauthᚐRole(ctx context.Context, v any) (*auth.Role, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalORole2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋauthᚐRole[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalORole2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋauthᚐRole(ctx context.Context, sel ast.SelectionSet, v *auth.Role) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalORole2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋauthᚐRole[*v])
+	return res
+}
+
+var (
+	unmarshalORole2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋauthᚐRole = map[string]auth.Role{
+		"USER":  auth.RoleUser,
+		"ADMIN": auth.RoleAdmin,
+	}
+	marshalORole2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋauthᚐRole = map[auth.Role]string{
+		auth.RoleUser:  "USER",
+		auth.RoleAdmin: "ADMIN",
+	}
+)
 
 func (ec *executionContext) unmarshalOTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
 	if v == nil {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/koe-voice/koe/graph/generated"
 	"github.com/koe-voice/koe/graph/model"
+	"github.com/koe-voice/koe/internal/auth"
 	"github.com/koe-voice/koe/internal/generation"
 )
 
@@ -15,7 +16,7 @@ func Complexity() generated.ComplexityRoot {
 	var c generated.ComplexityRoot
 	c.Query.Voices = func(child int, _ *model.VoiceFilter, first *int, _ *string) int { return pageCost(child, first, 50) }
 	c.Query.Generations = func(child int, _ *generation.Status, first *int, _ *string) int { return pageCost(child, first, 20) }
-	c.Query.Users = func(child int, _ *string, first *int, _ *string) int { return pageCost(child, first, 50) }
+	c.Query.Users = func(child int, _ *string, _ *auth.Role, first *int, _ *string) int { return pageCost(child, first, 50) }
 	c.Query.Notifications = func(child int, _ *bool, first *int, _ *string) int { return pageCost(child, first, 20) }
 	c.Query.Broadcasts = func(child int, first *int, _ *string) int { return pageCost(child, first, 20) }
 	c.Query.Kpis = func(child int, from, to time.Time) int {

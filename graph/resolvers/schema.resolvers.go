@@ -259,12 +259,12 @@ func (r *queryResolver) APIKeys(ctx context.Context) ([]*auth.APIKey, error) {
 	return r.AuthService.APIKeys(ctx, principal(ctx))
 }
 
-func (r *queryResolver) Users(ctx context.Context, search *string, first *int, after *string) (*model.UserConnection, error) {
+func (r *queryResolver) Users(ctx context.Context, search *string, role *auth.Role, first *int, after *string) (*model.UserConnection, error) {
 	req, err := page.Parse(first, after, 50, 2)
 	if err != nil {
 		return nil, err
 	}
-	users, err := r.AuthService.Users(ctx, deref(search), req)
+	users, err := r.AuthService.Users(ctx, deref(search), deref(role), req)
 	if err != nil {
 		return nil, err
 	}

@@ -281,10 +281,14 @@ func (s *Service) UsersByID(ctx context.Context, ids []string) (map[string]*User
 	return out, nil
 }
 
-// Users lists users newest first; search matches email or display name.
-func (s *Service) Users(ctx context.Context, search string, req page.Request) (page.Page[*User], error) {
+// Users lists users newest first; search matches email or display name, and
+// a role other than "" keeps only people with it.
+func (s *Service) Users(ctx context.Context, search string, role Role, req page.Request) (page.Page[*User], error) {
 	search = strings.ToLower(strings.TrimSpace(search))
 	users, err := page.Newest[*User](ctx, s.db, req, func(q *bun.SelectQuery) *bun.SelectQuery {
+		if role != "" {
+			q = q.Where("role = ?", role)
+		}
 		if search != "" {
 			like := "%" + store.EscapeLike(search) + "%"
 			q = q.Where("(lower(email) LIKE ? ESCAPE '\\' OR lower(display_name) LIKE ? ESCAPE '\\')", like, like)

@@ -401,7 +401,7 @@ func TestUsersSearchAndPages(t *testing.T) {
 			for {
 				req, err := page.Parse(&size, after, 20, 2)
 				require.NoError(t, err)
-				p, err := b.auth.Users(ctx, search, req)
+				p, err := b.auth.Users(ctx, search, "", req)
 				require.NoError(t, err)
 				totals = append(totals, p.TotalCount)
 				for _, u := range p.Items {
@@ -427,10 +427,10 @@ func TestUsersSearchAndPages(t *testing.T) {
 			}
 		}
 
-		emails := func(search string) []string {
+		emailsWith := func(search string, role auth.Role) []string {
 			req, err := page.Parse(nil, nil, 20, 2)
 			require.NoError(t, err)
-			p, err := b.auth.Users(ctx, search, req)
+			p, err := b.auth.Users(ctx, search, role, req)
 			require.NoError(t, err)
 			require.Equal(t, len(p.Items), p.TotalCount)
 			var out []string
@@ -443,12 +443,20 @@ func TestUsersSearchAndPages(t *testing.T) {
 			}
 			return out
 		}
+		emails := func(search string) []string { return emailsWith(search, "") }
 		require.Equal(t, []string{"name:ALICE", "alan@example.com"}, emails("  al "), "email or name, any case")
 		require.Equal(t, []string{"ada@example.com"}, emails("LOVELACE"))
 		require.Equal(t, []string{"bob@example.org"}, emails(".org"))
 		require.Equal(t, []string{"percent@example.com"}, emails("%"), "% is a character, not a wildcard")
 		require.Equal(t, []string{"under_score@example.com"}, emails("_"), "_ is a character, not a wildcard")
 		require.Empty(t, emails("nobody"))
+
+		_, err := b.db.NewUpdate().Table("users").Set("role = ?", auth.RoleAdmin).Where("email = ?", "ada@example.com").Exec(ctx)
+		require.NoError(t, err)
+		require.Equal(t, []string{"ada@example.com"}, emailsWith("", auth.RoleAdmin), "only admins")
+		require.Equal(t, []string{"name:ALICE", "alan@example.com"}, emailsWith("  al ", auth.RoleUser))
+		require.Empty(t, emailsWith("lovelace", auth.RoleUser), "role and search together")
+		require.Empty(t, emailsWith("bob", auth.RoleAdmin))
 
 		ids, totals := walk("example.com", 2)
 		require.Len(t, ids, 7)
@@ -457,7 +465,7 @@ func TestUsersSearchAndPages(t *testing.T) {
 		bad := page.Cursor("not a time", "usr_x")
 		req, err := page.Parse(nil, &bad, 20, 2)
 		require.NoError(t, err)
-		_, err = b.auth.Users(ctx, "", req)
+		_, err = b.auth.Users(ctx, "", "", req)
 		requireInvalid(t, err, "after")
 	})
 }

@@ -57,6 +57,13 @@ test.describe('admin area', () => {
     await snap(page, 'admin-users')
     await checkA11y(page, 'admin-users')
 
+    // The role filter: an admin now, so among admins and not among users.
+    await page.getByLabel('Role').selectOption('USER')
+    await expect(page.getByTestId('user-count')).toHaveText('No users match.')
+    await page.getByLabel('Role').selectOption('ADMIN')
+    await expect(row).toBeVisible()
+    await page.getByLabel('Role').selectOption('')
+
     await row.getByRole('button', { name: /Remove admin/ }).click()
     await page.getByRole('dialog').getByTestId('confirm').click()
     await expect(row.getByTestId('user-role')).toHaveText('User')

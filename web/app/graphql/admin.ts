@@ -3,8 +3,8 @@
 import { graphql } from '~/gql'
 
 export const AdminUsersQuery = graphql(`
-  query AdminUsers($search: String, $first: Int, $after: String) {
-    users(search: $search, first: $first, after: $after) {
+  query AdminUsers($search: String, $role: Role, $first: Int, $after: String) {
+    users(search: $search, role: $role, first: $first, after: $after) {
       totalCount
       pageInfo {
         ...PageInfoFields

@@ -13,16 +13,18 @@ export type AdminUser = UsersResult['users']['edges'][number]['node']
 export const ADMIN_USERS_PAGE = 25
 
 /**
- * Operators' view of users: search by email or name, page through them,
- * change roles. Refusing to demote the last admin comes back as LAST_ADMIN.
+ * Operators' view of users: search by email or name, show one role only,
+ * page through them, change roles. Refusing to demote the last admin comes back as LAST_ADMIN.
  */
 export const useAdminUsersStore = defineStore('adminUsers', () => {
   const client = adminClient()
   const search = ref('')
-  // load(): the first page for the current search; load(true): the next page.
+  /** '' for everyone, or only people with this role. */
+  const role = ref<Role | ''>('')
+  // load(): the first page for the current search and role; load(true): the next page.
   const { items: users, totalCount, hasNextPage, loading, error, load } = usePagedConnection({
     pageSize: ADMIN_USERS_PAGE,
-    fetch: (page) => adminFetchFresh(client, AdminUsersQuery, { search: search.value.trim() || null, ...page }),
+    fetch: (page) => adminFetchFresh(client, AdminUsersQuery, { search: search.value.trim() || null, role: role.value || null, ...page }),
     connection: (data) => data.users,
   })
   /** Role changes in flight, by user id. */
@@ -49,5 +51,5 @@ export const useAdminUsersStore = defineStore('adminUsers', () => {
     return true
   }
 
-  return { search, users, totalCount, hasNextPage, loading, error, saving, roleErrors, load, setRole }
+  return { search, role, users, totalCount, hasNextPage, loading, error, saving, roleErrors, load, setRole }
 })

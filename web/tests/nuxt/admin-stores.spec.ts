@@ -35,9 +35,23 @@ describe('admin users store', () => {
     await s.load(true)
     expect(s.users.map((u) => u.id)).toEqual(['u1', 'u2', 'u3'])
     expect(calls.map((c) => c.vars)).toEqual([
-      { search: 'ex', first: 25, after: null },
-      { search: 'ex', first: 25, after: 'c1' },
+      { search: 'ex', role: null, first: 25, after: null },
+      { search: 'ex', role: null, first: 25, after: 'c1' },
     ])
+  })
+
+  it('shows one role when asked', async () => {
+    const { calls } = fakeServer({
+      AdminUsers: (v) => ({ data: { users: page([user('u1', 'ADMIN'), user('u2', 'USER')].filter((u) => !v.role || u.role === v.role)) } }),
+    })
+    const s = useAdminUsersStore()
+    s.role = 'ADMIN'
+    await s.load()
+    expect(s.users.map((u) => u.id)).toEqual(['u1'])
+    s.role = ''
+    await s.load()
+    expect(s.users.map((u) => u.id)).toEqual(['u1', 'u2'])
+    expect(calls.map((c) => c.vars.role)).toEqual(['ADMIN', null])
   })
 
   it('changes a role and shows it', async () => {
