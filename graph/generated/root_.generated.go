@@ -1876,6 +1876,8 @@ input VoiceFilter {
   gender: Gender
   "Case-insensitive substring of the name, language, language name or tags."
   search: String
+  "Only voices switched on (true) or off (false); people other than operators only ever see voices that are on."
+  enabled: Boolean
 }
 
 "A page of voices."

@@ -6948,7 +6948,7 @@ func (ec *executionContext) unmarshalInputVoiceFilter(ctx context.Context, obj a
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"language", "engine", "gender", "search"}
+	fieldsInOrder := [...]string{"language", "engine", "gender", "search", "enabled"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -6983,6 +6983,13 @@ func (ec *executionContext) unmarshalInputVoiceFilter(ctx context.Context, obj a
 				return it, err
 			}
 			it.Search = data
+		case "enabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enabled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Enabled = data
 		}
 	}
 	return it, nil

@@ -355,6 +355,8 @@ type VoiceFilter struct {
 	Gender *Gender `json:"gender,omitempty"`
 	// Case-insensitive substring of the name, language, language name or tags.
 	Search *string `json:"search,omitempty"`
+	// Only voices switched on (true) or off (false); people other than operators only ever see voices that are on.
+	Enabled *bool `json:"enabled,omitempty"`
 }
 
 // Where a broadcast is in its life.

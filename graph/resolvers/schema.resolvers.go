@@ -191,7 +191,7 @@ func (r *queryResolver) Voices(ctx context.Context, filter *model.VoiceFilter, f
 	p, _ := auth.FromContext(ctx)
 	f := voice.Filter{IncludeDisabled: p.IsAdmin()}
 	if filter != nil {
-		f.Language, f.Engine, f.Search = deref(filter.Language), deref(filter.Engine), deref(filter.Search)
+		f.Language, f.Engine, f.Search, f.Enabled = deref(filter.Language), deref(filter.Engine), deref(filter.Search), filter.Enabled
 		if filter.Gender != nil {
 			f.Gender = string(*filter.Gender)
 		}

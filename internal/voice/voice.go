@@ -57,6 +57,8 @@ type Filter struct {
 	Search   string
 	// IncludeDisabled lists disabled voices too (for operators).
 	IncludeDisabled bool
+	// Enabled, when set, keeps only voices switched on (true) or off.
+	Enabled *bool
 }
 
 // Catalog is the voice catalog.
@@ -155,6 +157,9 @@ func (c *Catalog) List(ctx context.Context, f Filter, req page.Request) (page.Pa
 		q = q.Where("available")
 		if !f.IncludeDisabled {
 			q = q.Where("enabled")
+		}
+		if f.Enabled != nil {
+			q = q.Where("enabled = ?", *f.Enabled)
 		}
 		if f.Language != "" {
 			l := strings.ToLower(f.Language)

@@ -363,6 +363,11 @@ func TestDisabledVoicesAreHidden(t *testing.T) {
 		require.Len(t, listed, len(before)-1)
 		withDisabled := walk(t, b.catalog, voice.Filter{Language: "en", IncludeDisabled: true}, 100)
 		require.Equal(t, ids(before), ids(withDisabled), "operators still see it")
+		no, yes := false, true
+		require.Equal(t, []string{"espeak-ng:en-us"}, ids(walk(t, b.catalog, voice.Filter{Language: "en", IncludeDisabled: true, Enabled: &no}, 100)),
+			"operators can list the voices that are off")
+		require.Len(t, walk(t, b.catalog, voice.Filter{Language: "en", IncludeDisabled: true, Enabled: &yes}, 100), len(before)-1)
+		require.Empty(t, walk(t, b.catalog, voice.Filter{Language: "en", Enabled: &no}, 100), "others never see voices that are off")
 
 		on, err := b.catalog.SetEnabled(ctx, "espeak-ng:en-us", true)
 		require.NoError(t, err)

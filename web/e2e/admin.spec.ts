@@ -198,6 +198,13 @@ test.describe('admin area', () => {
       await expect(page.getByTestId('voice-announce')).toHaveText(`${voice.name} is disabled.`)
       await expect.poll(enabledOf).toBe(false)
 
+      // Only the voices that are off: this one is among them, and only then.
+      await page.getByLabel('On or off').selectOption('off')
+      await expect(row).toBeVisible()
+      await expect(page.getByTestId('voice-row').filter({ has: page.getByRole('switch', { checked: true }) })).toHaveCount(0)
+      await page.getByLabel('On or off').selectOption('on')
+      await expect(row).toHaveCount(0)
+
       await page.reload()
       await page.getByLabel('Search voices').fill(voice.name)
       await expect(page.locator(`[data-voice-id="${voice.id}"]`).getByRole('switch')).not.toBeChecked()

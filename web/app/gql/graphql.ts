@@ -173,6 +173,8 @@ export type SubscriptionStatus =
 
 /** Narrows `voices`. Every field given must match. */
 export type VoiceFilter = {
+  /** Only voices switched on (true) or off (false); people other than operators only ever see voices that are on. */
+  enabled?: boolean | null | undefined;
   /** Engine name, e.g. `espeak-ng`. */
   engine?: string | null | undefined;
   /** Only voices of this gender. */

@@ -18,6 +18,8 @@ export const useAdminVoicesStore = defineStore('adminVoices', () => {
   const search = ref('')
   const language = ref('')
   const engine = ref('')
+  /** '' for all, 'on' or 'off' for voices switched on or off. */
+  const state = ref<'' | 'on' | 'off'>('')
   // load(): the first page for the current filters; load(true): the next page.
   const { items: voices, totalCount, hasNextPage, loading, error, load } = usePagedConnection({
     pageSize: ADMIN_VOICES_PAGE,
@@ -26,6 +28,7 @@ export const useAdminVoicesStore = defineStore('adminVoices', () => {
         search: search.value.trim() || null,
         language: language.value.trim() || null,
         engine: engine.value.trim() || null,
+        enabled: state.value ? state.value === 'on' : null,
       }
       return adminFetchFresh(client, AdminVoicesQuery, { filter, ...page })
     },
@@ -59,5 +62,5 @@ export const useAdminVoicesStore = defineStore('adminVoices', () => {
     return true
   }
 
-  return { search, language, engine, voices, totalCount, hasNextPage, loading, error, saving, toggleErrors, load, setEnabled }
+  return { search, language, engine, state, voices, totalCount, hasNextPage, loading, error, saving, toggleErrors, load, setEnabled }
 })

@@ -98,9 +98,14 @@ describe('admin voices store', () => {
     const s = useAdminVoicesStore()
     s.language = 'en'
     await s.load()
-    expect(calls[0]!.vars).toEqual({ filter: { search: null, language: 'en', engine: null }, first: 50, after: null })
+    expect(calls[0]!.vars).toEqual({ filter: { search: null, language: 'en', engine: null, enabled: null }, first: 50, after: null })
     expect(await s.setEnabled('v1', false)).toBe(true)
     expect(s.voices.find((v) => v.id === 'v1')?.enabled).toBe(false)
+    s.state = 'off'
+    await s.load()
+    s.state = 'on'
+    await s.load()
+    expect(calls.filter((c) => c.op === 'AdminVoices').map((c) => (c.vars.filter as { enabled: boolean | null }).enabled)).toEqual([null, false, true])
   })
 
   it('puts the switch back when the server refuses', async () => {
