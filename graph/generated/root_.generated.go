@@ -68,6 +68,7 @@ type ComplexityRoot struct {
 	}
 
 	Broadcast struct {
+		Canceled         func(childComplexity int) int
 		CreatedAt        func(childComplexity int) int
 		Failed           func(childComplexity int) int
 		ID               func(childComplexity int) int
@@ -447,6 +448,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.BillingSubscription.Status(childComplexity), true
 
+	case "Broadcast.canceled":
+		if e.ComplexityRoot.Broadcast.Canceled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Broadcast.Canceled(childComplexity), true
 	case "Broadcast.createdAt":
 		if e.ComplexityRoot.Broadcast.CreatedAt == nil {
 			break
@@ -2387,6 +2394,8 @@ type Broadcast implements Node {
   sent: Int!
   "Messages that could not be sent."
   failed: Int!
+  "Messages not sent because the broadcast was canceled; sent + failed + canceled = recipients once it has ended."
+  canceled: Int!
   "When it was created."
   createdAt: Time!
 }
@@ -2602,6 +2611,8 @@ func (ec *executionContext) childFields_Broadcast(ctx context.Context, field gra
 		return ec.fieldContext_Broadcast_sent(ctx, field)
 	case "failed":
 		return ec.fieldContext_Broadcast_failed(ctx, field)
+	case "canceled":
+		return ec.fieldContext_Broadcast_canceled(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_Broadcast_createdAt(ctx, field)
 	}

@@ -1170,6 +1170,29 @@ func (ec *executionContext) fieldContext_Broadcast_failed(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Broadcast", field, false, false, "Int")
 }
 
+func (ec *executionContext) _Broadcast_canceled(ctx context.Context, field graphql.CollectedField, obj *outbox.Broadcast) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Broadcast_canceled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Canceled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Broadcast_canceled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Broadcast", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Broadcast_createdAt(ctx context.Context, field graphql.CollectedField, obj *outbox.Broadcast) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7283,6 +7306,11 @@ func (ec *executionContext) _Broadcast(ctx context.Context, sel ast.SelectionSet
 			}
 		case "failed":
 			out.Values[i] = ec._Broadcast_failed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "canceled":
+			out.Values[i] = ec._Broadcast_canceled(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

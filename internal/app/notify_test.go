@@ -167,8 +167,8 @@ func bulkUsers(t *testing.T, srv *apptest.Server, n int) string {
 }
 
 type broadcast struct {
-	ID, Status               string
-	Recipients, Sent, Failed int
+	ID, Status                         string
+	Recipients, Sent, Failed, Canceled int
 }
 
 func broadcastState(t *testing.T, c *apptest.Client, id string) broadcast {
@@ -176,7 +176,7 @@ func broadcastState(t *testing.T, c *apptest.Client, id string) broadcast {
 	var out struct {
 		Node broadcast
 	}
-	c.Must(`query($id: ID!) { node(id: $id) { ... on Broadcast { id status recipients sent failed } } }`, map[string]any{"id": id}, &out)
+	c.Must(`query($id: ID!) { node(id: $id) { ... on Broadcast { id status recipients sent failed canceled } } }`, map[string]any{"id": id}, &out)
 	return out.Node
 }
 
@@ -281,6 +281,7 @@ func TestCancelBroadcastHalfway(t *testing.T) {
 	require.Less(t, b.Sent, 2000)
 	require.Positive(t, stopped)
 	require.Equal(t, b.Recipients, b.Sent+b.Failed+stopped)
+	require.Equal(t, stopped, b.Canceled, "the broadcast counts what its cancellation stopped")
 	mp.WaitFor(t, "to:"+domain, b.Sent, 10*time.Second)
 	time.Sleep(500 * time.Millisecond) // and no more arrive
 	require.Equal(t, b.Sent, mp.Count(t, "to:"+domain), "Mailpit has exactly what was counted as sent")

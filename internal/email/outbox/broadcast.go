@@ -43,10 +43,13 @@ type Broadcast struct {
 	Recipients       int           `bun:"recipients,notnull"`
 	Sent             int           `bun:"sent,notnull"`
 	Failed           int           `bun:"failed,notnull"`
-	FannedOut        bool          `bun:"fanned_out,notnull"`
-	FanOutCursor     string        `bun:"fan_out_cursor,notnull"`
-	CreatedBy        string        `bun:"created_by,notnull"`
-	CreatedAt        time.Time     `bun:"created_at,notnull"`
+	// Canceled counts the messages that were not sent because the
+	// broadcast was canceled.
+	Canceled     int       `bun:"canceled,notnull"`
+	FannedOut    bool      `bun:"fanned_out,notnull"`
+	FanOutCursor string    `bun:"fan_out_cursor,notnull"`
+	CreatedBy    string    `bun:"created_by,notnull"`
+	CreatedAt    time.Time `bun:"created_at,notnull"`
 }
 
 // Translation is a broadcast's words in one language.
@@ -209,8 +212,13 @@ func (b *Broadcasts) Cancel(ctx context.Context, id string) (*Broadcast, error) 
 		if n, _ := res.RowsAffected(); n == 0 {
 			return errNotCancelable
 		}
-		_, err = tx.NewUpdate().Table("email_outbox").Set("state = ?", StateCanceled).
+		res, err = tx.NewUpdate().Table("email_outbox").Set("state = ?", StateCanceled).
 			Where("broadcast_id = ? AND state = ?", id, StatePending).Exec(ctx)
+		if err != nil {
+			return err
+		}
+		stopped, _ := res.RowsAffected()
+		_, err = tx.NewUpdate().Table("broadcasts").Set("canceled = ?", stopped).Where("id = ?", id).Exec(ctx)
 		return err
 	})
 	if errors.Is(err, errNotCancelable) {

@@ -38,7 +38,7 @@ type Documents = {
     "\n  mutation AdminUpsertPlan($input: PlanInput!) {\n    upsertPlan(input: $input) {\n      ...AdminPlanFields\n    }\n  }\n": typeof types.AdminUpsertPlanDocument,
     "\n  query AdminVoices($filter: VoiceFilter, $first: Int, $after: String) {\n    voices(filter: $filter, first: $first, after: $after) {\n      totalCount\n      pageInfo {\n        ...PageInfoFields\n      }\n      edges {\n        node {\n          ...VoiceFields\n        }\n      }\n    }\n  }\n": typeof types.AdminVoicesDocument,
     "\n  mutation AdminSetVoiceEnabled($id: ID!, $enabled: Boolean!) {\n    setVoiceEnabled(id: $id, enabled: $enabled) {\n      id\n      enabled\n    }\n  }\n": typeof types.AdminSetVoiceEnabledDocument,
-    "\n  fragment AdminBroadcastFields on Broadcast {\n    id\n    subject\n    status\n    sendAt\n    optimizeSendTime\n    recipients\n    sent\n    failed\n    createdAt\n  }\n": typeof types.AdminBroadcastFieldsFragmentDoc,
+    "\n  fragment AdminBroadcastFields on Broadcast {\n    id\n    subject\n    status\n    sendAt\n    optimizeSendTime\n    recipients\n    sent\n    failed\n    canceled\n    createdAt\n  }\n": typeof types.AdminBroadcastFieldsFragmentDoc,
     "\n  query AdminBroadcasts($first: Int, $after: String) {\n    broadcasts(first: $first, after: $after) {\n      totalCount\n      pageInfo {\n        ...PageInfoFields\n      }\n      edges {\n        node {\n          ...AdminBroadcastFields\n        }\n      }\n    }\n  }\n": typeof types.AdminBroadcastsDocument,
     "\n  mutation AdminCreateBroadcast($input: BroadcastInput!) {\n    createBroadcast(input: $input) {\n      ...AdminBroadcastFields\n    }\n  }\n": typeof types.AdminCreateBroadcastDocument,
     "\n  mutation AdminCancelBroadcast($id: ID!) {\n    cancelBroadcast(id: $id) {\n      ...AdminBroadcastFields\n    }\n  }\n": typeof types.AdminCancelBroadcastDocument,
@@ -85,7 +85,7 @@ const documents: Documents = {
     "\n  mutation AdminUpsertPlan($input: PlanInput!) {\n    upsertPlan(input: $input) {\n      ...AdminPlanFields\n    }\n  }\n": types.AdminUpsertPlanDocument,
     "\n  query AdminVoices($filter: VoiceFilter, $first: Int, $after: String) {\n    voices(filter: $filter, first: $first, after: $after) {\n      totalCount\n      pageInfo {\n        ...PageInfoFields\n      }\n      edges {\n        node {\n          ...VoiceFields\n        }\n      }\n    }\n  }\n": types.AdminVoicesDocument,
     "\n  mutation AdminSetVoiceEnabled($id: ID!, $enabled: Boolean!) {\n    setVoiceEnabled(id: $id, enabled: $enabled) {\n      id\n      enabled\n    }\n  }\n": types.AdminSetVoiceEnabledDocument,
-    "\n  fragment AdminBroadcastFields on Broadcast {\n    id\n    subject\n    status\n    sendAt\n    optimizeSendTime\n    recipients\n    sent\n    failed\n    createdAt\n  }\n": types.AdminBroadcastFieldsFragmentDoc,
+    "\n  fragment AdminBroadcastFields on Broadcast {\n    id\n    subject\n    status\n    sendAt\n    optimizeSendTime\n    recipients\n    sent\n    failed\n    canceled\n    createdAt\n  }\n": types.AdminBroadcastFieldsFragmentDoc,
     "\n  query AdminBroadcasts($first: Int, $after: String) {\n    broadcasts(first: $first, after: $after) {\n      totalCount\n      pageInfo {\n        ...PageInfoFields\n      }\n      edges {\n        node {\n          ...AdminBroadcastFields\n        }\n      }\n    }\n  }\n": types.AdminBroadcastsDocument,
     "\n  mutation AdminCreateBroadcast($input: BroadcastInput!) {\n    createBroadcast(input: $input) {\n      ...AdminBroadcastFields\n    }\n  }\n": types.AdminCreateBroadcastDocument,
     "\n  mutation AdminCancelBroadcast($id: ID!) {\n    cancelBroadcast(id: $id) {\n      ...AdminBroadcastFields\n    }\n  }\n": types.AdminCancelBroadcastDocument,
@@ -221,7 +221,7 @@ export function graphql(source: "\n  mutation AdminSetVoiceEnabled($id: ID!, $en
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  fragment AdminBroadcastFields on Broadcast {\n    id\n    subject\n    status\n    sendAt\n    optimizeSendTime\n    recipients\n    sent\n    failed\n    createdAt\n  }\n"): (typeof documents)["\n  fragment AdminBroadcastFields on Broadcast {\n    id\n    subject\n    status\n    sendAt\n    optimizeSendTime\n    recipients\n    sent\n    failed\n    createdAt\n  }\n"];
+export function graphql(source: "\n  fragment AdminBroadcastFields on Broadcast {\n    id\n    subject\n    status\n    sendAt\n    optimizeSendTime\n    recipients\n    sent\n    failed\n    canceled\n    createdAt\n  }\n"): (typeof documents)["\n  fragment AdminBroadcastFields on Broadcast {\n    id\n    subject\n    status\n    sendAt\n    optimizeSendTime\n    recipients\n    sent\n    failed\n    canceled\n    createdAt\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -96,6 +96,7 @@ export const AdminBroadcastFields = graphql(`
     recipients
     sent
     failed
+    canceled
     createdAt
   }
 `)

@@ -157,9 +157,13 @@ describe('AdminBroadcastForm', () => {
 
 describe('AdminBroadcastProgress', () => {
   it('says how many were sent and failed of the total', async () => {
-    const w = await mountSuspended(BroadcastProgress, { props: { broadcast: { recipients: 200, sent: 150, failed: 10, status: 'SENDING' } } })
+    const w = await mountSuspended(BroadcastProgress, { props: { broadcast: { recipients: 200, sent: 150, failed: 10, canceled: 0, status: 'SENDING' } } })
     expect(w.get('[role="progressbar"]').attributes('aria-valuenow')).toBe('80')
     expect(w.text()).toContain('150 sent, 10 failed, of 200 recipients')
+  })
+  it('says how many the cancel stopped', async () => {
+    const w = await mountSuspended(BroadcastProgress, { props: { broadcast: { recipients: 200, sent: 150, failed: 10, canceled: 40, status: 'CANCELED' } } })
+    expect(w.text()).toContain('150 sent, 10 failed, 40 stopped by the cancel, of 200 recipients')
   })
 })
 

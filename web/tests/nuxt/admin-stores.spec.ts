@@ -16,7 +16,7 @@ const user = (id: string, role: 'USER' | 'ADMIN', email = `${id}@example.test`) 
   id, email, displayName: null, role, createdAt: '2026-01-01T00:00:00Z', plan: { id: 'pl', code: 'free', name: 'Free' },
 })
 const broadcast = (id: string, status: AdminBroadcast['status']): AdminBroadcast => ({
-  id, subject: `S ${id}`, status, sendAt: '2026-06-01T00:00:00Z', optimizeSendTime: false, recipients: 10, sent: 3, failed: 1, createdAt: '2026-05-01T00:00:00Z',
+  id, subject: `S ${id}`, status, sendAt: '2026-06-01T00:00:00Z', optimizeSendTime: false, recipients: 10, sent: 3, failed: 1, canceled: 0, createdAt: '2026-05-01T00:00:00Z',
 })
 
 beforeEach(() => setActivePinia(createPinia()))
