@@ -228,16 +228,43 @@ func (w *SendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 		msg := err.Error()
 		return o.finish(context.WithoutCancel(ctx), r, StateFailed, &msg)
 	default:
-		metrics.EmailsSent.WithLabelValues("retry").Inc()
-		o.log.InfoContext(ctx, "email will be tried again", "id", r.ID, "attempt", job.Attempt, "err", err)
-		// Back to pending until the next attempt, so a cancel meanwhile
-		// still stops it.
-		if _, uerr := o.db.NewUpdate().Table("email_outbox").Set("state = ?", StatePending).
-			Where("id = ? AND state = ?", r.ID, StateSending).Exec(context.WithoutCancel(ctx)); uerr != nil {
+		stopped, uerr := o.retryLater(context.WithoutCancel(ctx), r)
+		if uerr != nil {
 			o.log.WarnContext(ctx, "email back to pending", "id", r.ID, "err", uerr)
 		}
+		if stopped {
+			return nil
+		}
+		metrics.EmailsSent.WithLabelValues("retry").Inc()
+		o.log.InfoContext(ctx, "email will be tried again", "id", r.ID, "attempt", job.Attempt, "err", err)
 		return err
 	}
+}
+
+// retryLater puts a message whose attempt failed back to pending for the
+// next one, so a cancel meanwhile still stops it. A message of a broadcast
+// canceled while this attempt ran is stopped now instead (stopped is true):
+// the cancel could not stop it then, and counts it now.
+func (o *Outbox) retryLater(ctx context.Context, r *row) (stopped bool, err error) {
+	err = o.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if r.BroadcastID != nil {
+			res, err := tx.NewUpdate().Table("email_outbox").Set("state = ?", StateCanceled).
+				Where("id = ? AND state = ?", r.ID, StateSending).
+				Where("EXISTS (SELECT 1 FROM broadcasts WHERE id = ? AND status = ?)", *r.BroadcastID, BroadcastCanceled).Exec(ctx)
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 1 {
+				stopped = true
+				_, err = tx.NewUpdate().Table("broadcasts").Set("canceled = canceled + 1").Where("id = ?", *r.BroadcastID).Exec(ctx)
+				return err
+			}
+		}
+		_, err := tx.NewUpdate().Table("email_outbox").Set("state = ?", StatePending).
+			Where("id = ? AND state = ?", r.ID, StateSending).Exec(ctx)
+		return err
+	})
+	return stopped, err
 }
 
 // finish records the outcome of a pending row once and counts it on its

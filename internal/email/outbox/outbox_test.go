@@ -3,6 +3,7 @@ package outbox
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"testing"
@@ -94,6 +95,56 @@ func TestExactlyOnceAfterACrash(t *testing.T) {
 	// A third run finds it sent and sends nothing.
 	o.sender = crashAfterSend{Sender: smtp, crash: func() { t.Error("sent again") }}
 	require.NoError(t, NewSendWorker(o).Work(context.Background(), job))
+}
+
+// sendFunc is a mail server in a function.
+type sendFunc func(context.Context, email.Message) error
+
+func (f sendFunc) Send(ctx context.Context, m email.Message) error { return f(ctx, m) }
+func (sendFunc) Close() error                                      { return nil }
+
+// TestCancelDuringAFailedAttempt: a broadcast canceled while one of its
+// messages was being attempted, an attempt that failed for now, does not
+// send that message later; the cancel counts it.
+func TestCancelDuringAFailedAttempt(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := storetest.Open(t, storetest.SQLite)
+	userID := addUser(t, db, fmt.Sprintf("cancel-%d@outbox.koe.test", time.Now().UnixNano()))
+	o := New(db, nil, 100, slog.New(slog.DiscardHandler))
+	o.SetJobs(insertClient(t, db))
+	b := NewBroadcasts(o, nil)
+	bc, err := b.Create(ctx, userID, BroadcastInput{Subject: "News", TextBody: "Hello."})
+	require.NoError(t, err)
+	id := "m-cancel-" + userID
+	require.NoError(t, db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		return o.Enqueue(ctx, tx, Mail{ID: id, UserID: userID, Kind: "broadcast", To: "x@outbox.koe.test", Subject: "News", Text: "Hello.", BroadcastID: &bc.ID})
+	}))
+
+	// The broadcast is canceled while the mail server is still answering,
+	// and the answer is "try again later".
+	o.sender = sendFunc(func(ctx context.Context, _ email.Message) error {
+		if _, err := b.Cancel(ctx, bc.ID); err != nil {
+			return err
+		}
+		return errors.New("421 try again later")
+	})
+	job := &river.Job[SendArgs]{JobRow: &rivertype.JobRow{Attempt: 1, MaxAttempts: maxAttempts}, Args: SendArgs{ID: id}}
+	require.NoError(t, NewSendWorker(o).Work(ctx, job), "no retry for a canceled broadcast")
+	var state string
+	require.NoError(t, db.NewRaw("SELECT state FROM email_outbox WHERE id = ?", id).Scan(ctx, &state))
+	require.Equal(t, StateCanceled, state)
+	got, err := b.Get(ctx, bc.ID)
+	require.NoError(t, err)
+	require.Equal(t, 1, got.Canceled)
+
+	// Had River run it again anyway, nothing would go out.
+	o.sender = sendFunc(func(context.Context, email.Message) error {
+		t.Error("sent after the cancel")
+		return nil
+	})
+	job.Attempt = 2
+	require.NoError(t, NewSendWorker(o).Work(ctx, job))
 }
 
 // TestOptimizeSendTime: each person gets the broadcast at the first time in
