@@ -37,8 +37,9 @@ var kindKeys = map[string][]string{
 //go:embed templates
 var templateFS embed.FS
 
-// locales are the languages with templates; the first is the fallback.
-var locales = []string{"en", "ja"}
+// Locales are the languages Koe writes to people in (it has templates for
+// them); the first is the fallback.
+var Locales = []string{"en", "ja"}
 
 var (
 	textTemplates = map[string]*texttemplate.Template{}
@@ -49,7 +50,7 @@ var (
 // programming error, caught by any test of this package.
 func init() {
 	funcs := map[string]any{"num": formatNumber, "button": button}
-	for _, loc := range locales {
+	for _, loc := range Locales {
 		textTemplates[loc] = texttemplate.Must(texttemplate.New(loc).Funcs(funcs).
 			Option("missingkey=error").ParseFS(templateFS, "templates/"+loc+".txt"))
 		htmlTemplates[loc] = htmltemplate.Must(htmltemplate.New(loc).Funcs(funcs).
@@ -79,7 +80,7 @@ func Render(kind, locale string, data map[string]any) (subject, text, html strin
 	if !ok {
 		return "", "", "", fmt.Errorf("email: render: unknown kind %q", kind)
 	}
-	loc := normalizeLocale(locale)
+	loc := Language(locale)
 	d := make(map[string]any, len(data)+6)
 	d["Name"], d["Unsubscribe"], d["HTML"] = "", "", ""
 	for k, v := range data {
@@ -138,17 +139,17 @@ func Render(kind, locale string, data map[string]any) (subject, text, html strin
 	return subject, text, buf.String(), nil
 }
 
-// normalizeLocale maps "ja", "ja-JP", "ja_JP" to "ja" and anything it has
-// no templates for to "en".
-func normalizeLocale(locale string) string {
+// Language maps a locale to the one of Locales Koe writes in: "ja", "ja-JP"
+// and "ja_JP" to "ja", anything it has no templates for to "en".
+func Language(locale string) string {
 	lang, _, _ := strings.Cut(strings.ToLower(strings.TrimSpace(locale)), "-")
 	lang, _, _ = strings.Cut(lang, "_")
-	for _, l := range locales {
+	for _, l := range Locales {
 		if l == lang {
 			return l
 		}
 	}
-	return locales[0]
+	return Locales[0]
 }
 
 var blankLines = regexp.MustCompile(`\n[ \t]*\n\s*`)

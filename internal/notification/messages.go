@@ -2,19 +2,11 @@ package notification
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
+	"github.com/koe-voice/koe/internal/email"
 	"github.com/koe-voice/koe/internal/events"
 )
-
-// Language is the base language of a locale Koe writes in: "ja" or "en".
-func Language(locale string) string {
-	if strings.HasPrefix(strings.ToLower(locale), "ja") {
-		return "ja"
-	}
-	return "en"
-}
 
 // number is a JSON number from an event payload as an int.
 func number(v any) int {
@@ -40,7 +32,7 @@ func day(v any) string {
 
 // inApp is the title and body of a notification in the person's language.
 func inApp(kind, locale string, p map[string]any) (title, body string) {
-	ja := Language(locale) == "ja"
+	ja := email.Language(locale) == "ja"
 	switch kind {
 	case events.KindGenerationSucceeded:
 		if ja {

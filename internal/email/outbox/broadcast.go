@@ -14,6 +14,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/koe-voice/koe/internal/apperror"
+	"github.com/koe-voice/koe/internal/email"
 	"github.com/koe-voice/koe/internal/gid"
 	"github.com/koe-voice/koe/internal/page"
 )
@@ -59,9 +60,6 @@ type Translation struct {
 	TextBody string  `json:"textBody"`
 	HTMLBody *string `json:"htmlBody,omitempty"`
 }
-
-// Locales are the languages Koe writes to people in.
-var Locales = []string{"en", "ja"}
 
 // In returns the broadcast's words for a person whose language is locale:
 // its translation into it, or the broadcast as composed.
@@ -124,7 +122,7 @@ func (b *Broadcasts) Create(ctx context.Context, createdBy string, in BroadcastI
 		t := &in.Translations[i]
 		at := fmt.Sprintf("input.translations[%d].", i)
 		switch {
-		case !slices.Contains(Locales, t.Locale):
+		case !slices.Contains(email.Locales, t.Locale):
 			return nil, apperror.Invalid(at+"locale", "must be en or ja")
 		case seen[t.Locale]:
 			return nil, apperror.Invalid(at+"locale", "names a language given before")
