@@ -2,6 +2,7 @@
 // form fields, and number formats. Not a store itself.
 import type { AnyVariables, Client, DocumentInput, OperationResult } from '@urql/core'
 import { toUiErrors, errorsByField, type UiError } from '~/utils/errors'
+import { currencyDigits } from '~/utils/account/format'
 
 /** The app's urql client (installed by plugins/01.urql.ts). */
 export function adminClient(): Client {
@@ -29,18 +30,9 @@ export function adminInvalid(field: string, message: string): UiError {
   return { code: 'BAD_USER_INPUT', field, message }
 }
 
-/** How many digits a currency has after the decimal point (usd 2, jpy 0). */
-export function adminCurrencyDigits(currency: string): number {
-  try {
-    return new Intl.NumberFormat('en', { style: 'currency', currency: currency.toUpperCase() }).resolvedOptions().maximumFractionDigits ?? 2
-  } catch {
-    return 2
-  }
-}
-
 /** Minor units as money in the locale: 900 usd -> "$9.00". */
 export function adminFormatMoney(minor: number, currency: string, locale: string): string {
-  const digits = adminCurrencyDigits(currency)
+  const digits = currencyDigits(currency)
   const major = minor / 10 ** digits
   try {
     return new Intl.NumberFormat(locale, { style: 'currency', currency: currency.toUpperCase() }).format(major)
@@ -54,7 +46,7 @@ export function adminFormatMoney(minor: number, currency: string, locale: string
  * it is not a non-negative amount with at most the currency's digits.
  */
 export function adminParseMoney(text: string, currency: string): number | null {
-  const digits = adminCurrencyDigits(currency)
+  const digits = currencyDigits(currency)
   const t = text.trim().replace(/,/g, '')
   const re = digits === 0 ? /^\d+$/ : new RegExp(`^\\d+(\\.\\d{1,${digits}})?$`)
   if (!re.test(t)) return null
@@ -65,7 +57,7 @@ export function adminParseMoney(text: string, currency: string): number | null {
 
 /** Minor units as the text a person edits: 900 usd -> "9.00". */
 export function adminMoneyText(minor: number, currency: string): string {
-  const digits = adminCurrencyDigits(currency)
+  const digits = currencyDigits(currency)
   return (minor / 10 ** digits).toFixed(digits)
 }
 

@@ -1,5 +1,6 @@
 import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
+import type { CombinedError } from '@urql/core'
 import { BillingOverviewQuery, CreateBillingPortalSessionMutation, CreateCheckoutSessionMutation } from '~/graphql/account'
 import type { AccountPlanFieldsFragment, BillingOverviewQuery as OverviewResult } from '~/gql/graphql'
 import { useAuthStore } from '~/stores/auth'
@@ -92,24 +93,18 @@ export const useBillingStore = defineStore('billing', () => {
     actionErrors.value = { ...actionErrors.value, [key]: errs }
   }
 
-  /** Opens Stripe Checkout for a plan or a credit pack; true when the browser is on its way there. */
-  async function checkout(p: Purchase): Promise<boolean> {
-    const key = actionKey(p)
-    const kind = 'planCode' in p ? 'plan' : 'credits'
+  /**
+   * Asks the server for a Stripe page and sends the browser there; true when
+   * it is on its way. `key` says which button asked (its busy state and
+   * errors).
+   */
+  async function goToStripe(key: string, ask: () => Promise<{ url: string | undefined; error?: CombinedError }>): Promise<boolean> {
     busy.value = key
     actionErrors.value = { ...actionErrors.value, [key]: [] }
     try {
-      const res = await client.get().mutation(CreateCheckoutSessionMutation, {
-        input: {
-          ...p,
-          // Stripe puts the session id where {CHECKOUT_SESSION_ID} stands.
-          successUrl: `${origin()}/billing/success?kind=${kind}&session_id={CHECKOUT_SESSION_ID}`,
-          cancelUrl: `${origin()}/billing/cancel?kind=${kind}`,
-        },
-      }).toPromise()
-      const url = res.data?.createCheckoutSession.url
+      const { url, error } = await ask()
       if (!url) {
-        fail(key, toUiErrors(res.error))
+        fail(key, toUiErrors(error))
         return false
       }
       redirect(url)
@@ -119,25 +114,31 @@ export const useBillingStore = defineStore('billing', () => {
     }
   }
 
+  /** Opens Stripe Checkout for a plan or a credit pack; true when the browser is on its way there. */
+  function checkout(p: Purchase): Promise<boolean> {
+    const kind = 'planCode' in p ? 'plan' : 'credits'
+    return goToStripe(actionKey(p), async () => {
+      const res = await client.get().mutation(CreateCheckoutSessionMutation, {
+        input: {
+          ...p,
+          // Stripe puts the session id where {CHECKOUT_SESSION_ID} stands.
+          successUrl: `${origin()}/billing/success?kind=${kind}&session_id={CHECKOUT_SESSION_ID}`,
+          cancelUrl: `${origin()}/billing/cancel?kind=${kind}`,
+        },
+      }).toPromise()
+      return { url: res.data?.createCheckoutSession.url, error: res.error }
+    })
+  }
+
   /**
    * Opens Stripe's billing portal, coming back to the usage page. `key` says
    * which button asked (its busy state and errors); 'portal' by default.
    */
-  async function portal(key = 'portal'): Promise<boolean> {
-    busy.value = key
-    actionErrors.value = { ...actionErrors.value, [key]: [] }
-    try {
+  function portal(key = 'portal'): Promise<boolean> {
+    return goToStripe(key, async () => {
       const res = await client.get().mutation(CreateBillingPortalSessionMutation, { returnUrl: `${origin()}/usage` }).toPromise()
-      const url = res.data?.createBillingPortalSession.url
-      if (!url) {
-        fail(key, toUiErrors(res.error))
-        return false
-      }
-      redirect(url)
-      return true
-    } finally {
-      busy.value = null
-    }
+      return { url: res.data?.createBillingPortalSession.url, error: res.error }
+    })
   }
 
   /** Forgets everything (sign-out). */

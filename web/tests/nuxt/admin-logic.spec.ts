@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest'
 import { adminEmptyPlanForm, adminPlanFormToInput, adminPlanToForm, type AdminPlan } from '~/stores/adminPlans'
 import { adminBroadcastFormToInput, adminEmptyBroadcastForm, isBroadcastActive } from '~/stores/adminBroadcasts'
 import { adminLastDays, adminRangeToVariables } from '~/stores/adminKpis'
-import { adminCurrencyDigits, adminFormatMoney, adminFieldOf, adminMoneyText, adminParseMoney, adminParseWhole } from '~/stores/adminShared'
+import { currencyDigits } from '~/utils/account/format'
+import { adminFormatMoney, adminFieldOf, adminMoneyText, adminParseMoney, adminParseWhole } from '~/stores/adminShared'
 
 const words = (rule: string) => `rule:${rule}`
 
@@ -14,9 +15,9 @@ const starter: AdminPlan = {
 
 describe('money', () => {
   it('knows how many digits a currency has', () => {
-    expect(adminCurrencyDigits('usd')).toBe(2)
-    expect(adminCurrencyDigits('jpy')).toBe(0)
-    expect(adminCurrencyDigits('nope-nope')).toBe(2)
+    expect(currencyDigits('usd')).toBe(2)
+    expect(currencyDigits('jpy')).toBe(0)
+    expect(currencyDigits('nope-nope')).toBe(2)
   })
   it('parses amounts a person types into minor units', () => {
     expect(adminParseMoney('9', 'usd')).toBe(900)

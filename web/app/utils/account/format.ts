@@ -1,4 +1,5 @@
-// Money, counts and dates in the reader's locale, for the account pages.
+// Money, counts and dates in the reader's locale, for the account pages
+// (the admin area's money fields use currencyDigits too).
 
 /** The fraction digits of a currency (2 for usd, 0 for jpy). */
 export function currencyDigits(currency: string): number {
