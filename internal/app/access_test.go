@@ -359,8 +359,8 @@ func TestHostileQueriesAreRefused(t *testing.T) {
 	require.Len(t, plans.Plans, 3, "still answering")
 }
 
-// TestRevokingAKeyEndsItsSockets: a revoked API key's open subscription ends,
-// on the replica that revoked it and on another.
+// TestRevokingAKeyEndsItsSockets: a revoked API key's open subscription ends
+// with 4401, on the replica that revoked it and on another.
 func TestRevokingAKeyEndsItsSockets(t *testing.T) {
 	t.Parallel()
 	for _, kind := range storetest.Kinds {
@@ -385,7 +385,8 @@ func TestRevokingAKeyEndsItsSockets(t *testing.T) {
 
 			for _, sub := range subs {
 				select {
-				case <-sub.Closed:
+				case code := <-sub.Closed:
+					require.Equal(t, 4401, code, "closed as unauthorized, so clients do not reconnect with the key")
 				case <-time.After(10 * time.Second):
 					t.Fatal("the revoked key's socket is still open")
 				}

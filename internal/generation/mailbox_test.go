@@ -355,3 +355,74 @@ func TestLatestEndsWithItsContext(t *testing.T) {
 	require.Equal(t, int32(1), s.unsubscribed.Load())
 	s.l.offer(progressEvent("g", 0.9)) // the bus may still call in: no block, no panic
 }
+
+// TestLatestWakesOncePerReceive: with a wake function (package wake), each
+// wake means exactly one receive that does not wait: a value, or the end.
+func TestLatestWakesOncePerReceive(t *testing.T) {
+	t.Parallel()
+	s := setupLatest(t)
+	wakes := 0
+	s.l.wake = func() { wakes++ } // offers run one at a time here
+	take := func() (*Event, bool) {
+		t.Helper()
+		require.Positive(t, wakes, "received without a wake")
+		wakes--
+		select {
+		case e, ok := <-s.l.out:
+			return e, ok
+		default:
+			t.Fatal("woken with nothing to receive")
+			return nil, false
+		}
+	}
+
+	s.l.offer(progressEvent("g", 0.1))
+	s.l.offer(progressEvent("g", 0.2)) // replaces 0.1: no second wake
+	require.Equal(t, 1, wakes)
+	e, _ := take()
+	require.Equal(t, progressEvent("g", 0.2), *e)
+
+	s.l.offer(progressEvent("g", 0.3))
+	s.l.offer(terminalEvent("g", StatusSucceeded, 1)) // replaces 0.3, then closes
+	require.Equal(t, 2, wakes)
+	e, _ = take()
+	require.Equal(t, terminalEvent("g", StatusSucceeded, 1), *e)
+	_, ok := take()
+	require.False(t, ok, "the second wake is the end")
+	require.Zero(t, wakes)
+}
+
+// TestLatestWakesWhileReceiving: a reader that receives only when woken,
+// while events keep coming, never waits for a value (beyond an offer that
+// is replacing one) and gets the terminal event and the end.
+func TestLatestWakesWhileReceiving(t *testing.T) {
+	t.Parallel()
+	s := setupLatest(t)
+	wakes := make(chan struct{}, 20_002)
+	s.l.wake = func() { wakes <- struct{}{} }
+	go func() {
+		for i := range 10_000 {
+			s.l.offer(progressEvent("g", float64(i)/10_000))
+		}
+		s.l.offer(terminalEvent("g", StatusSucceeded, 1))
+	}()
+	var last Event
+	for {
+		select {
+		case <-wakes:
+		case <-time.After(mailboxWait):
+			t.Fatal("no wake for the end")
+		}
+		select {
+		case e, ok := <-s.l.out:
+			if !ok {
+				require.Equal(t, terminalEvent("g", StatusSucceeded, 1), last)
+				require.Empty(t, wakes, "woken more often than there was to receive")
+				return
+			}
+			last = *e
+		case <-time.After(mailboxWait):
+			t.Fatal("woken with nothing to receive")
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"github.com/koe-voice/koe/internal/apperror"
 	"github.com/koe-voice/koe/internal/auth"
 	"github.com/koe-voice/koe/internal/gid"
+	"github.com/koe-voice/koe/internal/wake"
 )
 
 // Watch returns a channel with the generation's current state, then each
@@ -38,6 +39,14 @@ func (s *Service) Watch(ctx context.Context, p auth.Principal, id string) (<-cha
 	}
 	l.mu.Lock()
 	l.stop = context.AfterFunc(ctx, l.end)
+	l.wake = wake.Take(ctx)
+	// What the bus offered so far came before the transport could be told.
+	if l.wake != nil && len(l.out) > 0 {
+		l.wake()
+	}
+	if l.wake != nil && l.closed {
+		l.wake()
+	}
 	l.mu.Unlock()
 	l.offer(eventOf(g))
 	return l.out, nil
@@ -56,7 +65,9 @@ func (s *Service) reoffer(ctx context.Context, l *latest, id string) {
 // the bus's handler replaces what the slot holds, and the channel closes
 // after the terminal event or when the watcher's context ends. A
 // subscription parked on it costs this struct and a channel, which is what
-// lets one process hold ten thousand of them.
+// lets one process hold ten thousand of them. When the transport gave a wake
+// function (package wake), nobody waits on the channel either: wake is
+// called when the slot fills and when the channel closes.
 type latest struct {
 	out         chan *Event
 	unsubscribe func()
@@ -66,6 +77,7 @@ type latest struct {
 	offered bool
 	closed  bool
 	stop    func() bool // stops the context.AfterFunc that ends the stream
+	wake    func()      // nil: a goroutine waits on out
 }
 
 // offer puts e in the slot in place of what the reader has not taken, unless
@@ -76,15 +88,23 @@ func (l *latest) offer(e Event) {
 	if l.closed || l.offered && !e.newer(l.last) {
 		return
 	}
+	replaced := false
 	select {
 	case <-l.out: // older than e, and not yet taken: the reader gets e instead
+		replaced = true
 	default:
 	}
 	l.out <- &e
 	l.last, l.offered = e, true
+	if l.wake != nil && !replaced {
+		l.wake()
+	}
 	if e.Status.Terminal() {
 		l.closed = true
 		close(l.out)
+		if l.wake != nil {
+			l.wake()
+		}
 		if l.stop != nil {
 			l.stop()
 		}
@@ -101,6 +121,9 @@ func (l *latest) end() {
 	if closing {
 		l.closed = true
 		close(l.out)
+		if l.wake != nil {
+			l.wake()
+		}
 	}
 	l.mu.Unlock()
 	if closing {

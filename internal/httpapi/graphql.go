@@ -66,14 +66,14 @@ type Authenticator interface {
 // presenter and per-response dataloaders.
 func NewGraphQL(c GraphQLConfig) *handler.Server {
 	srv := handler.New(c.Schema)
-	srv.AddTransport(transport.Websocket{
-		Implementation: c.Websocket,
-		InitFunc:       websocketInit(c.Authenticator, c.Sockets, c.Limits),
-		// Liveness is the adapter's ping frames (every protocol, answered by
-		// browsers themselves); graphql-ws clients also expect "ka" messages.
-		// gqlgen's own PingPongInterval would cost a goroutine per socket.
-		KeepAlivePingInterval: 15 * time.Second,
-		InitTimeout:           10 * time.Second,
+	srv.AddTransport(&GraphQLWS{
+		Sockets: c.Websocket,
+		Init:    websocketInit(c.Authenticator, c.Sockets, c.Limits),
+		// Liveness is the socket layer's ping frames (every protocol,
+		// answered by browsers themselves); graphql-ws clients also expect
+		// "ka" messages.
+		KeepAlive:   15 * time.Second,
+		InitTimeout: 10 * time.Second,
 		ErrorFunc: func(ctx context.Context, err error) {
 			if !errors.Is(err, ErrPeerUnresponsive) {
 				c.Log.DebugContext(ctx, "websocket", "err", err)
@@ -109,19 +109,14 @@ func NewGraphQL(c GraphQLConfig) *handler.Server {
 	return srv
 }
 
-// measure times queries and mutations by operation name, and counts live
-// subscriptions.
+// measure times queries and mutations by operation name. (GraphQLWS counts
+// live subscriptions.)
 func measure(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 	op := graphql.GetOperationContext(ctx)
-	if op.Operation == nil {
+	if op.Operation == nil || op.Operation.Operation == ast.Subscription {
 		return next(ctx)
 	}
 	kind := string(op.Operation.Operation)
-	if op.Operation.Operation == ast.Subscription {
-		metrics.Subscriptions.Inc()
-		context.AfterFunc(ctx, metrics.Subscriptions.Dec)
-		return next(ctx)
-	}
 	name := operationLabel(op.Operation.Name)
 	respond := next(ctx)
 	return func(ctx context.Context) *graphql.Response {
@@ -161,23 +156,23 @@ func operationLabel(name string) string {
 // ("Authorization": "Bearer <key>", also accepted as "authorization" or
 // "authToken"), or keeps the principal of the upgrade request's header. A
 // socket opened with an API key ends when the key is revoked.
-func websocketInit(a Authenticator, sockets *KeySockets, limits *Limits) transport.WebsocketInitFunc {
-	return func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-		ctx, payloadErr := authenticateInit(ctx, a, payload)
-		if payloadErr != nil {
-			return refuse(ctx, 4401, "Unauthorized", payloadErr)
+func websocketInit(a Authenticator, sockets *KeySockets, limits *Limits) func(context.Context, map[string]any) (context.Context, error) {
+	return func(ctx context.Context, payload map[string]any) (context.Context, error) {
+		ctx, err := authenticateInit(ctx, a, payload)
+		if err != nil {
+			return ctx, &Refusal{Code: closeUnauthorized, Reason: "Unauthorized", Err: err}
 		}
 		if err := limits.holdSocket(ctx); err != nil {
-			return refuse(ctx, 4429, "Too many connections", err)
+			return ctx, &Refusal{Code: closeTooMany, Reason: "Too many connections", Err: err}
 		}
 		if p, ok := auth.FromContext(ctx); ok && p.APIKeyID != "" {
 			ctx = sockets.track(ctx, p.APIKeyID)
 		}
-		return ctx, nil, nil
+		return ctx, nil
 	}
 }
 
-func authenticateInit(ctx context.Context, a Authenticator, payload transport.InitPayload) (context.Context, error) {
+func authenticateInit(ctx context.Context, a Authenticator, payload map[string]any) (context.Context, error) {
 	credential := ""
 	for _, k := range []string{"Authorization", "authorization", "authToken"} {
 		if v, ok := payload[k].(string); ok && v != "" {
@@ -197,15 +192,6 @@ func authenticateInit(ctx context.Context, a Authenticator, payload transport.In
 		return ctx, err
 	}
 	return auth.WithPrincipal(ctx, p), nil
-}
-
-// refuse closes a socket at connection_init with code and reason, sending no
-// data: 4401 for bad credentials, 4429 for too many sockets (gqlgen's default
-// would be a normal 1000, which clients take as "reconnect and try again").
-func refuse(ctx context.Context, code int, reason string, err error) (context.Context, *transport.InitPayload, error) {
-	ctx = transport.WithWebsocketCloseCode(ctx, code)
-	ctx = transport.AppendCloseReason(ctx, reason)
-	return ctx, nil, err
 }
 
 // bearer extracts the credential of "Bearer <credential>"; a bare

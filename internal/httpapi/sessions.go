@@ -11,23 +11,24 @@ import (
 type KeySockets struct {
 	mu      sync.Mutex
 	next    uint64
-	sockets map[string]map[uint64]context.CancelFunc
+	sockets map[string]map[uint64]context.CancelCauseFunc
 }
 
 // NewKeySockets returns an empty registry.
 func NewKeySockets() *KeySockets {
-	return &KeySockets{sockets: map[string]map[uint64]context.CancelFunc{}}
+	return &KeySockets{sockets: map[string]map[uint64]context.CancelCauseFunc{}}
 }
 
 // track returns a context for a socket opened with keyID that ends when the
-// key is revoked; the socket leaves the registry when ctx ends.
+// key is revoked, with ErrCredentialRevoked as its cause; the socket leaves
+// the registry when ctx ends.
 func (k *KeySockets) track(ctx context.Context, keyID string) context.Context {
-	ctx, cancel := context.WithCancel(ctx)
+	ctx, cancel := context.WithCancelCause(ctx)
 	k.mu.Lock()
 	k.next++
 	id := k.next
 	if k.sockets[keyID] == nil {
-		k.sockets[keyID] = map[uint64]context.CancelFunc{}
+		k.sockets[keyID] = map[uint64]context.CancelCauseFunc{}
 	}
 	k.sockets[keyID][id] = cancel
 	k.mu.Unlock()
@@ -43,16 +44,16 @@ func (k *KeySockets) track(ctx context.Context, keyID string) context.Context {
 	return ctx
 }
 
-// Close ends every socket of this process opened with keyID; gqlgen then
-// closes each one (1000, "terminated").
+// Close ends every socket of this process opened with keyID; GraphQLWS then
+// closes each one with 4401.
 func (k *KeySockets) Close(keyID string) {
 	k.mu.Lock()
-	cancels := make([]context.CancelFunc, 0, len(k.sockets[keyID]))
+	cancels := make([]context.CancelCauseFunc, 0, len(k.sockets[keyID]))
 	for _, cancel := range k.sockets[keyID] {
 		cancels = append(cancels, cancel)
 	}
 	k.mu.Unlock()
 	for _, cancel := range cancels {
-		cancel()
+		cancel(ErrCredentialRevoked)
 	}
 }

@@ -3,19 +3,17 @@ package httpapi
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"slices"
 	"sync"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
-	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/gorilla/websocket"
 )
 
@@ -25,8 +23,9 @@ const (
 
 	// websocketBufferSize is small on purpose: a subscription socket is idle
 	// almost all the time, and a bigger message is still read and written
-	// whole, just in more than one read or writev call.
-	websocketBufferSize = 1024
+	// whole, just in more than one read or writev call. (gorilla adopts a
+	// hijacked reader only when it is bigger than 256 bytes.)
+	websocketBufferSize = 512
 
 	// maxCloseReason is what fits in a close frame after the 2-byte code
 	// (control frames carry at most 125 bytes); gorilla refuses to send a
@@ -43,18 +42,25 @@ const (
 	maxPooledJSONBuffer = 64 << 10
 )
 
-// ErrPeerUnresponsive is returned (wrapped) from a socket's NextReader when
-// the peer let a read deadline pass: it missed websocket pongs (PingInterval)
-// or graphql-transport-ws pongs (gqlgen's PingPongInterval). gqlgen hands it
-// to the transport's ErrorFunc, which can treat it as routine with errors.Is.
+// ErrPeerUnresponsive ends a socket whose peer let the pong deadline pass
+// (see Websocket.PingInterval). It reaches GraphQLWS.ErrorFunc wrapped,
+// which can treat it as routine with errors.Is.
 var ErrPeerUnresponsive = errors.New("websocket peer stopped answering pings")
+
+var (
+	// errPeerClosed is a close by the peer with 1000, 1001 or no status:
+	// a normal end, reported to nobody.
+	errPeerClosed = errors.New("websocket closed by the peer")
+	// errNotJSON is a message that does not decode.
+	errNotJSON = errors.New("websocket message is not JSON")
+)
 
 // writeBufferPool is shared by every Upgrader: gorilla wants one pool per
 // write buffer size, and a socket only borrows a buffer while writing.
 var writeBufferPool sync.Pool
 
 // jsonWriterPool recycles the buffer (and its encoder) a message is encoded
-// into, so sending a subscription event costs no buffer allocation.
+// into or read into, so a subscription event costs no buffer allocation.
 var jsonWriterPool = sync.Pool{New: func() any {
 	jw := &jsonWriter{}
 	jw.enc = json.NewEncoder(&jw.buf)
@@ -66,9 +72,17 @@ type jsonWriter struct {
 	enc *json.Encoder
 }
 
-// Websocket adapts gorilla/websocket to gqlgen's websocket transport
-// (transport.Websocket.Implementation). Its zero value is usable; set the
-// fields before the first Accept and do not copy it afterwards.
+func (jw *jsonWriter) release() {
+	if jw.buf.Cap() <= maxPooledJSONBuffer {
+		jw.buf.Reset()
+		jsonWriterPool.Put(jw)
+	}
+}
+
+// Websocket is the socket layer under GraphQLWS: gorilla/websocket with
+// write deadlines, a read limit, pooled buffers, ping frames, and the
+// registry CloseAll and Open work on. Its zero value is usable; set the
+// fields before the first socket opens and do not copy it afterwards.
 type Websocket struct {
 	// CheckOrigin decides whether a browser's Origin may open a socket. Nil
 	// allows requests without an Origin header (non-browser clients) and
@@ -96,8 +110,6 @@ type Websocket struct {
 	conns map[*wsConn]struct{}
 }
 
-var _ transport.WebsocketImplementation = (*Websocket)(nil)
-
 func (w *Websocket) setup() {
 	w.writeTimeout = w.WriteTimeout
 	if w.writeTimeout <= 0 {
@@ -109,12 +121,13 @@ func (w *Websocket) setup() {
 	}
 	w.upgrader = websocket.Upgrader{
 		HandshakeTimeout: w.writeTimeout,
-		ReadBufferSize:   websocketBufferSize,
-		WriteBufferSize:  websocketBufferSize,
-		WriteBufferPool:  &writeBufferPool,
-		CheckOrigin:      w.CheckOrigin,
-		// Subprotocols stays nil: Accept negotiates per call from gqlgen's
-		// options and passes the choice in the response header.
+		// ReadBufferSize stays 0: gorilla then reads through the buffered
+		// reader Hijack returns, which is readerHijacker's own.
+		WriteBufferSize: websocketBufferSize,
+		WriteBufferPool: &writeBufferPool,
+		CheckOrigin:     w.CheckOrigin,
+		// Subprotocols stays nil: accept negotiates per call and passes
+		// the choice in the response header.
 		//
 		// Compression stays off: subscription events are small, and
 		// deflate would cost CPU and flate state on every message.
@@ -123,36 +136,28 @@ func (w *Websocket) setup() {
 	w.conns = make(map[*wsConn]struct{})
 }
 
-// Accept upgrades r to a websocket speaking one of options.Subprotocols, with
-// options.ResponseHeader in the handshake response, and returns a connection
-// for gqlgen's transport to drive. When the upgrade fails gorilla has
-// answered the request already (403 for a refused Origin, 400 for a bad
-// handshake).
-func (w *Websocket) Accept(
-	rw http.ResponseWriter,
-	r *http.Request,
-	options transport.WebsocketAcceptOptions,
-) (transport.WebsocketConn, error) {
+// accept upgrades r to a websocket speaking one of protocols (the client's
+// first choice among them; "" when the client offers none of them). When the
+// upgrade fails gorilla has answered the request already (403 for a refused
+// Origin, 400 for a bad handshake).
+func (w *Websocket) accept(rw http.ResponseWriter, r *http.Request, protocols []string) (*wsConn, error) {
 	w.once.Do(w.setup)
 
-	header := options.ResponseHeader.Clone()
-	if header == nil {
-		header = http.Header{}
-	}
-	if p := selectSubprotocol(websocket.Subprotocols(r), options.Subprotocols); p != "" {
+	header := http.Header{}
+	if p := selectSubprotocol(websocket.Subprotocols(r), protocols); p != "" {
 		header.Set("Sec-WebSocket-Protocol", p)
 	}
-
-	hj := &bufferReleasingHijacker{ResponseWriter: rw}
+	hj := &readerHijacker{ResponseWriter: rw}
 	ws, err := w.upgrader.Upgrade(hj, r, header)
 	if err != nil {
 		return nil, fmt.Errorf("websocket upgrade: %w", err)
 	}
-	hj.release()
 
 	c := &wsConn{
 		owner:        w,
 		ws:           ws,
+		br:           hj.br,
+		raw:          hj.raw,
 		writeTimeout: w.writeTimeout,
 		pingInterval: w.pingInterval,
 	}
@@ -164,12 +169,6 @@ func (w *Websocket) Accept(
 		c.mu.Unlock()
 	}
 
-	// The request context ends when gqlgen's handler returns. gqlgen closes
-	// the socket on every path but one (a connection_init payload that is
-	// not a JSON object), and that one would leave the connection open with
-	// nobody reading it.
-	c.stopWatch = context.AfterFunc(r.Context(), c.handlerDone)
-
 	// Registered last: from here CloseAll may close it.
 	w.mu.Lock()
 	w.conns[c] = struct{}{}
@@ -177,32 +176,27 @@ func (w *Websocket) Accept(
 	return c, nil
 }
 
-// bufferReleasingHijacker lets Accept drop the buffers net/http keeps for a
-// hijacked connection (a 4 KB reader and a 4 KB writer) once gorilla has
-// written the handshake: gqlgen runs the whole socket inside the HTTP
-// handler, so net/http's per-connection state stays reachable for the
-// socket's life, and gorilla uses buffers of its own (ReadBufferSize and the
-// pool). Hijack hands the bufio.ReadWriter to the caller for good, so
-// shrinking it is ours to do.
-type bufferReleasingHijacker struct {
+// readerHijacker hands gorilla a buffered reader of ours for the socket, so
+// wsConn can tell whether a message is already buffered before it waits for
+// the peer (waitReadable). net/http's own 4 KB reader and writer are not
+// kept: gorilla refuses an upgrade with client data buffered, and writes
+// through a pooled buffer of its own.
+type readerHijacker struct {
 	http.ResponseWriter
-	brw *bufio.ReadWriter
+	br  *bufio.Reader
+	raw syscall.RawConn
 }
 
-func (h *bufferReleasingHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+func (h *readerHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	conn, brw, err := http.NewResponseController(h.ResponseWriter).Hijack()
-	h.brw = brw
-	return conn, brw, err
-}
-
-func (h *bufferReleasingHijacker) release() {
-	if h.brw == nil {
-		return
+	if err != nil || brw.Reader.Buffered() > 0 {
+		return conn, brw, err // gorilla refuses buffered client data
 	}
-	// Gorilla refuses an upgrade with buffered client data, so nothing is
-	// lost; tiny buffers rather than zero values keep both usable.
-	*h.brw.Reader = *bufio.NewReaderSize(nil, 16)
-	*h.brw.Writer = *bufio.NewWriterSize(nil, 16)
+	if sc, ok := conn.(syscall.Conn); ok {
+		h.raw, _ = sc.SyscallConn()
+	}
+	h.br = bufio.NewReaderSize(conn, websocketBufferSize)
+	return conn, bufio.NewReadWriter(h.br, bufio.NewWriterSize(conn, 16)), nil
 }
 
 // selectSubprotocol picks the first protocol the client lists that the
@@ -263,26 +257,21 @@ func (w *Websocket) forget(c *wsConn) {
 	w.mu.Unlock()
 }
 
-// wsConn is one accepted socket. gqlgen reads it from one goroutine and
-// writes it from several; pings and the close timers add more.
+// wsConn is one accepted socket. One goroutine reads it; several write it,
+// and the ping and close timers add more.
 type wsConn struct {
 	owner        *Websocket
 	ws           *websocket.Conn
+	br           *bufio.Reader   // what gorilla reads the socket through
+	raw          syscall.RawConn // nil: waitReadable does not wait
 	writeTimeout time.Duration
 	pingInterval time.Duration
-	stopWatch    func() bool
 
 	// wmu makes data frames one at a time, as gorilla requires. Control
 	// frames (ping, close) skip it: gorilla serialises them against data
 	// frames itself, and WriteMessage sends a whole message as one frame,
 	// so a ping or close never lands inside a message.
 	wmu sync.Mutex
-
-	// dmu guards the read deadline, which gqlgen (PingPongInterval) and our
-	// pong handler both want to set: the earlier of the two applies.
-	dmu               sync.Mutex
-	transportDeadline time.Time
-	pongDeadline      time.Time
 
 	mu         sync.Mutex
 	closed     bool
@@ -291,43 +280,91 @@ type wsConn struct {
 	closeTimer *time.Timer
 }
 
-var (
-	_ transport.WebsocketConn          = (*wsConn)(nil)
-	_ transport.WebsocketReadLimiter   = (*wsConn)(nil)
-	_ transport.WebsocketReadDeadliner = (*wsConn)(nil)
-)
+// waitReadable returns when the peer has sent something not yet read (or
+// the socket failed, or the pong deadline passed: the read that follows
+// reports it). An idle socket's reader waits here rather than deep inside
+// gorilla, so the garbage collector can shrink its stack to the minimum.
+func (c *wsConn) waitReadable() {
+	if c.raw == nil || c.br.Buffered() > 0 {
+		return
+	}
+	_ = c.raw.Read(peerHasSent)
+}
 
-// NextReader returns the next message; a close by the peer with 1000, 1001
-// or no status is a normal end and becomes transport.ErrWebsocketClosed, so
-// gqlgen does not report it as an error.
-func (c *wsConn) NextReader() (int, io.Reader, error) {
-	mt, r, err := c.ws.NextReader()
-	if err == nil {
-		return mt, r, nil
+// takeControlFrame answers a ping or takes a pong waiting at the head of
+// the buffer, and reports whether it did. gorilla would handle these
+// itself, then wait inside NextReader for the next data message, deep in
+// its stack; taking them here lets the reader go back to waitReadable.
+// Anything else (data, close, a frame gorilla must refuse) is left to
+// gorilla, as is a read error.
+func (c *wsConn) takeControlFrame() bool {
+	head, err := c.br.Peek(2)
+	if err != nil {
+		return false
 	}
-	if websocket.IsCloseError(err,
-		websocket.CloseNormalClosure,
-		websocket.CloseGoingAway,
-		websocket.CloseNoStatusReceived,
-	) {
-		return mt, nil, transport.ErrWebsocketClosed
+	const fin, masked = 0x80, 0x80
+	kind := int(head[0] &^ fin)
+	n := int(head[1] &^ masked)
+	if head[0]&fin == 0 || kind != websocket.PingMessage && kind != websocket.PongMessage ||
+		head[1]&masked == 0 || n > 125 {
+		return false
 	}
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		return mt, nil, fmt.Errorf("%w: %w", ErrPeerUnresponsive, err)
+	frame, err := c.br.Peek(2 + 4 + n)
+	if err != nil {
+		return false
 	}
-	return mt, nil, err
+	payload := make([]byte, n)
+	for i := range payload {
+		payload[i] = frame[6+i] ^ frame[2+i%4]
+	}
+	_, _ = c.br.Discard(len(frame))
+	if kind == websocket.PongMessage {
+		if c.pingInterval > 0 {
+			_ = c.onPong("")
+		}
+		return true
+	}
+	// As gorilla's own ping handler: a failed answer shows on the next
+	// read or write.
+	_ = c.ws.WriteControl(websocket.PongMessage, payload, time.Now().Add(c.writeTimeout))
+	return true
+}
+
+// readJSON reads the next message into v. A close by the peer with 1000,
+// 1001 or no status is a normal end and becomes errPeerClosed; a missed
+// pong deadline becomes ErrPeerUnresponsive; a message that is not JSON
+// becomes errNotJSON.
+func (c *wsConn) readJSON(v any) error {
+	_, r, err := c.ws.NextReader()
+	if err != nil {
+		if websocket.IsCloseError(err,
+			websocket.CloseNormalClosure,
+			websocket.CloseGoingAway,
+			websocket.CloseNoStatusReceived,
+		) {
+			return errPeerClosed
+		}
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			return fmt.Errorf("%w: %w", ErrPeerUnresponsive, err)
+		}
+		return err
+	}
+	jw := jsonWriterPool.Get().(*jsonWriter)
+	defer jw.release()
+	if _, err := jw.buf.ReadFrom(r); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(jw.buf.Bytes(), v); err != nil {
+		return fmt.Errorf("%w: %w", errNotJSON, err)
+	}
+	return nil
 }
 
 // WriteJSON sends v as one text message within WriteTimeout.
 func (c *wsConn) WriteJSON(v any) error {
 	jw := jsonWriterPool.Get().(*jsonWriter)
-	defer func() {
-		if jw.buf.Cap() <= maxPooledJSONBuffer {
-			jw.buf.Reset()
-			jsonWriterPool.Put(jw)
-		}
-	}()
+	defer jw.release()
 	// Encode before taking the lock: a slow encode should not hold up
 	// other writers.
 	if err := jw.enc.Encode(v); err != nil {
@@ -345,9 +382,9 @@ func (c *wsConn) WriteJSON(v any) error {
 
 // WriteClose sends a close frame with code and reason (cut to what a frame
 // can carry) within WriteTimeout, without waiting for the peer's answer;
-// later calls do nothing. The socket is closed when gqlgen calls Close, when
-// the peer answers (gqlgen's read loop ends and calls Close), or after
-// WriteTimeout, whichever comes first.
+// later calls do nothing. The socket is closed when the peer answers (the
+// read loop ends and calls Close), or after WriteTimeout, whichever comes
+// first.
 func (c *wsConn) WriteClose(code int, reason string) error {
 	return c.writeClose(code, reason, time.Now().Add(c.writeTimeout))
 }
@@ -396,43 +433,13 @@ func (c *wsConn) Close() error {
 	}
 	c.mu.Unlock()
 
-	c.stopWatch()
 	c.owner.forget(c)
 	return c.ws.Close()
 }
 
-// Subprotocol returns the negotiated subprotocol, "" if none.
-func (c *wsConn) Subprotocol() string {
-	return c.ws.Subprotocol()
-}
-
-// SetReadLimit makes a message longer than limit close the socket with 1009.
-func (c *wsConn) SetReadLimit(limit int64) {
-	c.ws.SetReadLimit(limit)
-}
-
-// SetReadDeadline is gqlgen's pong deadline (PingPongInterval); the zero
-// time clears it but leaves the websocket pong deadline in force.
-func (c *wsConn) SetReadDeadline(t time.Time) error {
-	c.dmu.Lock()
-	defer c.dmu.Unlock()
-	c.transportDeadline = t
-	return c.applyReadDeadlineLocked()
-}
-
+// onPong keeps the socket open for two more ping intervals.
 func (c *wsConn) onPong(string) error {
-	c.dmu.Lock()
-	defer c.dmu.Unlock()
-	c.pongDeadline = time.Now().Add(2 * c.pingInterval)
-	return c.applyReadDeadlineLocked()
-}
-
-func (c *wsConn) applyReadDeadlineLocked() error {
-	d := c.transportDeadline
-	if d.IsZero() || (!c.pongDeadline.IsZero() && c.pongDeadline.Before(d)) {
-		d = c.pongDeadline
-	}
-	return c.ws.SetReadDeadline(d)
+	return c.ws.SetReadDeadline(time.Now().Add(2 * c.pingInterval))
 }
 
 // ping runs on a timer rather than a goroutine of its own, so an idle
@@ -443,7 +450,7 @@ func (c *wsConn) ping() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	// After a failed write the socket is done for; the pong deadline will
-	// end gqlgen's read loop.
+	// end the read loop.
 	if err == nil && !c.closed && !c.closeSent {
 		c.pingTimer.Reset(c.pingInterval)
 	}
@@ -458,21 +465,6 @@ func (c *wsConn) closeLater() {
 		return
 	}
 	c.closeTimer = time.AfterFunc(c.writeTimeout, func() { _ = c.Close() })
-}
-
-// handlerDone runs when gqlgen's handler has returned. gqlgen's own close
-// normally follows within moments; a socket still open after WriteTimeout
-// was abandoned and is closed with 1011.
-func (c *wsConn) handlerDone() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed || c.closeTimer != nil {
-		return
-	}
-	c.closeTimer = time.AfterFunc(c.writeTimeout, func() {
-		_ = c.WriteClose(websocket.CloseInternalServerErr, "session ended")
-		_ = c.Close()
-	})
 }
 
 // truncateUTF8 cuts s to at most n bytes without splitting a rune, since a

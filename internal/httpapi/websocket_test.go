@@ -19,20 +19,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/handler/testserver"
-	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/require"
+	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/koe-voice/koe/internal/wake"
 )
 
-const (
-	protoTransportWS = "graphql-transport-ws"
-	protoGraphQLWS   = "graphql-ws"
-
-	// testWait bounds every wait in these tests; it is generous so a busy
-	// -race run does not fail, and never decides a pass by itself.
-	testWait = 10 * time.Second
-)
+// testWait bounds every wait in these tests; it is generous so a busy -race
+// run does not fail, and never decides a pass by itself.
+const testWait = 10 * time.Second
 
 // wsMessage is a message of either GraphQL websocket subprotocol.
 type wsMessage struct {
@@ -41,61 +40,130 @@ type wsMessage struct {
 	Payload json.RawMessage `json:"payload,omitempty"`
 }
 
-// testBundle is a real gqlgen server with the adapter behind httptest.
-type testBundle struct {
-	gql *testserver.TestServer
-	ws  *Websocket
-	url string
+// testSchema is a schema without generated code. Subscription.name is read
+// by a goroutine waiting on its channel, Subscription.woken keeps the wake
+// contract (package wake); both stream what the test sends to the stream
+// the subscription registered.
+var testSchema = gqlparser.MustLoadSchema(&ast.Source{Input: `
+	type Query { name: String! }
+	type Mutation { boom: String! }
+	type Subscription { name: String!  woken: String! }
+`})
 
-	mu         sync.Mutex
-	errs       []error
-	closeCodes chan int
+// stream is one live subscription of the test schema.
+type stream struct {
+	field string
+	ch    chan string
+	wake  func() // nil for Subscription.name
+	ctx   context.Context
 }
 
-// setup starts a gqlgen test server whose only transport is ws; configure
-// may adjust the gqlgen transport before it is added.
-func setup(tb testing.TB, ws *Websocket, configure func(*transport.Websocket)) *testBundle {
+// send hands v to the subscription; the caller waits for it to arrive
+// before sending again (the channel holds one).
+func (s *stream) send(v string) {
+	s.ch <- v
+	if s.wake != nil {
+		s.wake()
+	}
+}
+
+func (s *stream) close() {
+	close(s.ch)
+	if s.wake != nil {
+		s.wake()
+	}
+}
+
+type execSchema struct {
+	streams chan *stream
+}
+
+func (e *execSchema) Schema() *ast.Schema { return testSchema }
+func (e *execSchema) Complexity(context.Context, string, string, int, map[string]any) (int, bool) {
+	return 1, true
+}
+
+func (e *execSchema) Exec(ctx context.Context) graphql.ResponseHandler {
+	op := graphql.GetOperationContext(ctx).Operation
+	switch op.Operation {
+	case ast.Query:
+		return graphql.OneShot(&graphql.Response{Data: []byte(`{"name":"test"}`)})
+	case ast.Mutation:
+		panic("boom")
+	}
+	field := op.SelectionSet[0].(*ast.Field).Name
+	s := &stream{field: field, ch: make(chan string, 1), ctx: ctx}
+	if field == "woken" {
+		s.wake = wake.Take(ctx)
+	}
+	select {
+	case e.streams <- s:
+	default: // the benchmark opens thousands and reads none
+	}
+	return func(ctx context.Context) *graphql.Response {
+		select {
+		case v, ok := <-s.ch:
+			if !ok {
+				return nil
+			}
+			return &graphql.Response{Data: fmt.Appendf(nil, `{%q:%q}`, field, v)}
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+// testBundle is a GraphQL server with GraphQLWS as its only transport.
+type testBundle struct {
+	tr     *GraphQLWS
+	ws     *Websocket
+	schema *execSchema
+	url    string
+
+	mu   sync.Mutex
+	errs []error
+}
+
+// setup starts a server on ws; configure may adjust the transport.
+func setup(tb testing.TB, ws *Websocket, configure func(*GraphQLWS)) *testBundle {
 	tb.Helper()
-	b := &testBundle{gql: testserver.New(), ws: ws, closeCodes: make(chan int, 64)}
-	tr := transport.Websocket{
-		Implementation: ws,
+	b := &testBundle{ws: ws, schema: &execSchema{streams: make(chan *stream, 16)}}
+	b.tr = &GraphQLWS{
+		Sockets: ws,
 		ErrorFunc: func(_ context.Context, err error) {
 			b.mu.Lock()
 			b.errs = append(b.errs, err)
 			b.mu.Unlock()
 		},
-		CloseFunc: func(_ context.Context, code int) {
-			select {
-			case b.closeCodes <- code:
-			default: // the benchmark closes thousands and reads none
-			}
-		},
 	}
 	if configure != nil {
-		configure(&tr)
+		configure(b.tr)
 	}
-	b.gql.AddTransport(tr)
-	srv := httptest.NewServer(b.gql)
+	gql := handler.New(b.schema)
+	gql.SetRecoverFunc(func(context.Context, any) error { return errors.New("internal error") })
+	gql.AddTransport(b.tr)
+	srv := httptest.NewServer(gql)
 	tb.Cleanup(srv.Close)
 	b.url = "ws" + strings.TrimPrefix(srv.URL, "http")
 	return b
 }
 
-// reported returns what gqlgen has passed to ErrorFunc so far.
+// reported returns what ErrorFunc heard so far.
 func (b *testBundle) reported() []error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return append([]error(nil), b.errs...)
 }
 
-func (b *testBundle) closeCode(t *testing.T) int {
+// stream returns the next subscription the schema started.
+func (b *testBundle) stream(t *testing.T) *stream {
 	t.Helper()
 	select {
-	case code := <-b.closeCodes:
-		return code
+	case s := <-b.schema.streams:
+		return s
 	case <-time.After(testWait):
-		t.Fatal("gqlgen's CloseFunc was not called")
-		return 0
+		t.Fatal("no subscription started")
+		return nil
 	}
 }
 
@@ -120,8 +188,14 @@ func send(t *testing.T, c *websocket.Conn, m wsMessage) {
 	require.NoError(t, c.WriteJSON(m))
 }
 
+func sendRaw(t *testing.T, c *websocket.Conn, raw string) {
+	t.Helper()
+	require.NoError(t, c.SetWriteDeadline(time.Now().Add(testWait)))
+	require.NoError(t, c.WriteMessage(websocket.TextMessage, []byte(raw)))
+}
+
 // read returns the next message whose type is not in skip (keep-alives
-// arrive whenever their ticker says so).
+// arrive whenever their timer says so).
 func read(t *testing.T, c *websocket.Conn, skip ...string) wsMessage {
 	t.Helper()
 	for {
@@ -167,49 +241,222 @@ func connect(t *testing.T, b *testBundle, protocol string) *websocket.Conn {
 	return c
 }
 
-func TestWebsocketGraphQLTransportWS(t *testing.T) {
-	t.Parallel()
-	b := setup(t, &Websocket{}, nil)
-	c := connect(t, b, protoTransportWS)
-
-	send(t, c, wsMessage{ID: "1", Type: "subscribe", Payload: json.RawMessage(`{"query":"subscription { name }"}`)})
-	b.gql.SendNextSubscriptionMessage()
-	m := read(t, c)
-	require.Equal(t, "next", m.Type)
-	require.Equal(t, "1", m.ID)
-	require.JSONEq(t, `{"data":{"name":"test"}}`, string(m.Payload))
-
-	b.gql.SendCompleteSubscriptionMessage()
-	require.Equal(t, wsMessage{ID: "1", Type: "complete"}, read(t, c))
-
-	// graphql-transport-ws pings are answered by gqlgen itself.
-	send(t, c, wsMessage{Type: "ping"})
-	require.Equal(t, "pong", read(t, c).Type)
+func startMessage(protocol, id, query string) wsMessage {
+	kind := "subscribe"
+	if protocol == legacyWS {
+		kind = "start"
+	}
+	payload, _ := json.Marshal(map[string]string{"query": query})
+	return wsMessage{ID: id, Type: kind, Payload: payload}
 }
 
-func TestWebsocketGraphQLWS(t *testing.T) {
+// requireCanceled waits for the stream's context to end: its subscription
+// is over on the server.
+func requireCanceled(t *testing.T, s *stream) {
+	t.Helper()
+	select {
+	case <-s.ctx.Done():
+	case <-time.After(testWait):
+		t.Fatal("the subscription's context did not end")
+	}
+}
+
+// TestWebsocketSubscriptions: both protocols stream every event of both
+// kinds of subscription in order, complete them when their stream ends,
+// stop them when the client asks, and answer queries on the same socket.
+func TestWebsocketSubscriptions(t *testing.T) {
 	t.Parallel()
-	b := setup(t, &Websocket{}, func(tr *transport.Websocket) {
-		tr.KeepAlivePingInterval = 20 * time.Millisecond
-	})
-	c := dial(t, b.url, nil, protoGraphQLWS)
-	require.Equal(t, protoGraphQLWS, c.Subprotocol())
+	for _, tc := range []struct{ protocol, data, stop string }{
+		{transportWS, "next", "complete"},
+		{legacyWS, "data", "stop"},
+	} {
+		for _, field := range []string{"name", "woken"} {
+			t.Run(tc.protocol+"/"+field, func(t *testing.T) {
+				t.Parallel()
+				b := setup(t, &Websocket{}, nil)
+				c := connect(t, b, tc.protocol)
+
+				send(t, c, startMessage(tc.protocol, "1", "subscription { "+field+" }"))
+				s := b.stream(t)
+				for i := range 5 {
+					s.send(strconv.Itoa(i))
+					m := read(t, c, "ka")
+					require.Equal(t, wsMessage{ID: "1", Type: tc.data, Payload: json.RawMessage(fmt.Sprintf(`{"data":{%q:"%d"}}`, field, i))}, m)
+				}
+				s.close()
+				require.Equal(t, wsMessage{ID: "1", Type: "complete"}, read(t, c, "ka"))
+
+				// The same id again, then stopped by the client: nothing more
+				// arrives for it, and its resolver's context ends.
+				send(t, c, startMessage(tc.protocol, "1", "subscription { "+field+" }"))
+				s = b.stream(t)
+				send(t, c, wsMessage{ID: "1", Type: tc.stop})
+				requireCanceled(t, s)
+
+				send(t, c, startMessage(tc.protocol, "2", "{ name }"))
+				require.Equal(t, wsMessage{ID: "2", Type: tc.data, Payload: json.RawMessage(`{"data":{"name":"test"}}`)}, read(t, c, "ka"))
+				require.Equal(t, wsMessage{ID: "2", Type: "complete"}, read(t, c, "ka"))
+				require.Empty(t, b.reported())
+			})
+		}
+	}
+}
+
+// TestWebsocketEventsArriveWhileOthersAreSent: a woken subscription's events
+// and its completion stay in order when the resolver wakes the transport
+// again while an event is still being sent.
+func TestWebsocketEventsArriveWhileOthersAreSent(t *testing.T) {
+	t.Parallel()
+	b := setup(t, &Websocket{}, nil)
+	c := connect(t, b, transportWS)
+	send(t, c, startMessage(transportWS, "1", "subscription { woken }"))
+	s := b.stream(t)
+
+	const n = 200
+	go func() {
+		for i := range n {
+			s.send(strconv.Itoa(i)) // blocks while the slot is full
+		}
+		s.close()
+	}()
+	for i := range n {
+		m := read(t, c)
+		require.Equal(t, "next", m.Type)
+		require.JSONEq(t, fmt.Sprintf(`{"data":{"woken":"%d"}}`, i), string(m.Payload))
+	}
+	require.Equal(t, wsMessage{ID: "1", Type: "complete"}, read(t, c))
+}
+
+// TestWebsocketPingPong: graphql-transport-ws pings and websocket ping
+// frames are answered with their payload; pongs of either kind need no
+// answer.
+func TestWebsocketPingPong(t *testing.T) {
+	t.Parallel()
+	b := setup(t, &Websocket{}, nil)
+	c := connect(t, b, transportWS)
+	send(t, c, wsMessage{Type: "pong"})
+	send(t, c, wsMessage{Type: "ping", Payload: json.RawMessage(`{"n":1}`)})
+	require.Equal(t, wsMessage{Type: "pong", Payload: json.RawMessage(`{"n":1}`)}, read(t, c))
+
+	pongs := make(chan string, 2) // the handler runs inside reads, on this goroutine
+	c.SetPongHandler(func(data string) error { pongs <- data; return nil })
+	deadline := time.Now().Add(testWait)
+	require.NoError(t, c.WriteControl(websocket.PongMessage, []byte("unasked"), deadline))
+	require.NoError(t, c.WriteControl(websocket.PingMessage, []byte("frame 1"), deadline))
+	require.NoError(t, c.WriteControl(websocket.PingMessage, nil, deadline))
+	send(t, c, wsMessage{Type: "ping"})
+	require.Equal(t, "pong", read(t, c).Type)
+	require.Equal(t, "frame 1", <-pongs)
+	require.Equal(t, "", <-pongs)
+}
+
+// TestWebsocketKeepAlive: graphql-ws sockets get "ka" after the ack and then
+// every KeepAlive; graphql-transport-ws sockets never do.
+func TestWebsocketKeepAlive(t *testing.T) {
+	t.Parallel()
+	b := setup(t, &Websocket{}, func(tr *GraphQLWS) { tr.KeepAlive = 20 * time.Millisecond })
+	c := dial(t, b.url, nil, legacyWS)
 	send(t, c, wsMessage{Type: "connection_init"})
 	require.Equal(t, "connection_ack", read(t, c).Type)
-	require.Equal(t, "ka", read(t, c).Type)
+	for range 3 {
+		require.Equal(t, "ka", read(t, c).Type)
+	}
 
-	send(t, c, wsMessage{ID: "1", Type: "start", Payload: json.RawMessage(`{"query":"subscription { name }"}`)})
-	b.gql.SendNextSubscriptionMessage()
-	m := read(t, c, "ka")
-	require.Equal(t, "data", m.Type)
-	require.Equal(t, "1", m.ID)
-	require.JSONEq(t, `{"data":{"name":"test"}}`, string(m.Payload))
+	c = connect(t, b, transportWS)
+	require.NoError(t, c.SetReadDeadline(time.Now().Add(100*time.Millisecond)))
+	_, _, err := c.ReadMessage()
+	var ne net.Error
+	require.ErrorAs(t, err, &ne)
+	require.True(t, ne.Timeout(), "got a message: %v", err)
+}
 
-	b.gql.SendCompleteSubscriptionMessage()
-	require.Equal(t, wsMessage{ID: "1", Type: "complete"}, read(t, c, "ka"))
+// TestWebsocketOperationErrors: a request that does not parse, does not
+// validate or panics ends with an error message, and the socket goes on.
+func TestWebsocketOperationErrors(t *testing.T) {
+	t.Parallel()
+	for _, protocol := range []string{transportWS, legacyWS} {
+		t.Run(protocol, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, &Websocket{}, nil)
+			c := connect(t, b, protocol)
+			start := startMessage(protocol, "", "")
 
-	// KeepAlivePingInterval keeps sending ka after the handshake.
-	require.Equal(t, "ka", read(t, c).Type)
+			for id, payload := range map[string]string{
+				"not-graphql": `"just a string"`,
+				"parse":       `{"query":"subscription {"}`,
+				"validate":    `{"query":"subscription { nope }"}`,
+				"panic":       `{"query":"mutation { boom }"}`,
+			} {
+				send(t, c, wsMessage{ID: id, Type: start.Type, Payload: json.RawMessage(payload)})
+				m := read(t, c, "ka")
+				require.Equal(t, "error", m.Type, id)
+				require.Equal(t, id, m.ID)
+				var errs []struct{ Message string }
+				require.NoError(t, json.Unmarshal(m.Payload, &errs), id)
+				require.Len(t, errs, 1, id)
+				require.NotEmpty(t, errs[0].Message, id)
+			}
+			send(t, c, startMessage(protocol, "ok", "{ name }"))
+			require.Equal(t, "ok", read(t, c, "ka").ID)
+		})
+	}
+}
+
+// TestWebsocketProtocolViolations: a client that breaks the protocol gets
+// the close code graphql-transport-ws gives for it (graphql-ws clients a
+// connection_error and 1002 for a bad message), and nothing else runs.
+func TestWebsocketProtocolViolations(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		protocol string
+		init     bool // send connection_init first
+		send     []string
+		code     int
+		reason   string
+	}{
+		{"not JSON", transportWS, true, []string{`{"type":`}, 4400, "Invalid message received"},
+		{"not JSON legacy", legacyWS, true, []string{`nope`}, websocket.CloseProtocolError, "Invalid message received"},
+		{"unknown type", transportWS, true, []string{`{"type":"start"}`}, 4400, "Unexpected message type start"},
+		{"unknown type legacy", legacyWS, true, []string{`{"type":"ping"}`}, websocket.CloseProtocolError, "Unexpected message type ping"},
+		{"subscribe before init", transportWS, false, []string{`{"id":"1","type":"subscribe","payload":{"query":"{ name }"}}`}, 4401, "Unauthorized"},
+		{"no id", transportWS, true, []string{`{"type":"subscribe","payload":{"query":"{ name }"}}`}, 4400, "The subscribe message needs an id"},
+		{"duplicate id", transportWS, true, []string{
+			`{"id":"1","type":"subscribe","payload":{"query":"subscription { name }"}}`,
+			`{"id":"1","type":"subscribe","payload":{"query":"subscription { name }"}}`,
+		}, 4409, "Subscriber for 1 already exists"},
+		{"second init", transportWS, true, []string{`{"type":"connection_init"}`}, 4429, "Too many initialisation requests"},
+		{"init payload not an object", transportWS, false, []string{`{"type":"connection_init","payload":"x"}`}, 4400, "The connection_init payload must be an object"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, &Websocket{}, nil)
+			c := dial(t, b.url, nil, tt.protocol)
+			if tt.init {
+				send(t, c, wsMessage{Type: "connection_init"})
+				require.Equal(t, "connection_ack", read(t, c, "ka").Type)
+			}
+			for _, raw := range tt.send {
+				sendRaw(t, c, raw)
+			}
+			if tt.protocol == legacyWS {
+				m := read(t, c, "ka")
+				require.Equal(t, "connection_error", m.Type)
+				require.JSONEq(t, fmt.Sprintf(`{"message":%q}`, tt.reason), string(m.Payload))
+			}
+			requireCloseFrame(t, readUntilError(t, c), tt.code, tt.reason)
+			b.requireAllClosed(t)
+		})
+	}
+}
+
+func TestWebsocketInitTimeout(t *testing.T) {
+	t.Parallel()
+	b := setup(t, &Websocket{}, func(tr *GraphQLWS) { tr.InitTimeout = 50 * time.Millisecond })
+	c := dial(t, b.url, nil, transportWS)
+	requireCloseFrame(t, readUntilError(t, c), 4408, "Connection initialisation timeout")
+	b.requireAllClosed(t)
 }
 
 func TestWebsocketSubprotocolNegotiation(t *testing.T) {
@@ -220,10 +467,10 @@ func TestWebsocketSubprotocolNegotiation(t *testing.T) {
 		offer []string
 		want  string
 	}{
-		{offer: []string{protoTransportWS, protoGraphQLWS}, want: protoTransportWS},
-		{offer: []string{protoGraphQLWS, protoTransportWS}, want: protoGraphQLWS},
-		{offer: []string{"mqtt", protoTransportWS}, want: protoTransportWS},
-		// Nothing agreed: gqlgen falls back to graphql-ws.
+		{offer: []string{transportWS, legacyWS}, want: transportWS},
+		{offer: []string{legacyWS, transportWS}, want: legacyWS},
+		{offer: []string{"mqtt", transportWS}, want: transportWS},
+		// Nothing agreed: the socket speaks graphql-ws.
 		{offer: []string{"mqtt"}, want: ""},
 		{offer: nil, want: ""},
 	}
@@ -233,34 +480,12 @@ func TestWebsocketSubprotocolNegotiation(t *testing.T) {
 			c := dial(t, b.url, nil, tt.offer...)
 			require.Equal(t, tt.want, c.Subprotocol())
 			send(t, c, wsMessage{Type: "connection_init"})
-			require.Equal(t, "connection_ack", read(t, c, "ka").Type)
+			require.Equal(t, "connection_ack", read(t, c).Type)
+			if tt.want != transportWS {
+				require.Equal(t, "ka", read(t, c).Type)
+			}
 		})
 	}
-}
-
-func TestWebsocketAcceptHonoursOptions(t *testing.T) {
-	t.Parallel()
-	ws := &Websocket{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		conn, err := ws.Accept(w, r, transport.WebsocketAcceptOptions{
-			ResponseHeader: http.Header{"X-Koe-Node": {"a1"}},
-			Subprotocols:   []string{"koe-test"},
-		})
-		if err != nil {
-			return
-		}
-		_ = conn.WriteClose(websocket.CloseNormalClosure, "bye")
-		_ = conn.Close()
-	}))
-	t.Cleanup(srv.Close)
-
-	d := websocket.Dialer{Subprotocols: []string{protoTransportWS, "koe-test"}, HandshakeTimeout: testWait}
-	c, resp, err := d.Dial("ws"+strings.TrimPrefix(srv.URL, "http"), nil)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = c.Close() })
-	require.Equal(t, "a1", resp.Header.Get("X-Koe-Node"))
-	require.Equal(t, "koe-test", c.Subprotocol())
-	requireCloseFrame(t, readUntilError(t, c), websocket.CloseNormalClosure, "bye")
 }
 
 func TestWebsocketPeerCloseIsNormal(t *testing.T) {
@@ -287,11 +512,13 @@ func TestWebsocketPeerCloseIsNormal(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			b := setup(t, &Websocket{}, nil)
-			c := connect(t, b, protoTransportWS)
+			c := connect(t, b, transportWS)
+			send(t, c, startMessage(transportWS, "1", "subscription { woken }"))
+			s := b.stream(t)
 			require.Equal(t, 1, b.ws.Open())
 
 			require.NoError(t, tt.close(c))
-			require.Equal(t, transport.WebsocketCloseNormalClosure, b.closeCode(t))
+			requireCanceled(t, s)
 			b.requireAllClosed(t)
 			if tt.wantErr {
 				require.NotEmpty(t, b.reported())
@@ -304,16 +531,10 @@ func TestWebsocketPeerCloseIsNormal(t *testing.T) {
 
 func TestWebsocketReadLimit(t *testing.T) {
 	t.Parallel()
-	b := setup(t, &Websocket{}, func(tr *transport.Websocket) {
-		limit := int64(512)
-		tr.PayloadReadLimit = &limit
-	})
-	c := connect(t, b, protoTransportWS)
+	b := setup(t, &Websocket{}, func(tr *GraphQLWS) { tr.ReadLimit = 512 })
+	c := connect(t, b, transportWS)
 
-	query := `subscription { name }` + strings.Repeat(" ", 2048)
-	payload, err := json.Marshal(map[string]string{"query": query})
-	require.NoError(t, err)
-	send(t, c, wsMessage{ID: "1", Type: "subscribe", Payload: payload})
+	send(t, c, startMessage(transportWS, "1", `subscription { name }`+strings.Repeat(" ", 2048)))
 
 	requireCloseFrame(t, readUntilError(t, c), websocket.CloseMessageTooBig, "")
 	b.requireAllClosed(t)
@@ -323,66 +544,21 @@ func TestWebsocketReadLimit(t *testing.T) {
 
 func TestWebsocketUnresponsivePeerIsDisconnected(t *testing.T) {
 	t.Parallel()
-
-	// Intervals are long enough for connection_init to get through first.
+	// Long enough for connection_init to get through first.
 	const interval = 200 * time.Millisecond
-	tests := []struct {
-		name            string
-		ws              *Websocket
-		pingPong        time.Duration // gqlgen's PingPongInterval
-		answerGQLPings  bool
-		wantFramePinged bool
-	}{
-		{
-			name:            "websocket ping frames",
-			ws:              &Websocket{PingInterval: interval},
-			wantFramePinged: true,
-		},
-		{
-			// gqlgen's own pings reach the read deadline through the
-			// adapter's SetReadDeadline.
-			name:     "graphql-transport-ws pings",
-			ws:       &Websocket{PingInterval: -1},
-			pingPong: interval,
-		},
-		{
-			// gqlgen clearing its deadline after a pong must not clear the
-			// websocket pong deadline.
-			name:            "answers graphql pings only",
-			ws:              &Websocket{PingInterval: interval},
-			pingPong:        interval / 4,
-			answerGQLPings:  true,
-			wantFramePinged: true,
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			b := setup(t, tt.ws, func(tr *transport.Websocket) { tr.PingPongInterval = tt.pingPong })
-			c := connect(t, b, protoTransportWS)
-			framePinged := false // the handler runs inside reads, on this goroutine
-			c.SetPingHandler(func(string) error {
-				framePinged = true
-				return nil // no pong
-			})
+	b := setup(t, &Websocket{PingInterval: interval}, nil)
+	c := connect(t, b, transportWS)
+	pinged := false // the handler runs inside reads, on this goroutine
+	c.SetPingHandler(func(string) error {
+		pinged = true
+		return nil // no pong
+	})
 
-			// One deadline for the whole loop: answered pings keep it busy.
-			require.NoError(t, c.SetReadDeadline(time.Now().Add(testWait)))
-			var err error
-			for err == nil {
-				var m wsMessage
-				if err = c.ReadJSON(&m); err == nil && m.Type == "ping" && tt.answerGQLPings {
-					send(t, c, wsMessage{Type: "pong"})
-				}
-			}
-			// gqlgen ends every socket whose read failed with 1000.
-			requireCloseFrame(t, err, websocket.CloseNormalClosure, "terminated")
-			b.requireAllClosed(t)
-			require.NotEmpty(t, b.reported())
-			require.ErrorIs(t, b.reported()[0], ErrPeerUnresponsive)
-			require.Equal(t, tt.wantFramePinged, framePinged)
-		})
-	}
+	_ = readUntilError(t, c)
+	b.requireAllClosed(t)
+	require.True(t, pinged)
+	require.NotEmpty(t, b.reported())
+	require.ErrorIs(t, b.reported()[0], ErrPeerUnresponsive)
 }
 
 func TestWebsocketPongsKeepSocketOpen(t *testing.T) {
@@ -390,7 +566,7 @@ func TestWebsocketPongsKeepSocketOpen(t *testing.T) {
 	// Long enough that a busy -race run answers every ping in time.
 	const interval = 300 * time.Millisecond
 	b := setup(t, &Websocket{PingInterval: interval}, nil)
-	c := connect(t, b, protoTransportWS)
+	c := connect(t, b, transportWS)
 
 	pings := 0 // the handler runs inside ReadMessage, on this goroutine
 	c.SetPingHandler(func(data string) error {
@@ -411,11 +587,10 @@ func TestWebsocketPongsKeepSocketOpen(t *testing.T) {
 
 func TestWebsocketCloseAll(t *testing.T) {
 	t.Parallel()
-	b := setup(t, &Websocket{}, func(tr *transport.Websocket) {
-		tr.KeepAlivePingInterval = time.Hour
-	})
-	clients := []*websocket.Conn{connect(t, b, protoTransportWS), connect(t, b, protoGraphQLWS)}
-	send(t, clients[0], wsMessage{ID: "1", Type: "subscribe", Payload: json.RawMessage(`{"query":"subscription { name }"}`)})
+	b := setup(t, &Websocket{}, func(tr *GraphQLWS) { tr.KeepAlive = time.Hour })
+	clients := []*websocket.Conn{connect(t, b, transportWS), connect(t, b, legacyWS)}
+	send(t, clients[0], startMessage(transportWS, "1", "subscription { woken }"))
+	s := b.stream(t)
 	require.Equal(t, 2, b.ws.Open())
 
 	b.ws.CloseAll(websocket.CloseGoingAway, "server shutting down")
@@ -423,69 +598,91 @@ func TestWebsocketCloseAll(t *testing.T) {
 	for _, c := range clients {
 		requireCloseFrame(t, readUntilError(t, c), websocket.CloseGoingAway, "server shutting down")
 	}
+	requireCanceled(t, s)
 	b.requireAllClosed(t)
-	// gqlgen reports its own code to CloseFunc, not the one we sent.
-	require.Equal(t, transport.WebsocketCloseNormalClosure, b.closeCode(t))
-	require.Equal(t, transport.WebsocketCloseNormalClosure, b.closeCode(t))
 }
 
 func TestWebsocketCloseAllWithoutPeerAnswer(t *testing.T) {
 	t.Parallel()
 	b := setup(t, &Websocket{WriteTimeout: 50 * time.Millisecond}, nil)
-	connect(t, b, protoTransportWS) // never reads, so never answers the close
+	connect(t, b, transportWS) // never reads, so never answers the close
 
 	b.ws.CloseAll(websocket.CloseGoingAway, "")
 	b.requireAllClosed(t)
 }
 
-func TestWebsocketInitFuncError(t *testing.T) {
+// TestWebsocketInitRefused: Init's refusal closes the socket with its code
+// and reason (cut to what a close frame holds); graphql-ws clients get the
+// error as connection_error first. Another error closes with 4403.
+func TestWebsocketInitRefused(t *testing.T) {
 	t.Parallel()
-	// A reason longer than a close frame holds is cut on a rune boundary.
 	long := strings.Repeat("é", 100)
 
 	tests := []struct {
-		protocol string
-		// graphql-ws sends the error as connection_error first; gqlgen sends
-		// nothing but the close frame on graphql-transport-ws.
-		wantErrorMsg bool
+		protocol   string
+		err        error
+		wantCode   int
+		wantReason string
 	}{
-		{protocol: protoTransportWS},
-		{protocol: protoGraphQLWS, wantErrorMsg: true},
+		{transportWS, &Refusal{Code: 4401, Reason: long, Err: errors.New("bad token")}, 4401, strings.Repeat("é", 61)},
+		{legacyWS, &Refusal{Code: 4401, Reason: long, Err: errors.New("bad token")}, 4401, strings.Repeat("é", 61)},
+		{transportWS, errors.New("bad token"), 4403, "Forbidden"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.protocol, func(t *testing.T) {
+		t.Run(fmt.Sprint(tt.protocol, tt.wantCode), func(t *testing.T) {
 			t.Parallel()
-			b := setup(t, &Websocket{}, func(tr *transport.Websocket) {
-				tr.InitFunc = func(ctx context.Context, _ transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-					ctx = transport.WithWebsocketCloseCode(ctx, 4403)
-					ctx = transport.AppendCloseReason(ctx, long)
-					return ctx, nil, errors.New("bad token")
+			b := setup(t, &Websocket{}, func(tr *GraphQLWS) {
+				tr.Init = func(ctx context.Context, payload map[string]any) (context.Context, error) {
+					require.Equal(t, "x", payload["authorization"])
+					return ctx, tt.err
 				}
 			})
 			c := dial(t, b.url, nil, tt.protocol)
 			send(t, c, wsMessage{Type: "connection_init", Payload: json.RawMessage(`{"authorization":"x"}`)})
-			if tt.wantErrorMsg {
+			if tt.protocol == legacyWS {
 				m := read(t, c)
 				require.Equal(t, "connection_error", m.Type)
 				require.JSONEq(t, `{"message":"bad token"}`, string(m.Payload))
 			}
-			requireCloseFrame(t, readUntilError(t, c), 4403, strings.Repeat("é", 61))
-			require.Equal(t, 4403, b.closeCode(t))
+			requireCloseFrame(t, readUntilError(t, c), tt.wantCode, tt.wantReason)
 			b.requireAllClosed(t)
 		})
 	}
 }
 
-func TestWebsocketAbandonedSocketIsClosed(t *testing.T) {
+// TestWebsocketInitContextEnds: when the context Init returned ends, the
+// socket closes, with 4401 when the credential was revoked; its
+// subscriptions end.
+func TestWebsocketInitContextEnds(t *testing.T) {
 	t.Parallel()
-	b := setup(t, &Websocket{WriteTimeout: 50 * time.Millisecond}, nil)
-	c := dial(t, b.url, nil, protoTransportWS)
+	for _, tt := range []struct {
+		cause      error
+		code       int
+		wantReason string
+	}{
+		{ErrCredentialRevoked, 4401, "Unauthorized: the credential was revoked"},
+		{errors.New("done"), websocket.CloseNormalClosure, "terminated"},
+	} {
+		t.Run(strconv.Itoa(tt.code), func(t *testing.T) {
+			t.Parallel()
+			cancels := make(chan context.CancelCauseFunc, 1)
+			b := setup(t, &Websocket{}, func(tr *GraphQLWS) {
+				tr.Init = func(ctx context.Context, _ map[string]any) (context.Context, error) {
+					ctx, cancel := context.WithCancelCause(ctx)
+					cancels <- cancel
+					return ctx, nil
+				}
+			})
+			c := connect(t, b, transportWS)
+			send(t, c, startMessage(transportWS, "1", "subscription { woken }"))
+			s := b.stream(t)
 
-	// gqlgen returns without closing when the init payload is not an object.
-	send(t, c, wsMessage{Type: "connection_init", Payload: json.RawMessage(`"not an object"`)})
-
-	requireCloseFrame(t, readUntilError(t, c), websocket.CloseInternalServerErr, "session ended")
-	b.requireAllClosed(t)
+			(<-cancels)(tt.cause)
+			requireCloseFrame(t, readUntilError(t, c), tt.code, tt.wantReason)
+			requireCanceled(t, s)
+			b.requireAllClosed(t)
+		})
+	}
 }
 
 func TestWebsocketOrigin(t *testing.T) {
@@ -519,7 +716,7 @@ func TestWebsocketOrigin(t *testing.T) {
 				header.Set("Origin", tt.origin)
 			}
 
-			d := websocket.Dialer{Subprotocols: []string{protoTransportWS}, HandshakeTimeout: testWait}
+			d := websocket.Dialer{Subprotocols: []string{transportWS}, HandshakeTimeout: testWait}
 			c, resp, err := d.Dial(b.url, header)
 			require.NotNil(t, resp)
 			require.NoError(t, resp.Body.Close())
@@ -541,7 +738,7 @@ func TestWebsocketConcurrentWrites(t *testing.T) {
 	ws := &Websocket{PingInterval: time.Millisecond}
 	writeErrs := make(chan error, writers*perWriter+1)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		conn, err := ws.Accept(w, r, transport.WebsocketAcceptOptions{})
+		conn, err := ws.accept(w, r, nil)
 		if err != nil {
 			writeErrs <- err
 			return
@@ -591,21 +788,44 @@ func TestWebsocketConcurrentWrites(t *testing.T) {
 	require.Eventually(t, func() bool { return ws.Open() == 0 }, testWait, 5*time.Millisecond)
 }
 
-// TestWebsocketNoGoroutineLeak is not parallel: it counts every goroutine in
-// the process, so other tests must not be running.
-func TestWebsocketNoGoroutineLeak(t *testing.T) {
-	b := setup(t, &Websocket{PingInterval: 100 * time.Millisecond}, func(tr *transport.Websocket) {
-		tr.KeepAlivePingInterval = 10 * time.Millisecond
-	})
+// TestWebsocketGoroutines is not parallel: it counts every goroutine in the
+// process, so other tests must not be running. A socket costs one goroutine
+// (its reader), a woken subscription none, a subscription read the usual way
+// one; all are gone when the sockets end, however they end.
+func TestWebsocketGoroutines(t *testing.T) {
+	// The clients read only at the end, so they would not answer pings.
+	b := setup(t, &Websocket{PingInterval: time.Hour}, nil)
 	before := settledGoroutines()
 
-	for i := range 10 {
-		protocol, start := protoTransportWS, "subscribe"
+	const n = 12
+	clients := make([]*websocket.Conn, n)
+	for i := range clients {
+		protocol := transportWS
 		if i%2 == 1 {
-			protocol, start = protoGraphQLWS, "start"
+			protocol = legacyWS
 		}
-		c := connect(t, b, protocol)
-		send(t, c, wsMessage{ID: "1", Type: start, Payload: json.RawMessage(`{"query":"subscription { name }"}`)})
+		clients[i] = connect(t, b, protocol)
+		send(t, clients[i], startMessage(protocol, "1", "subscription { woken }"))
+		b.stream(t)
+	}
+	require.Equal(t, n, settledGoroutines()-before, "one goroutine per socket")
+	for _, c := range clients {
+		// Control frames are answered without a goroutine left waiting.
+		require.NoError(t, c.WriteControl(websocket.PongMessage, nil, time.Now().Add(testWait)))
+		require.NoError(t, c.WriteControl(websocket.PingMessage, nil, time.Now().Add(testWait)))
+	}
+	require.Equal(t, n, settledGoroutines()-before, "still one goroutine per socket")
+	for i, c := range clients {
+		protocol := transportWS
+		if i%2 == 1 {
+			protocol = legacyWS
+		}
+		send(t, c, startMessage(protocol, "2", "subscription { name }"))
+		b.stream(t)
+	}
+	require.Equal(t, 2*n, settledGoroutines()-before, "and one per subscription read the usual way")
+
+	for i, c := range clients {
 		switch i % 3 {
 		case 0:
 			require.NoError(t, c.WriteControl(websocket.CloseMessage,
@@ -637,9 +857,9 @@ const (
 )
 
 // BenchmarkIdleSocketMemory reports the Go heap and stack the server spends
-// per idle graphql-transport-ws socket, without and with one live
-// subscription. The clients run in a child process so only the server is
-// measured:
+// per idle graphql-transport-ws socket, without and with one live woken
+// subscription (as generationUpdated is). The clients run in a child
+// process so only the server is measured:
 //
 //	go test -run '^$' -bench IdleSocketMemory -benchtime 1x ./internal/httpapi/
 //
@@ -690,7 +910,9 @@ func benchmarkIdleSockets(b *testing.B, bundle *testBundle, n int, subscribe boo
 	// The last subscriptions may still be starting.
 	goroutines := settledGoroutines() - goroutinesBefore
 
-	runtime.GC()
+	for range 4 { // stacks shrink by half at each GC
+		runtime.GC()
+	}
 	runtime.ReadMemStats(&after)
 	b.ReportMetric(float64(after.HeapInuse+after.StackInuse-before.HeapInuse-before.StackInuse)/float64(n), "bytes/socket")
 	b.ReportMetric(float64(after.StackInuse-before.StackInuse)/float64(n), "stack-bytes/socket")
@@ -727,7 +949,7 @@ func TestIdleSocketClient(t *testing.T) {
 	require.NoError(t, err)
 	subscribe := os.Getenv(envClientSubscribe) == "true"
 
-	d := websocket.Dialer{Subprotocols: []string{protoTransportWS}, ReadBufferSize: 256, WriteBufferSize: 256}
+	d := websocket.Dialer{Subprotocols: []string{transportWS}, ReadBufferSize: 256, WriteBufferSize: 256}
 	conns := make([]*websocket.Conn, 0, n)
 	for range n {
 		c, resp, err := d.Dial(url, nil)
@@ -738,7 +960,7 @@ func TestIdleSocketClient(t *testing.T) {
 		require.NoError(t, c.ReadJSON(&ack))
 		require.Equal(t, "connection_ack", ack.Type)
 		if subscribe {
-			require.NoError(t, c.WriteJSON(wsMessage{ID: "1", Type: "subscribe", Payload: json.RawMessage(`{"query":"subscription { name }"}`)}))
+			require.NoError(t, c.WriteJSON(startMessage(transportWS, "1", "subscription { woken }")))
 		}
 		conns = append(conns, c)
 	}

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -79,6 +80,15 @@ func openPostgres(ctx context.Context, databaseURL string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
 	}
+	// River's pool keeps pgx's default, prepared and cached statements:
+	// its queries are few and take arguments.
+	jobsCfg := cfg.Copy()
+	jobsCfg.MaxConns = jobsPoolSize
+	// bun writes each query with its values in the text, so nearly every
+	// statement is new: caching them would cost a round trip to prepare
+	// each one and keep up to 512 per connection that are never used
+	// again. Exec sends it unprepared, in one round trip.
+	cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeExec
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
@@ -87,8 +97,6 @@ func openPostgres(ctx context.Context, databaseURL string) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
-	jobsCfg := cfg.Copy()
-	jobsCfg.MaxConns = jobsPoolSize
 	jobsPool, err := pgxpool.NewWithConfig(ctx, jobsCfg)
 	if err != nil {
 		pool.Close()
