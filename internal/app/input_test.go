@@ -186,14 +186,22 @@ func TestDataloaderStatementCount(t *testing.T) {
 	for i := range 50 {
 		create(t, c, map[string]any{"voiceId": voices[i%len(voices)], "text": "Hi."})
 	}
+	// The fewer of two tries: the plan cache (30 s) may refresh during
+	// one of them, and at most one in 30 s.
 	count := func(first int) int64 {
-		counter.n.Store(0)
-		requestID := fmt.Sprintf("count-%d", first)
-		counter.requestID.Store(requestID)
-		r := c.Do(`query($first: Int) { generations(first: $first) { totalCount edges { node {
+		fewest := int64(-1)
+		for try := range 2 {
+			counter.n.Store(0)
+			requestID := fmt.Sprintf("count-%d-%d", first, try)
+			counter.requestID.Store(requestID)
+			r := c.Do(`query($first: Int) { generations(first: $first) { totalCount edges { node {
 			id voice { id name } owner { id role plan { code } } } } } }`, map[string]any{"first": first}, "X-Request-Id", requestID)
-		require.Empty(t, r.Errors)
-		return counter.n.Load()
+			require.Empty(t, r.Errors)
+			if n := counter.n.Load(); fewest < 0 || n < fewest {
+				fewest = n
+			}
+		}
+		return fewest
 	}
 	five, fifty := count(5), count(50)
 	t.Logf("statements: %d for 5 generations, %d for 50", five, fifty)
