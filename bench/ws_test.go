@@ -170,8 +170,21 @@ func runSockets(b *testing.B, bin string, n, rate int) {
 	}
 	f.listen(ctx, b, db, bus)
 	cpu0 := srv.cpu()
+	profiled := make(chan struct{})
+	go func() {
+		defer close(profiled)
+		if dir := os.Getenv("KOE_BENCH_PROFILE_DIR"); dir != "" {
+			// Where the server spends the events' CPU, for `go tool pprof`.
+			name := filepath.Join(dir, strings.NewReplacer("/", "-", "=", "").Replace(b.Name())+".cpu.pb.gz")
+			seconds := max(1, n*steps/rate-2)
+			if err := os.WriteFile(name, []byte(get(b, fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", srv.debugURL, seconds))), 0o644); err != nil {
+				b.Error(err)
+			}
+		}
+	}()
 	elapsed := f.publish(ctx, b, bus, rate)
 	cpu := srv.cpu() - cpu0
+	<-profiled
 	if !waitCount(&f.completed, int64(n), time.Minute) {
 		b.Errorf("%d of %d subscriptions completed within a minute of the last event", f.completed.Load(), n)
 	}
