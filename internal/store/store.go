@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -41,6 +40,10 @@ type DB struct {
 // jobsPoolSize is River's share: its LISTEN connection, and the producers,
 // completer and leader elector, which hold a connection for milliseconds.
 const jobsPoolSize = 4
+
+// statementCacheSize is how many prepared statements each of the API's
+// connections keeps (pgx's default is 512).
+const statementCacheSize = 64
 
 // Postgres reports whether the database is PostgreSQL rather than SQLite.
 func (db *DB) Postgres() bool { return db.Pool != nil }
@@ -80,15 +83,19 @@ func openPostgres(ctx context.Context, databaseURL string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
 	}
-	// River's pool keeps pgx's default, prepared and cached statements:
-	// its queries are few and take arguments.
+	// River's pool keeps pgx's default statement cache: its queries are few
+	// and take arguments.
 	jobsCfg := cfg.Copy()
 	jobsCfg.MaxConns = jobsPoolSize
-	// bun writes each query with its values in the text, so nearly every
-	// statement is new: caching them would cost a round trip to prepare
-	// each one and keep up to 512 per connection that are never used
-	// again. Exec sends it unprepared, in one round trip.
-	cfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeExec
+	// bun writes each query with its values in the text, so most
+	// statements pgx prepares and caches are never used again, and pgx's
+	// default of 512 a connection keeps megabytes of them (10,000 socket
+	// upgrades, one key lookup each: ~1.8 KB a socket). The queries that do
+	// repeat (lists, plans, voices) stay in a smaller cache; sending every
+	// statement unprepared instead (QueryExecModeExec) made them 16-28 %
+	// slower (BENCHMARKS.md §7).
+	cfg.ConnConfig.StatementCacheCapacity = statementCacheSize
+	cfg.ConnConfig.DescriptionCacheCapacity = statementCacheSize
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
