@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -24,6 +25,7 @@ import (
 	"github.com/koe-voice/koe/internal/gid"
 	"github.com/koe-voice/koe/internal/page"
 	"github.com/koe-voice/koe/internal/store"
+	"github.com/koe-voice/koe/internal/wake"
 )
 
 // Notification is something a person is told in the app.
@@ -374,38 +376,48 @@ func (s *Service) MarkRead(ctx context.Context, userID string, ids []string) (in
 	return int(n), nil
 }
 
-// Watch returns the user's new notifications as they are made, until ctx
-// ends. Notifications are rare: the queue is unbounded but never long.
+// watchBuffer is how many notifications a subscriber may be behind before
+// new ones are dropped for it (they stay in the list).
+const watchBuffer = 64
+
+// Watch returns the user's new notifications as they are made, closed when
+// ctx ends. It needs no goroutine: the bus's handler puts each one in the
+// channel's buffer and, when the transport gave a wake function (package
+// wake), tells it there is one to receive.
 func (s *Service) Watch(ctx context.Context, userID string) <-chan *Notification {
-	out := make(chan *Notification)
-	in := make(chan *Notification, 64)
+	out := make(chan *Notification, watchBuffer)
+	wakeUp := wake.Take(ctx)
+	var mu sync.Mutex
+	closed := false
 	unsubscribe := s.bus.Subscribe(topic(userID), func(payload []byte) {
 		var n Notification
 		if payload == nil || json.Unmarshal(payload, &n) != nil {
 			return
 		}
+		mu.Lock()
+		defer mu.Unlock()
+		if closed {
+			return
+		}
 		select {
-		case in <- &n:
+		case out <- &n:
+			if wakeUp != nil {
+				wakeUp()
+			}
 		default:
 			s.log.Warn("notification subscriber is not reading; dropped one", "user", userID)
 		}
 	})
-	go func() {
-		defer close(out)
-		defer unsubscribe()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case n := <-in:
-				select {
-				case out <- n:
-				case <-ctx.Done():
-					return
-				}
-			}
+	context.AfterFunc(ctx, func() {
+		unsubscribe()
+		mu.Lock()
+		closed = true
+		close(out)
+		mu.Unlock()
+		if wakeUp != nil {
+			wakeUp()
 		}
-	}()
+	})
 	return out
 }
 
