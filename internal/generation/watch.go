@@ -41,11 +41,13 @@ func (s *Service) Watch(ctx context.Context, p auth.Principal, id string) (<-cha
 	l.stop = context.AfterFunc(ctx, l.end)
 	l.wake = wake.Take(ctx)
 	// What the bus offered so far came before the transport could be told.
-	if l.wake != nil && len(l.out) > 0 {
-		l.wake()
-	}
-	if l.wake != nil && l.closed {
-		l.wake()
+	if l.wake != nil {
+		if len(l.out) > 0 {
+			l.wake()
+		}
+		if l.closed {
+			l.wake()
+		}
 	}
 	l.mu.Unlock()
 	l.offer(eventOf(g))

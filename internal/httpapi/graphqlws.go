@@ -50,9 +50,9 @@ const (
 // after the upgrade one goroutine per socket reads it, and each operation
 // runs on a goroutine of its own that ends when the operation has started.
 // A subscription whose resolver takes the wake function (package wake) then
-// costs no goroutine while it waits for events: each event is sent from a
-// short-lived goroutine. Other subscriptions keep one that waits on their
-// channel.
+// costs no goroutine while it waits for events: each event is sent by one of
+// the transport's answerers. Other subscriptions keep one that waits on
+// their channel.
 type GraphQLWS struct {
 	// Sockets upgrades requests and holds the open sockets.
 	Sockets *Websocket
@@ -177,15 +177,14 @@ func (t *GraphQLWS) report(ctx context.Context, err error) {
 
 // words are the message types of one protocol.
 type words struct {
-	legacy                bool
-	start, stop, data     string
-	badMessage            int // the close code for a message that breaks the protocol
-	badMessageSendsReason bool
+	legacy            bool // graphql-ws: errors go as connection_error before the close
+	start, stop, data string
+	badMessage        int // the close code for a message that breaks the protocol
 }
 
 var (
 	transportWords = words{start: "subscribe", stop: "complete", data: "next", badMessage: closeBadMessage}
-	legacyWords    = words{legacy: true, start: "start", stop: "stop", data: "data", badMessage: websocket.CloseProtocolError, badMessageSendsReason: true}
+	legacyWords    = words{legacy: true, start: "start", stop: "stop", data: "data", badMessage: websocket.CloseProtocolError}
 )
 
 // message is a message of either protocol.
@@ -420,7 +419,7 @@ func (s *session) send(m outgoing) {
 // refuseMessage closes the socket over a message that breaks the protocol;
 // graphql-ws clients get reason as a connection_error first.
 func (s *session) refuseMessage(reason string) {
-	if s.words.badMessageSendsReason {
+	if s.words.legacy {
 		s.send(outgoing{Type: "connection_error", Payload: gqlerror.Error{Message: reason}})
 	}
 	s.close(s.words.badMessage, reason)
@@ -463,12 +462,12 @@ type operation struct {
 	owed    int  // wakes not yet answered: each is one receive that will not wait
 	running bool // a goroutine is answering wakes
 	done    bool
-	stopped bool // by the client, or by the socket's end: send nothing more
+	stopped bool // by the client: send nothing more
 	live    bool // a subscription, counted in metrics.Subscriptions
 }
 
 // run starts the operation; a subscription whose resolver took the wake
-// function then goes on in wake, other operations here.
+// function then goes on in answer, other operations here.
 func (o *operation) run(ctx context.Context, payload json.RawMessage, read time.Time) {
 	ctx = graphql.StartOperationTrace(ctx)
 	params := &graphql.RawParams{ReadTime: graphql.TraceTiming{Start: read, End: graphql.Now()}}
@@ -503,12 +502,13 @@ func (o *operation) run(ctx context.Context, payload json.RawMessage, read time.
 		return
 	}
 
+	woken := hook.Taken()
 	o.mu.Lock()
 	o.next, o.ctx = next, ctx
-	start := hook.Taken() && o.owed > 0 && !o.running
+	start := woken && o.owed > 0 && !o.running
 	o.running = o.running || start
 	o.mu.Unlock()
-	if hook.Taken() {
+	if woken {
 		if start {
 			o.answer()
 		}

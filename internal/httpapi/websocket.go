@@ -283,7 +283,7 @@ type wsConn struct {
 // waitReadable returns when the peer has sent something not yet read (or
 // the socket failed, or the pong deadline passed: the read that follows
 // reports it). An idle socket's reader waits here rather than deep inside
-// gorilla, so the garbage collector can shrink its stack to the minimum.
+// gorilla, so its stack stays at the runtime's minimum.
 func (c *wsConn) waitReadable() {
 	if c.raw == nil || c.br.Buffered() > 0 {
 		return
