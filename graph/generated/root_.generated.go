@@ -34,7 +34,6 @@ type ResolverRoot interface {
 	Query() QueryResolver
 	Subscription() SubscriptionResolver
 	User() UserResolver
-	Voice() VoiceResolver
 }
 
 type DirectiveRoot struct {

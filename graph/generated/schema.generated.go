@@ -90,11 +90,6 @@ type UserResolver interface {
 	Usage(ctx context.Context, obj *auth.User) (*model.Usage, error)
 	NotificationPreferences(ctx context.Context, obj *auth.User) (*notification.Preferences, error)
 }
-type VoiceResolver interface {
-	Gender(ctx context.Context, obj *voice.Voice) (*model.Gender, error)
-
-	PreviewURL(ctx context.Context, obj *voice.Voice) (*string, error)
-}
 
 // endregion ************************** generated!.gotpl **************************
 
@@ -6118,18 +6113,18 @@ func (ec *executionContext) _Voice_gender(ctx context.Context, field graphql.Col
 			return ec.fieldContext_Voice_gender(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Voice().Gender(ctx, obj)
+			return obj.Gender, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *model.Gender) graphql.Marshaler {
-			return ec.marshalOGender2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐGender(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *voice.Gender) graphql.Marshaler {
+			return ec.marshalOGender2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋvoiceᚐGender(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_Voice_gender(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Voice", field, true, true, "Gender")
+	return graphql.NewScalarFieldContext("Voice", field, false, false, "Gender")
 }
 
 func (ec *executionContext) _Voice_engine(ctx context.Context, field graphql.CollectedField, obj *voice.Voice) (ret graphql.Marshaler) {
@@ -6210,18 +6205,18 @@ func (ec *executionContext) _Voice_previewUrl(ctx context.Context, field graphql
 			return ec.fieldContext_Voice_previewUrl(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Voice().PreviewURL(ctx, obj)
+			return obj.PreviewURL, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_Voice_previewUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Voice", field, true, true, "String")
+	return graphql.NewScalarFieldContext("Voice", field, false, false, "String")
 }
 
 func (ec *executionContext) _Voice_enabled(ctx context.Context, field graphql.CollectedField, obj *voice.Voice) (ret graphql.Marshaler) {
@@ -6994,7 +6989,7 @@ func (ec *executionContext) unmarshalInputVoiceFilter(ctx context.Context, obj a
 			it.Engine = data
 		case "gender":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("gender"))
-			data, err := ec.unmarshalOGender2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐGender(ctx, v)
+			data, err := ec.unmarshalOGender2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋvoiceᚐGender(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -8957,54 +8952,52 @@ func (ec *executionContext) _Voice(ctx context.Context, sel ast.SelectionSet, ob
 		case "id":
 			out.Values[i] = ec._Voice_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "name":
 			out.Values[i] = ec._Voice_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "language":
 			out.Values[i] = ec._Voice_language(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "languageName":
 			out.Values[i] = ec._Voice_languageName(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "gender":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Voice_gender(ctx, field, obj)
-				})
+			out.Values[i] = ec._Voice_gender(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "engine":
 			out.Values[i] = ec._Voice_engine(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "description":
 			out.Values[i] = ec._Voice_description(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "tags":
 			out.Values[i] = ec._Voice_tags(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		case "previewUrl":
-			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
-				true, false,
-				func(ctx context.Context) graphql.Marshaler {
-					return ec._Voice_previewUrl(ctx, field, obj)
-				})
+			out.Values[i] = ec._Voice_previewUrl(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		case "enabled":
 			out.Values[i] = ec._Voice_enabled(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -9109,7 +9102,7 @@ func (ec *executionContext) _VoiceEdge(ctx context.Context, sel ast.SelectionSet
 // region    ***************************** type.gotpl *****************************
 
 func (ec *executionContext) marshalNApiKey2ᚕᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋauthᚐAPIKeyᚄ(ctx context.Context, sel ast.SelectionSet, v []*auth.APIKey) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNApiKey2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋauthᚐAPIKey(ctx, sel, v[i])
@@ -9220,7 +9213,7 @@ func (ec *executionContext) marshalNBroadcastTranslation2githubᚗcomᚋkoeᚑvo
 }
 
 func (ec *executionContext) marshalNBroadcastTranslation2ᚕgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋemailᚋoutboxᚐTranslationᚄ(ctx context.Context, sel ast.SelectionSet, v []outbox.Translation) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNBroadcastTranslation2githubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋemailᚋoutboxᚐTranslation(ctx, sel, v[i])
@@ -9376,7 +9369,7 @@ var (
 )
 
 func (ec *executionContext) marshalNKpiDay2ᚕᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐKpiDayᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.KpiDay) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNKpiDay2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐKpiDay(ctx, sel, v[i])
@@ -9424,7 +9417,7 @@ func (ec *executionContext) marshalNNotificationConnection2ᚖgithubᚗcomᚋkoe
 }
 
 func (ec *executionContext) marshalNNotificationEdge2ᚕᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐNotificationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.NotificationEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNNotificationEdge2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐNotificationEdge(ctx, sel, v[i])
@@ -9564,7 +9557,7 @@ func (ec *executionContext) marshalNUsage2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋ
 }
 
 func (ec *executionContext) marshalNUsageDay2ᚕᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐUsageDayᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.UsageDay) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNUsageDay2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐUsageDay(ctx, sel, v[i])
@@ -9644,7 +9637,7 @@ func (ec *executionContext) marshalNVoiceConnection2ᚖgithubᚗcomᚋkoeᚑvoic
 }
 
 func (ec *executionContext) marshalNVoiceEdge2ᚕᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐVoiceEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.VoiceEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNVoiceEdge2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐVoiceEdge(ctx, sel, v[i])
@@ -9730,21 +9723,37 @@ func (ec *executionContext) unmarshalOBroadcastTranslationInput2ᚕᚖgithubᚗc
 	return res, nil
 }
 
-func (ec *executionContext) unmarshalOGender2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐGender(ctx context.Context, v any) (*model.Gender, error) {
+func (ec *executionContext) unmarshalOGender2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋvoiceᚐGender(ctx context.Context, v any) (*voice.Gender, error) {
 	if v == nil {
 		return nil, nil
 	}
-	var res = new(model.Gender)
-	err := res.UnmarshalGQL(v)
-	return res, graphql.ErrorOnPath(ctx, err)
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalOGender2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋvoiceᚐGender[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalOGender2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐGender(ctx context.Context, sel ast.SelectionSet, v *model.Gender) graphql.Marshaler {
+func (ec *executionContext) marshalOGender2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋvoiceᚐGender(ctx context.Context, sel ast.SelectionSet, v *voice.Gender) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return v
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalOGender2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋvoiceᚐGender[*v])
+	return res
 }
+
+var (
+	unmarshalOGender2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋvoiceᚐGender = map[string]voice.Gender{
+		"FEMALE":  voice.GenderFemale,
+		"MALE":    voice.GenderMale,
+		"NEUTRAL": voice.GenderNeutral,
+	}
+	marshalOGender2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋvoiceᚐGender = map[voice.Gender]string{
+		voice.GenderFemale:  "FEMALE",
+		voice.GenderMale:    "MALE",
+		voice.GenderNeutral: "NEUTRAL",
+	}
+)
 
 func (ec *executionContext) marshalOGeneration2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋgenerationᚐGeneration(ctx context.Context, sel ast.SelectionSet, v *generation.Generation) graphql.Marshaler {
 	if v == nil {

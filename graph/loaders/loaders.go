@@ -1,7 +1,8 @@
 // Package loaders batches the lookups of GraphQL field resolvers: asking for
-// fifty generations with their voice and owner costs one query per kind, not
-// one per row. Loaders live for one response — a query, or one event of a
-// subscription — so a subscription never answers from a stale cache.
+// fifty generations with their owner costs one query, not one per row.
+// Loaders live for one response — a query, or one event of a subscription —
+// so a subscription never answers from a stale cache. (Voices need none: the
+// catalog answers from memory.)
 package loaders
 
 import (
@@ -14,7 +15,6 @@ import (
 
 	"github.com/koe-voice/koe/internal/auth"
 	"github.com/koe-voice/koe/internal/billing"
-	"github.com/koe-voice/koe/internal/voice"
 )
 
 // wait is how long a loader collects keys before it queries. gqlgen resolves
@@ -24,38 +24,38 @@ const wait = 2 * time.Millisecond
 
 // Sources are the batch lookups behind the loaders.
 type Sources struct {
-	Voices func(ctx context.Context, ids []string) (map[string]*voice.Voice, error)
-	Users  func(ctx context.Context, ids []string) (map[string]*auth.User, error)
-	Plans  func(ctx context.Context, codes []string) (map[string]*billing.Plan, error)
+	Users func(ctx context.Context, ids []string) (map[string]*auth.User, error)
+	Plans func(ctx context.Context, codes []string) (map[string]*billing.Plan, error)
 }
 
 // Loaders are the loaders of one response. Each is made on first use: most
 // responses, and nearly every subscription event, need none of them.
 type Loaders struct {
-	src   Sources
-	voice lazy[*voice.Voice]
-	user  lazy[*auth.User]
-	plan  lazy[*billing.Plan]
+	src    Sources
+	caller *auth.User
+	user   lazy[*auth.User]
+	plan   lazy[*billing.Plan]
 }
 
-// New returns loaders over src for one response.
-func New(src Sources) *Loaders {
-	return &Loaders{src: src}
-}
-
-// Voice loads voices by id.
-func (l *Loaders) Voice() *dataloader.Loader[string, *voice.Voice] {
-	return l.voice.get("voice", l.src.Voices)
+// New returns loaders over src for one response. caller, when not nil, is
+// the caller's user as read for this response: asking for it costs no query
+// (people mostly list their own things, each showing its owner).
+func New(src Sources, caller *auth.User) *Loaders {
+	return &Loaders{src: src, caller: caller}
 }
 
 // User loads users by id.
 func (l *Loaders) User() *dataloader.Loader[string, *auth.User] {
-	return l.user.get("user", l.src.Users)
+	return l.user.get("user", l.src.Users, func(ctx context.Context, loader *dataloader.Loader[string, *auth.User]) {
+		if l.caller != nil {
+			loader.Prime(ctx, l.caller.ID, l.caller)
+		}
+	})
 }
 
 // Plan loads plans by code.
 func (l *Loaders) Plan() *dataloader.Loader[string, *billing.Plan] {
-	return l.plan.get("plan", l.src.Plans)
+	return l.plan.get("plan", l.src.Plans, nil)
 }
 
 // lazy is a loader made the first time it is asked for; gqlgen resolves
@@ -65,8 +65,15 @@ type lazy[V any] struct {
 	loader *dataloader.Loader[string, V]
 }
 
-func (z *lazy[V]) get(kind string, fetch func(context.Context, []string) (map[string]V, error)) *dataloader.Loader[string, V] {
-	z.once.Do(func() { z.loader = newLoader(kind, fetch) })
+// get returns the loader, making it and calling prime on it the first time.
+func (z *lazy[V]) get(kind string, fetch func(context.Context, []string) (map[string]V, error),
+	prime func(context.Context, *dataloader.Loader[string, V])) *dataloader.Loader[string, V] {
+	z.once.Do(func() {
+		z.loader = newLoader(kind, fetch)
+		if prime != nil {
+			prime(context.Background(), z.loader)
+		}
+	})
 	return z.loader
 }
 

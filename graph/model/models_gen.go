@@ -352,7 +352,7 @@ type VoiceFilter struct {
 	// Engine name, e.g. `espeak-ng`.
 	Engine *string `json:"engine,omitempty"`
 	// Only voices of this gender.
-	Gender *Gender `json:"gender,omitempty"`
+	Gender *voice.Gender `json:"gender,omitempty"`
 	// Case-insensitive substring of the name, language, language name or tags.
 	Search *string `json:"search,omitempty"`
 	// Only voices switched on (true) or off (false); people other than operators only ever see voices that are on.
@@ -418,67 +418,6 @@ func (e *BroadcastStatus) UnmarshalJSON(b []byte) error {
 }
 
 func (e BroadcastStatus) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	e.MarshalGQL(&buf)
-	return buf.Bytes(), nil
-}
-
-// Perceived gender of a voice.
-type Gender string
-
-const (
-	// A female voice.
-	GenderFemale Gender = "FEMALE"
-	// A male voice.
-	GenderMale Gender = "MALE"
-	// Neither, or both.
-	GenderNeutral Gender = "NEUTRAL"
-)
-
-var AllGender = []Gender{
-	GenderFemale,
-	GenderMale,
-	GenderNeutral,
-}
-
-func (e Gender) IsValid() bool {
-	switch e {
-	case GenderFemale, GenderMale, GenderNeutral:
-		return true
-	}
-	return false
-}
-
-func (e Gender) String() string {
-	return string(e)
-}
-
-func (e *Gender) UnmarshalGQL(v any) error {
-	str, ok := v.(string)
-	if !ok {
-		return fmt.Errorf("enums must be strings")
-	}
-
-	*e = Gender(str)
-	if !e.IsValid() {
-		return fmt.Errorf("%s is not a valid Gender", str)
-	}
-	return nil
-}
-
-func (e Gender) MarshalGQL(w io.Writer) {
-	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
-}
-
-func (e *Gender) UnmarshalJSON(b []byte) error {
-	s, err := strconv.Unquote(string(b))
-	if err != nil {
-		return err
-	}
-	return e.UnmarshalGQL(s)
-}
-
-func (e Gender) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

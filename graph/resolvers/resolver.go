@@ -2,7 +2,7 @@
 // from the context, one service call, and the answer shaped for the schema.
 package resolvers
 
-//go:generate go tool gqlgen generate
+//go:generate go run ../generate
 
 import (
 	"context"
@@ -43,8 +43,6 @@ type Resolver struct {
 	Payments *billing.Stripe
 	// Signer signs audio links.
 	Signer *signedurl.Signer
-	// PublicURL is where clients reach this server, without a trailing slash.
-	PublicURL string
 }
 
 var _ generated.ResolverRoot = (*Resolver)(nil)

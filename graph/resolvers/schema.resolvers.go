@@ -7,7 +7,6 @@ package resolvers
 
 import (
 	"context"
-	"net/url"
 	"strings"
 	"time"
 
@@ -34,7 +33,7 @@ func (r *creditPackResolver) Purchasable(ctx context.Context, obj *billing.Credi
 }
 
 func (r *generationResolver) Voice(ctx context.Context, obj *generation.Generation) (*voice.Voice, error) {
-	return loaders.For(ctx).Voice().Load(ctx, obj.VoiceID)()
+	return r.VoiceCatalog.Get(ctx, obj.VoiceID)
 }
 
 func (r *generationResolver) Owner(ctx context.Context, obj *generation.Generation) (*auth.User, error) {
@@ -193,7 +192,7 @@ func (r *queryResolver) Voices(ctx context.Context, filter *model.VoiceFilter, f
 	if filter != nil {
 		f.Language, f.Engine, f.Search, f.Enabled = deref(filter.Language), deref(filter.Engine), deref(filter.Search), filter.Enabled
 		if filter.Gender != nil {
-			f.Gender = string(*filter.Gender)
+			f.Gender = *filter.Gender
 		}
 	}
 	voices, err := r.VoiceCatalog.List(ctx, f, req)
@@ -347,22 +346,6 @@ func (r *userResolver) NotificationPreferences(ctx context.Context, obj *auth.Us
 	return r.NotificationService.Preferences(ctx, obj.ID)
 }
 
-func (r *voiceResolver) Gender(ctx context.Context, obj *voice.Voice) (*model.Gender, error) {
-	if obj.Gender == nil {
-		return nil, nil
-	}
-	g := model.Gender(*obj.Gender)
-	if !g.IsValid() {
-		return nil, nil
-	}
-	return &g, nil
-}
-
-func (r *voiceResolver) PreviewURL(ctx context.Context, obj *voice.Voice) (*string, error) {
-	u := r.PublicURL + "/voices/" + url.PathEscape(obj.ID) + "/preview"
-	return &u, nil
-}
-
 func (r *Resolver) Broadcast() generated.BroadcastResolver { return &broadcastResolver{r} }
 
 func (r *Resolver) CreditPack() generated.CreditPackResolver { return &creditPackResolver{r} }
@@ -383,8 +366,6 @@ func (r *Resolver) Subscription() generated.SubscriptionResolver { return &subsc
 
 func (r *Resolver) User() generated.UserResolver { return &userResolver{r} }
 
-func (r *Resolver) Voice() generated.VoiceResolver { return &voiceResolver{r} }
-
 type (
 	broadcastResolver       struct{ *Resolver }
 	creditPackResolver      struct{ *Resolver }
@@ -395,5 +376,4 @@ type (
 	queryResolver           struct{ *Resolver }
 	subscriptionResolver    struct{ *Resolver }
 	userResolver            struct{ *Resolver }
-	voiceResolver           struct{ *Resolver }
 )

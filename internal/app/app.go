@@ -149,11 +149,18 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		a.bus = events.NewMemory()
 	}
 
+	if a.listener, err = net.Listen("tcp", cfg.Addr); err != nil {
+		return nil, fmt.Errorf("KOE_ADDR: %w", err)
+	}
+	a.URL = cfg.PublicURL
+	if a.URL == "" {
+		a.URL = localURL(a.listener.Addr())
+	}
 	engines, err := a.engines()
 	if err != nil {
 		return nil, err
 	}
-	catalog := voice.NewCatalog(a.db, engines...)
+	catalog := voice.NewCatalog(voice.CatalogConfig{DB: a.db, Bus: a.bus, PublicURL: a.URL, Engines: engines, Log: log})
 	a.auth = auth.NewService(a.db)
 	if cfg.FirebaseProjectID != "" {
 		verifier, err := firebaseAuth(ctx, cfg)
@@ -205,13 +212,6 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		if secret, err = a.db.Setting(ctx, "signing_secret", randomSecret); err != nil {
 			return nil, err
 		}
-	}
-	if a.listener, err = net.Listen("tcp", cfg.Addr); err != nil {
-		return nil, fmt.Errorf("KOE_ADDR: %w", err)
-	}
-	a.URL = cfg.PublicURL
-	if a.URL == "" {
-		a.URL = localURL(a.listener.Addr())
 	}
 	if a.sender, err = sender(cfg, log); err != nil {
 		return nil, err
@@ -314,14 +314,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		Resolvers: &resolvers.Resolver{
 			AuthService: a.auth, VoiceCatalog: catalog, GenerationService: gens, PlanCatalog: plans, Usage: ledger, Payments: payments, KPIs: kpi.NewService(a.db),
 			NotificationService: notifications, BroadcastService: broadcasts,
-			Signer: signer, PublicURL: a.URL,
+			Signer: signer,
 		},
 		Directives: resolvers.Directives(),
 		Complexity: resolvers.Complexity(),
 	})
 	gql := httpapi.NewGraphQL(httpapi.GraphQLConfig{
 		Schema: schema, Authenticator: a.auth, Websocket: a.ws, Sockets: sockets, Limits: limits, Introspection: cfg.Introspection, Log: log, Tracer: tracer,
-		Loaders: loaders.Sources{Voices: catalog.ByID, Users: a.auth.UsersByID, Plans: plans.ByCode},
+		Loaders: loaders.Sources{Users: a.auth.UsersByID, Plans: plans.ByCode},
 	})
 	previews := voice.NewPreviews(catalog, a.bucket, encoder)
 	gauges := metrics.NewGauges()

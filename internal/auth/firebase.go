@@ -102,7 +102,7 @@ func (s *Service) authenticateFirebase(ctx context.Context, idToken string) (Pri
 	if err != nil {
 		return Principal{}, fmt.Errorf("authenticate: %w", err)
 	}
-	return Principal{UserID: u.ID, Role: u.Role, PlanCode: u.PlanCode}, nil
+	return Principal{UserID: u.ID, Role: u.Role, PlanCode: u.PlanCode, User: u}, nil
 }
 
 // tokenError says why a token was refused, in words the client can act on;

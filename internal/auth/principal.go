@@ -39,6 +39,10 @@ type Principal struct {
 	PlanCode string
 	// APIKeyID is the key the request came with; empty for other sign-ins.
 	APIKeyID string
+	// User is the user's row as read when the request was authenticated, so
+	// a response that shows the caller needs no second read; nil for a
+	// principal made otherwise.
+	User *User
 }
 
 // IsAdmin reports whether the principal operates Koe.

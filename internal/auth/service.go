@@ -164,14 +164,12 @@ func (s *Service) Authenticate(ctx context.Context, credential string) (Principa
 
 func (s *Service) authenticateKey(ctx context.Context, secret string) (Principal, error) {
 	var row struct {
+		User
 		KeyID     string     `bun:"key_id"`
 		RevokedAt *time.Time `bun:"revoked_at"`
-		UserID    string     `bun:"user_id"`
-		Role      Role       `bun:"role"`
-		PlanCode  string     `bun:"plan_code"`
 	}
-	err := s.db.NewSelect().TableExpr("api_keys AS k").Join("JOIN users AS u ON u.id = k.user_id").
-		ColumnExpr("k.id AS key_id, k.revoked_at, u.id AS user_id, u.role, u.plan_code").
+	err := s.db.NewSelect().Model((*User)(nil)).ColumnExpr("?TableColumns, k.id AS key_id, k.revoked_at").
+		Join("JOIN api_keys AS k ON k.user_id = ?TableAlias.id").
 		Where("k.secret_hash = ?", hashSecret(secret)).Scan(ctx, &row)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && row.RevokedAt != nil) {
 		return Principal{}, apperror.New(apperror.Unauthenticated, "the API key is not valid")
@@ -182,7 +180,8 @@ func (s *Service) authenticateKey(ctx context.Context, secret string) (Principal
 	s.mu.Lock()
 	s.touched[row.KeyID] = s.now()
 	s.mu.Unlock()
-	return Principal{UserID: row.UserID, Role: row.Role, PlanCode: row.PlanCode, APIKeyID: row.KeyID}, nil
+	u := row.User
+	return Principal{UserID: u.ID, Role: u.Role, PlanCode: u.PlanCode, APIKeyID: row.KeyID, User: &u}, nil
 }
 
 // RunLastUsed writes batched API key uses every lastUsedFlushEvery until ctx

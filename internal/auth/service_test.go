@@ -189,7 +189,12 @@ func TestCreateAPIKey(t *testing.T) {
 
 		got, err := b.auth.Authenticate(ctx, secret)
 		require.NoError(t, err)
-		require.Equal(t, auth.Principal{UserID: u.ID, Role: auth.RoleUser, PlanCode: auth.FreePlan, APIKeyID: key.ID}, got)
+		require.Equal(t, auth.Principal{UserID: u.ID, Role: auth.RoleUser, PlanCode: auth.FreePlan, APIKeyID: key.ID, User: got.User}, got)
+		require.NotNil(t, got.User)
+		require.Equal(t, u.ID, got.User.ID)
+		require.Equal(t, "ada@example.com", *got.User.Email, "the caller's user, read with the key")
+		require.Equal(t, "Ada", *got.User.DisplayName)
+		require.Equal(t, auth.FreePlan, got.User.PlanCode)
 
 		_, other, err := b.auth.CreateAPIKey(ctx, p, "laptop")
 		require.NoError(t, err)

@@ -103,8 +103,10 @@ func NewGraphQL(c GraphQLConfig) *handler.Server {
 	})
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 		// Fresh loaders for each response: each subscription event reads
-		// current data, never what an earlier event cached.
-		return next(loaders.With(ctx, loaders.New(c.Loaders)))
+		// current data, never what an earlier event cached. They start out
+		// knowing the caller's user when this request read it.
+		p, _ := auth.FromContext(ctx)
+		return next(loaders.With(ctx, loaders.New(c.Loaders, p.User)))
 	})
 	return srv
 }
@@ -191,6 +193,9 @@ func authenticateInit(ctx context.Context, a Authenticator, payload map[string]a
 	if err != nil {
 		return ctx, err
 	}
+	// The socket may live for hours: its responses read the caller's user
+	// anew rather than keep the row read now.
+	p.User = nil
 	return auth.WithPrincipal(ctx, p), nil
 }
 

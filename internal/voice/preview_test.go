@@ -119,7 +119,7 @@ func TestPreviewFailures(t *testing.T) {
 		require.Equal(t, apperror.NotFound, apperror.CodeOf(err))
 
 		// A process that does not run the voice's engine cannot speak it.
-		without := voice.NewCatalog(b.db)
+		without := voice.NewCatalog(voice.CatalogConfig{DB: b.db})
 		_, err = voice.NewPreviews(without, bucket, tts.Encoder{}).Key(ctx, "espeak-ng:fr")
 		require.Error(t, err)
 		require.True(t, strings.Contains(err.Error(), "not configured"), "%v", err)

@@ -4,24 +4,30 @@
 package voice
 
 import (
+	"cmp"
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
+	"log/slog"
+	"net/url"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/uptrace/bun"
 
 	"github.com/koe-voice/koe/internal/apperror"
+	"github.com/koe-voice/koe/internal/events"
 	"github.com/koe-voice/koe/internal/page"
 	"github.com/koe-voice/koe/internal/store"
 	"github.com/koe-voice/koe/internal/tts"
 )
 
-// Voice is a voice of the catalog.
+// Voice is a voice of the catalog. The catalog shares its voices between
+// requests: treat them as read-only.
 type Voice struct {
 	bun.BaseModel `bun:"table:voices"`
 
@@ -32,7 +38,7 @@ type Voice struct {
 	Name          string   `bun:"name,notnull"`
 	Language      string   `bun:"language,notnull"`
 	LanguageName  string   `bun:"language_name,notnull"`
-	Gender        *string  `bun:"gender"`
+	Gender        *Gender  `bun:"gender"`
 	Description   *string  `bun:"description"`
 	Tags          []string `bun:"tags,notnull"`
 	Enabled       bool     `bun:"enabled,notnull"`
@@ -44,6 +50,29 @@ type Voice struct {
 	Available bool      `bun:"available,notnull"`
 	CreatedAt time.Time `bun:"created_at,notnull"`
 	UpdatedAt time.Time `bun:"updated_at,notnull"`
+	// PreviewURL is where its sample is played: the server's
+	// /voices/{id}/preview.
+	PreviewURL string `bun:"-"`
+}
+
+// Gender is a voice's perceived gender, named as the API's enum names it.
+type Gender string
+
+// The genders an engine may give a voice.
+const (
+	GenderFemale  Gender = "FEMALE"
+	GenderMale    Gender = "MALE"
+	GenderNeutral Gender = "NEUTRAL"
+)
+
+// genderOf is the Gender an engine named, nil when it named none the API
+// knows.
+func genderOf(s string) *Gender {
+	switch g := Gender(s); g {
+	case GenderFemale, GenderMale, GenderNeutral:
+		return &g
+	}
+	return nil
 }
 
 // Usable reports whether new generations may use the voice.
@@ -51,28 +80,73 @@ func (v *Voice) Usable() bool { return v.Enabled && v.Available }
 
 // Filter narrows List; zero fields match everything.
 type Filter struct {
+	// Language is a BCP 47 tag or prefix, matched in any case.
 	Language string
 	Engine   string
-	Gender   string
-	Search   string
+	Gender   Gender
+	// Search is matched, in any case, inside the name, language, language
+	// name and tags.
+	Search string
 	// IncludeDisabled lists disabled voices too (for operators).
 	IncludeDisabled bool
 	// Enabled, when set, keeps only voices switched on (true) or off.
 	Enabled *bool
 }
 
-// Catalog is the voice catalog.
+// Catalog is the voice catalog. It answers from a copy of every voice held
+// in memory: the API lists voices on most pages and every generation names
+// one, while voices change only when engines are synced or an operator
+// switches one. A change drops the copy here and, through the bus, on every
+// replica; the next read loads a new one.
 type Catalog struct {
-	db      *store.DB
-	engines map[string]tts.Synthesizer
-	now     func() time.Time
+	db         *store.DB
+	bus        events.Bus
+	log        *slog.Logger
+	publicURL  string
+	engines    map[string]tts.Synthesizer
+	now        func() time.Time
+	loading    sync.Mutex
+	copy       atomic.Pointer[snapshot]
+	changes    atomic.Uint64
+	maxCopyAge time.Duration
 }
 
-// NewCatalog returns the catalog of the given engines on db.
-func NewCatalog(db *store.DB, engines ...tts.Synthesizer) *Catalog {
-	c := &Catalog{db: db, engines: map[string]tts.Synthesizer{}, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }}
-	for _, e := range engines {
+// CatalogConfig is what a Catalog works with.
+type CatalogConfig struct {
+	DB *store.DB
+	// Bus tells the other replicas that the catalog changed; nil in a
+	// process that is alone.
+	Bus events.Bus
+	// PublicURL is where clients reach this server, without a trailing
+	// slash; voices' preview URLs start with it.
+	PublicURL string
+	// Engines are the synthesizers whose voices the catalog holds.
+	Engines []tts.Synthesizer
+	// Log is where a change that could not be announced is told; nil
+	// means slog's default.
+	Log *slog.Logger
+}
+
+// changedTopic is the bus topic on which a catalog change is announced.
+const changedTopic = "voices.changed"
+
+// maxCopyAge bounds how long a replica keeps a copy if a change's
+// announcement is lost (the bus was down when it was sent).
+const maxCopyAge = time.Minute
+
+// NewCatalog returns the catalog of cfg's engines.
+func NewCatalog(cfg CatalogConfig) *Catalog {
+	c := &Catalog{
+		db: cfg.DB, bus: cfg.Bus, log: cmp.Or(cfg.Log, slog.Default()), publicURL: cfg.PublicURL, engines: map[string]tts.Synthesizer{},
+		now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }, maxCopyAge: maxCopyAge,
+	}
+	for _, e := range cfg.Engines {
 		c.engines[e.Engine()] = e
+	}
+	if c.bus != nil {
+		// A nil payload (the bus reconnected, announcements may be lost)
+		// drops the copy too.
+		c.bus.Subscribe(changedTopic, func([]byte) { c.drop() })
 	}
 	return c
 }
@@ -103,7 +177,7 @@ func (c *Catalog) Sync(ctx context.Context) error {
 		for _, o := range offered {
 			v := &Voice{
 				ID: ID(name, o.EngineVoiceID), Engine: name, EngineVoiceID: o.EngineVoiceID, Name: o.Name,
-				Language: o.Language, LanguageName: o.LanguageName, Gender: nonEmpty(o.Gender), Description: nonEmpty(o.Description),
+				Language: o.Language, LanguageName: o.LanguageName, Gender: genderOf(o.Gender), Description: nonEmpty(o.Description),
 				Tags: o.Tags, Enabled: true, Available: true, CreatedAt: now, UpdatedAt: now,
 			}
 			if v.Tags == nil {
@@ -136,6 +210,7 @@ func (c *Catalog) Sync(ctx context.Context) error {
 			return fmt.Errorf("sync voices of %s: %w", name, err)
 		}
 	}
+	c.changed(ctx)
 	return nil
 }
 
@@ -148,75 +223,67 @@ func nonEmpty(s string) *string {
 
 var languagePattern = regexp.MustCompile(`^[A-Za-z0-9]{1,8}(-[A-Za-z0-9]{1,8})*$`)
 
-// List returns a page of voices ordered by language, name and id.
+// List returns a page of voices ordered by language, name and id (bytewise,
+// whatever the database's collation).
 func (c *Catalog) List(ctx context.Context, f Filter, req page.Request) (page.Page[*Voice], error) {
 	if f.Language != "" && !languagePattern.MatchString(f.Language) {
 		return page.Page[*Voice]{}, apperror.Invalid("filter.language", "must be a BCP 47 tag or prefix such as en or pt-BR")
 	}
-	where := func(q *bun.SelectQuery) *bun.SelectQuery {
-		q = q.Where("available")
-		if !f.IncludeDisabled {
-			q = q.Where("enabled")
-		}
-		if f.Enabled != nil {
-			q = q.Where("enabled = ?", *f.Enabled)
-		}
-		if f.Language != "" {
-			l := strings.ToLower(f.Language)
-			q = q.Where(`(lower(language) = ? OR lower(language) LIKE ? ESCAPE '\')`, l, store.EscapeLike(l)+"-%")
-		}
-		if f.Engine != "" {
-			q = q.Where("engine = ?", f.Engine)
-		}
-		if f.Gender != "" {
-			q = q.Where("gender = ?", f.Gender)
-		}
-		if s := strings.ToLower(strings.TrimSpace(f.Search)); s != "" {
-			like := "%" + store.EscapeLike(s) + "%"
-			q = q.Where(`search_text LIKE ? ESCAPE '\'`, like)
-		}
-		return q
-	}
-	total, err := where(c.db.NewSelect().Model((*Voice)(nil))).Count(ctx)
+	s, err := c.snapshot(ctx)
 	if err != nil {
-		return page.Page[*Voice]{}, fmt.Errorf("count voices: %w", err)
+		return page.Page[*Voice]{}, err
 	}
-	var voices []*Voice
-	q := where(c.db.NewSelect().Model(&voices)).Order("language", "name", "id").Limit(req.Limit())
-	if a := req.After; a != nil {
-		q = q.Where("(language > ? OR (language = ? AND name > ?) OR (language = ? AND name = ? AND id > ?))", a[0], a[0], a[1], a[0], a[1], a[2])
+	language, search := strings.ToLower(f.Language), strings.ToLower(strings.TrimSpace(f.Search))
+	var (
+		rows  []*Voice
+		total int
+	)
+	for _, v := range s.listed {
+		switch {
+		case !v.Enabled && !f.IncludeDisabled,
+			f.Enabled != nil && v.Enabled != *f.Enabled,
+			language != "" && !hasLanguage(v, language),
+			f.Engine != "" && v.Engine != f.Engine,
+			f.Gender != "" && (v.Gender == nil || *v.Gender != f.Gender),
+			search != "" && !strings.Contains(v.SearchText, search):
+			continue
+		}
+		total++
+		if int64(len(rows)) < req.Limit() && (req.After == nil || after(v, req.After)) {
+			rows = append(rows, v)
+		}
 	}
-	if err := q.Scan(ctx); err != nil {
-		return page.Page[*Voice]{}, fmt.Errorf("list voices: %w", err)
-	}
-	return page.Trim(voices, req, int(total)), nil
+	return page.Trim(rows, req, total), nil
+}
+
+// hasLanguage reports whether v speaks language (lower case) or a variant of
+// it: "en" matches "en-US".
+func hasLanguage(v *Voice, language string) bool {
+	l := strings.ToLower(v.Language)
+	return l == language || strings.HasPrefix(l, language+"-")
+}
+
+// after reports whether v comes after the cursor key (language, name, id).
+func after(v *Voice, key []string) bool {
+	return cmpKey(v, key[0], key[1], key[2]) > 0
+}
+
+func cmpKey(v *Voice, language, name, id string) int {
+	return cmp.Or(strings.Compare(v.Language, language), strings.Compare(v.Name, name), strings.Compare(v.ID, id))
 }
 
 // Cursor is the page cursor of v in List's order.
 func Cursor(v *Voice) string { return page.Cursor(v.Language, v.Name, v.ID) }
 
-// ByID returns the voices with the given ids, disabled or not; missing ones
-// are absent.
-func (c *Catalog) ByID(ctx context.Context, ids []string) (map[string]*Voice, error) {
-	var voices []*Voice
-	if err := c.db.NewSelect().Model(&voices).Where("id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
-		return nil, fmt.Errorf("load voices: %w", err)
-	}
-	out := make(map[string]*Voice, len(voices))
-	for _, v := range voices {
-		out[v.ID] = v
-	}
-	return out, nil
-}
-
 // Get returns one voice: NOT_FOUND when there is none.
 func (c *Catalog) Get(ctx context.Context, id string) (*Voice, error) {
-	v := new(Voice)
-	if err := c.db.NewSelect().Model(v).Where("id = ?", id).Scan(ctx); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, apperror.New(apperror.NotFound, "no voice %s", id)
-		}
-		return nil, fmt.Errorf("get voice: %w", err)
+	s, err := c.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	v, ok := s.byID[id]
+	if !ok {
+		return nil, apperror.New(apperror.NotFound, "no voice %s", id)
 	}
 	return v, nil
 }
@@ -230,5 +297,67 @@ func (c *Catalog) SetEnabled(ctx context.Context, id string, enabled bool) (*Voi
 	if n, _ := res.RowsAffected(); n == 0 {
 		return nil, apperror.New(apperror.NotFound, "no voice %s", id)
 	}
+	c.changed(ctx)
 	return c.Get(ctx, id)
+}
+
+// snapshot is every voice of the catalog as read at one moment.
+type snapshot struct {
+	byID map[string]*Voice
+	// listed are the available voices in List's order.
+	listed []*Voice
+	read   time.Time
+}
+
+// snapshot returns the copy of the catalog, loading one if there is none or
+// it is older than maxCopyAge.
+func (c *Catalog) snapshot(ctx context.Context) (*snapshot, error) {
+	if s := c.copy.Load(); s != nil && time.Since(s.read) < c.maxCopyAge {
+		return s, nil
+	}
+	c.loading.Lock()
+	defer c.loading.Unlock()
+	if s := c.copy.Load(); s != nil && time.Since(s.read) < c.maxCopyAge {
+		return s, nil // loaded while this one waited
+	}
+	changes := c.changes.Load()
+	s := &snapshot{read: time.Now()}
+	var voices []*Voice
+	if err := c.db.NewSelect().Model(&voices).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("load voices: %w", err)
+	}
+	s.byID = make(map[string]*Voice, len(voices))
+	for _, v := range voices {
+		v.PreviewURL = c.publicURL + "/voices/" + url.PathEscape(v.ID) + "/preview"
+		s.byID[v.ID] = v
+		if v.Available {
+			s.listed = append(s.listed, v)
+		}
+	}
+	slices.SortFunc(s.listed, func(a, b *Voice) int { return cmpKey(a, b.Language, b.Name, b.ID) })
+	// A change announced while the voices were read may not be in them: use
+	// them for this call, but do not keep them.
+	if c.changes.Load() == changes {
+		c.copy.Store(s)
+	}
+	return s, nil
+}
+
+// drop forgets the copy, so the next read loads the catalog anew.
+func (c *Catalog) drop() {
+	c.changes.Add(1)
+	c.copy.Store(nil)
+}
+
+// changed drops this process's copy and tells the other replicas to drop
+// theirs. The change is committed already, so a failure to tell them is
+// logged, not returned: their copies expire within maxCopyAge anyway.
+func (c *Catalog) changed(ctx context.Context) {
+	c.drop()
+	if c.bus == nil {
+		return
+	}
+	if err := c.bus.Publish(ctx, []byte("changed"), changedTopic); err != nil {
+		c.log.WarnContext(ctx, "announce a voice catalog change", "err", err)
+	}
 }

@@ -1,6 +1,7 @@
 package voice_test
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/koe-voice/koe/internal/apperror"
+	"github.com/koe-voice/koe/internal/events"
 	"github.com/koe-voice/koe/internal/page"
 	"github.com/koe-voice/koe/internal/store"
 	"github.com/koe-voice/koe/internal/store/storetest"
@@ -55,7 +57,7 @@ type bundle struct {
 func setup(t *testing.T, kind storetest.Kind, engines ...tts.Synthesizer) bundle {
 	t.Helper()
 	db := storetest.Open(t, kind)
-	c := voice.NewCatalog(db, engines...)
+	c := voice.NewCatalog(voice.CatalogConfig{DB: db, PublicURL: "https://koe.test", Engines: engines})
 	require.NoError(t, c.Sync(t.Context()))
 	return bundle{db: db, catalog: c}
 }
@@ -137,14 +139,15 @@ func TestSyncEspeakIsStable(t *testing.T) {
 		require.Equal(t, "English (America)", enUS.Name)
 		require.Equal(t, "en-US", enUS.Language)
 		require.Equal(t, "English", enUS.LanguageName)
-		require.Equal(t, "MALE", *enUS.Gender)
+		require.Equal(t, voice.GenderMale, *enUS.Gender)
+		require.Equal(t, "https://koe.test/voices/espeak-ng:en-us/preview", enUS.PreviewURL)
 		require.Equal(t, []string{"us", "family:gmw"}, enUS.Tags)
 		require.True(t, enUS.Usable())
 		_, err = b.catalog.Get(ctx, "espeak-ng:nope")
 		require.Equal(t, apperror.NotFound, apperror.CodeOf(err))
 
 		// A restart: a new engine and catalog on the same database.
-		again := voice.NewCatalog(b.db, &tts.Espeak{})
+		again := voice.NewCatalog(voice.CatalogConfig{DB: b.db, Engines: []tts.Synthesizer{&tts.Espeak{}}})
 		require.NoError(t, again.Sync(ctx))
 		second := walk(t, again, voice.Filter{IncludeDisabled: true}, 100)
 		require.Equal(t, ids(first), ids(second), "the same voices under the same ids")
@@ -160,7 +163,7 @@ func TestSyncFollowsWhatEnginesOffer(t *testing.T) {
 		ctx := t.Context()
 		aria := tts.Voice{EngineVoiceID: "aria", Name: "Aria", Language: "en-US", LanguageName: "English", Gender: "FEMALE"}
 		bruno := tts.Voice{EngineVoiceID: "bruno", Name: "Bruno", Language: "pt-BR", LanguageName: "Portuguese", Gender: "MALE"}
-		chen := tts.Voice{EngineVoiceID: "chen", Name: "Chen", Language: "cmn", LanguageName: "Chinese"}
+		chen := tts.Voice{EngineVoiceID: "chen", Name: "Chen", Language: "cmn", LanguageName: "Chinese", Gender: "ROBOT"}
 		one, other := &studio{name: "one"}, &studio{name: "other"}
 		one.offer(aria, bruno, chen)
 		other.offer(aria)
@@ -203,11 +206,13 @@ func TestSyncFollowsWhatEnginesOffer(t *testing.T) {
 		one.offer()
 		require.NoError(t, b.catalog.Sync(ctx))
 		require.Equal(t, []string{"other:aria"}, listed())
-		byID, err := b.catalog.ByID(ctx, []string{"one:aria", "one:chen", "other:aria", "one:nope"})
+		chenNow, err := b.catalog.Get(ctx, "one:chen")
+		require.NoError(t, err, "Get finds unavailable voices too")
+		require.False(t, chenNow.Available)
+		require.Nil(t, chenNow.Gender, "a gender the API does not name is unknown")
+		otherAria, err := b.catalog.Get(ctx, "other:aria")
 		require.NoError(t, err)
-		require.Len(t, byID, 3, "ByID finds unavailable voices too")
-		require.False(t, byID["one:chen"].Available)
-		require.True(t, byID["other:aria"].Available)
+		require.True(t, otherAria.Available)
 	})
 }
 
@@ -228,7 +233,7 @@ func TestListFilters(t *testing.T) {
 			return strings.EqualFold(v.Language, tag) || strings.HasPrefix(lower(v.Language), lower(tag)+"-")
 		}
 	}
-	hasGender := func(g string) func(*voice.Voice) bool {
+	hasGender := func(g voice.Gender) func(*voice.Voice) bool {
 		return func(v *voice.Voice) bool { return v.Gender != nil && *v.Gender == g }
 	}
 	matches := func(s string) func(*voice.Voice) bool {
@@ -319,10 +324,17 @@ func TestListPages(t *testing.T) {
 		engine.offer(studioVoices...)
 		b := setup(t, kind, &tts.Espeak{}, engine)
 
-		// The database's own order, for the pages to follow.
+		// Every listed voice by language, name and id, bytewise: the order the
+		// pages follow whatever the database's collation.
+		var rows []struct{ ID, Language, Name string }
+		require.NoError(t, b.db.NewSelect().Table("voices").Column("id", "language", "name").Where("available AND enabled").Scan(ctx, &rows))
+		slices.SortFunc(rows, func(a, b struct{ ID, Language, Name string }) int {
+			return cmp.Or(strings.Compare(a.Language, b.Language), strings.Compare(a.Name, b.Name), strings.Compare(a.ID, b.ID))
+		})
 		var ordered []string
-		require.NoError(t, b.db.NewSelect().Table("voices").Column("id").Where("available AND enabled").
-			Order("language", "name", "id").Scan(ctx, &ordered))
+		for _, r := range rows {
+			ordered = append(ordered, r.ID)
+		}
 		require.Greater(t, len(ordered), 100)
 
 		for _, size := range []int{7, 1, 100} {
@@ -376,5 +388,48 @@ func TestDisabledVoicesAreHidden(t *testing.T) {
 
 		_, err = b.catalog.SetEnabled(ctx, "espeak-ng:nope", false)
 		require.Equal(t, apperror.NotFound, apperror.CodeOf(err))
+	})
+}
+
+// Replicas each answer from their own copy of the catalog; a change on one
+// reaches the others through the bus.
+func TestReplicasSeeChanges(t *testing.T) {
+	t.Parallel()
+	forEachDatabase(t, func(t *testing.T, kind storetest.Kind) {
+		ctx := t.Context()
+		db := storetest.Open(t, kind)
+		engine := &studio{name: "studio"}
+		engine.offer(studioVoices...)
+		bus := events.NewMemory()
+		replica := func(bus events.Bus) *voice.Catalog {
+			return voice.NewCatalog(voice.CatalogConfig{DB: db, Bus: bus, Engines: []tts.Synthesizer{engine}})
+		}
+		one, two := replica(bus), replica(bus)
+		alone := replica(nil) // misses every announcement
+		require.NoError(t, one.Sync(ctx))
+		all := ids(walk(t, two, voice.Filter{}, 100))
+		require.Len(t, all, len(studioVoices))
+		require.Equal(t, all, ids(walk(t, alone, voice.Filter{}, 100)))
+
+		_, err := one.SetEnabled(ctx, "studio:aria", false)
+		require.NoError(t, err)
+		require.NotContains(t, ids(walk(t, two, voice.Filter{}, 100)), "studio:aria", "switched off on another replica")
+		aria, err := two.Get(ctx, "studio:aria")
+		require.NoError(t, err)
+		require.False(t, aria.Usable())
+
+		engine.offer(append(studioVoices, tts.Voice{EngineVoiceID: "nova", Name: "Nova", Language: "fr", LanguageName: "French"})...)
+		require.NoError(t, one.Sync(ctx))
+		nova, err := two.Get(ctx, "studio:nova")
+		require.NoError(t, err, "a voice synced on another replica")
+		require.True(t, nova.Usable())
+
+		// Without the bus a replica answers from its copy until it expires.
+		_, err = alone.Get(ctx, "studio:nova")
+		require.Equal(t, apperror.NotFound, apperror.CodeOf(err))
+		voice.ExpireCopies(alone)
+		_, err = alone.Get(ctx, "studio:nova")
+		require.NoError(t, err, "an expired copy is read anew")
+		require.NotContains(t, ids(walk(t, alone, voice.Filter{}, 100)), "studio:aria")
 	})
 }

@@ -1,0 +1,38 @@
+package generated
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/stretchr/testify/require"
+	"github.com/vektah/gqlparser/v2/ast"
+)
+
+func TestMarshalInOrder(t *testing.T) {
+	t.Parallel()
+	ctx := graphql.WithResponseContext(context.Background(), graphql.DefaultErrorPresenter, graphql.DefaultRecover)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{Field: graphql.CollectedField{Field: &ast.Field{Alias: "voices"}}})
+
+	var order []int
+	ret := marshalInOrder(ctx, 4, 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		order = append(order, *graphql.GetFieldContext(ctx).Index)
+		if i == 2 {
+			panic("boom")
+		}
+		return graphql.MarshalInt(i * 10)
+	})
+	require.Equal(t, []int{0, 1, 2, 3}, order, "one item after another, each knowing its index")
+	var out strings.Builder
+	ret.MarshalGQL(&out)
+	require.Equal(t, "[0,10,null,30]", out.String(), "a panicking item is null, the others are kept")
+	errs := graphql.GetErrors(ctx)
+	require.Len(t, errs, 1)
+	require.Equal(t, ast.Path{ast.PathName("voices"), ast.PathIndex(2)}, errs[0].Path, "the error names the item")
+
+	require.Empty(t, marshalInOrder(ctx, 0, 0, false, nil))
+	require.Panics(t, func() {
+		marshalInOrder(ctx, 1, 0, true, func(context.Context, int) graphql.Marshaler { panic("boom") })
+	}, "omitPanicHandler leaves panics to the caller, as gqlgen's own does")
+}
