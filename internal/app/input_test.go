@@ -231,7 +231,11 @@ func TestVoicePageNeedsNoGoroutinePerVoice(t *testing.T) {
 	for range 3 {
 		before := created()
 		var page struct {
-			Voices struct{ Edges []struct{ Node struct{ ID, PreviewURL string } } }
+			Voices struct {
+				Edges []struct {
+					Node struct{ ID, PreviewURL string }
+				}
+			}
 		}
 		c.Must(query, nil, &page)
 		require.Len(t, page.Voices.Edges, 50)
