@@ -1,17 +1,24 @@
-// Command generate runs gqlgen on gqlgen.yml, then has lists that need no
-// goroutines marshalled in order.
+// Command generate runs gqlgen on gqlgen.yml, then takes out of the generated
+// code the concurrency machinery that plain types never use.
 //
 // gqlgen marshals every list of objects with a goroutine per item
 // (graphql.MarshalSliceConcurrently), so that resolvers that wait — on a
-// dataloader, say — wait together. For a list whose items, and everything
-// under them, are plain fields read from Go values, nothing waits: the
-// goroutines only cost their start, their stack growth and the GC's help, which
-// was a fifth of the CPU of a voices(first: 50) request. This command finds
-// those lists after gqlgen has built its model of the schema and points their
-// marshal functions at marshalInOrder (graph/generated/inorder.go), which takes
-// the same arguments and marshals on the calling goroutine.
+// dataloader, say — wait together, and gives every object a group for the
+// fields a client @defers, which only fields resolved concurrently use. A
+// type is plain when its fields, and everything under them, are read from Go
+// values: nothing waits. For those the goroutines only cost their start,
+// their stack growth and the GC's help, a fifth of the CPU of a
+// voices(first: 50) request, and the groups another 7 %. This command finds
+// plain types in gqlgen's model of the schema, after it has been built, and
+// edits what gqlgen wrote:
+//   - the marshal function of a list of a plain type calls marshalInOrder
+//     (graph/generated/inorder.go), which takes MarshalSliceConcurrently's
+//     arguments and marshals on the calling goroutine;
+//   - a plain object's marshal function starts with an empty deferred group
+//     instead of graphql.NewDeferredGroup, which reads the path and makes a
+//     field set and a map for each object.
 //
-//	go run ./graph/generate   (what go generate ./... runs)
+// go generate ./... runs it (see graph/resolvers/resolver.go).
 package main
 
 import (
@@ -43,31 +50,39 @@ func generate() error {
 	}
 	// gqlgen logs its progress; its own command shows it only with -v.
 	log.SetOutput(io.Discard)
-	p := &inOrder{}
+	p := &plainPlugin{}
 	if err := api.Generate(cfg, api.AddPlugin(p)); err != nil {
 		return err
 	}
 	return p.rewrite(cfg.Exec.Dir())
 }
 
-// inOrder is a gqlgen plugin that remembers, from gqlgen's model of the
-// schema, the marshal functions of lists whose items need no goroutine.
-type inOrder struct {
-	funcs map[string]bool
+// plainPlugin is a gqlgen plugin that works out, from gqlgen's model of the
+// schema, the edits to make to the generated code.
+type plainPlugin struct {
+	edits []edit
 }
 
-func (*inOrder) Name() string { return "inorder" }
+// edit replaces the first call to from in the generated function fn with a
+// call to to.
+type edit struct{ fn, from, to string }
+
+func (*plainPlugin) Name() string { return "plain" }
 
 // GenerateCode runs before gqlgen writes the executable schema; it only
 // reads data.
-func (p *inOrder) GenerateCode(data *codegen.Data) error {
+func (p *plainPlugin) GenerateCode(data *codegen.Data) error {
 	plain := plainTypes(data)
-	p.funcs = map[string]bool{}
 	for _, ref := range data.ReferencedTypes {
 		// gqlgen marshals lists of scalars in a loop already, and input
 		// objects are never marshalled.
 		if ref.IsSlice() && ref.Definition.Kind != ast.Scalar && ref.Definition.Kind != ast.InputObject && plain(ref.Definition) {
-			p.funcs[ref.MarshalFunc()] = true
+			p.edits = append(p.edits, edit{ref.MarshalFunc(), "graphql.MarshalSliceConcurrently(", "marshalInOrder("})
+		}
+	}
+	for _, o := range data.Objects {
+		if plain(o.Definition) && !o.Stream {
+			p.edits = append(p.edits, edit{"_" + o.Name, "graphql.NewDeferredGroup(ctx)", "graphql.DeferredGroup{}"})
 		}
 	}
 	return nil
@@ -75,45 +90,47 @@ func (p *inOrder) GenerateCode(data *codegen.Data) error {
 
 // plainTypes reports which types marshal without any goroutine: scalars,
 // enums, and the composite types (objects, interfaces, unions) none of whose
-// fields is resolved concurrently and whose fields' types are plain too. It
-// finds the largest such set: every composite type starts plain and loses it
-// until nothing changes, so types that refer to each other stay plain
-// together.
+// fields is a resolver or resolved concurrently and whose fields' types are
+// plain too. It finds the largest such set: every composite type starts plain
+// and loses it until nothing changes, so types that refer to each other stay
+// plain together.
 func plainTypes(data *codegen.Data) func(*ast.Definition) bool {
-	composite := map[string]bool{}
+	plainComposite := map[string]bool{}
 	for _, o := range data.Objects {
-		composite[o.Name] = true
+		plainComposite[o.Name] = true
 	}
 	for name := range data.Interfaces {
-		composite[name] = true
+		plainComposite[name] = true
 	}
 	plain := func(def *ast.Definition) bool {
 		switch def.Kind {
 		case ast.Object, ast.Interface, ast.Union:
-			return composite[def.Name]
+			return plainComposite[def.Name]
 		}
 		return true
 	}
 	for changed := true; changed; {
 		changed = false
 		for _, o := range data.Objects {
-			if !composite[o.Name] {
+			if !plainComposite[o.Name] {
 				continue
 			}
 			for _, f := range o.Fields {
-				if f.IsConcurrent() || !plain(f.TypeReference.Definition) {
-					composite[o.Name], changed = false, true
+				// Mutation's resolvers run one after another, but they are
+				// resolvers: they wait.
+				if f.IsConcurrent() || f.IsResolver || !plain(f.TypeReference.Definition) {
+					plainComposite[o.Name], changed = false, true
 					break
 				}
 			}
 		}
 		for name, i := range data.Interfaces {
-			if !composite[name] {
+			if !plainComposite[name] {
 				continue
 			}
 			for _, impl := range i.Implementors {
-				if !composite[impl.Name] {
-					composite[name], changed = false, true
+				if !plainComposite[impl.Name] {
+					plainComposite[name], changed = false, true
 					break
 				}
 			}
@@ -122,55 +139,49 @@ func plainTypes(data *codegen.Data) func(*ast.Definition) bool {
 	return plain
 }
 
-// rewrite points the chosen marshal functions in dir's generated files at
-// marshalInOrder. It fails if one of them is not found where gqlgen writes
-// it, so a gqlgen upgrade that changes its output cannot go unnoticed.
-func (p *inOrder) rewrite(dir string) error {
+// rewrite makes the edits in dir's generated files. It fails if an edit's
+// call is not found where gqlgen writes it, so a gqlgen upgrade that changes
+// its output cannot go unnoticed.
+func (p *plainPlugin) rewrite(dir string) error {
 	files, err := filepath.Glob(filepath.Join(dir, "*.generated.go"))
 	if err != nil {
 		return err
 	}
-	found := map[string]bool{}
+	done := make([]bool, len(p.edits))
 	for _, file := range files {
 		src, err := os.ReadFile(file)
 		if err != nil {
 			return err
 		}
-		out, changed := src, false
-		for name := range p.funcs {
+		out := src
+		for i, e := range p.edits {
 			var ok bool
-			if out, ok = redirect(out, name); ok {
-				found[name], changed = true, true
+			if out, ok = e.apply(out); ok {
+				done[i] = true
 			}
 		}
-		if changed {
+		if !bytes.Equal(out, src) {
 			if err := os.WriteFile(file, out, 0o644); err != nil {
 				return err
 			}
 		}
 	}
 	var missing []string
-	for name := range p.funcs {
-		if !found[name] {
-			missing = append(missing, name)
+	for i, e := range p.edits {
+		if !done[i] {
+			missing = append(missing, e.from+" in "+e.fn)
 		}
 	}
 	if len(missing) > 0 {
 		sort.Strings(missing)
-		return fmt.Errorf("no graphql.MarshalSliceConcurrently call in %v: did gqlgen change what it writes?", missing)
+		return fmt.Errorf("not found: %v: did gqlgen change what it writes?", missing)
 	}
 	return nil
 }
 
-var (
-	concurrently = []byte("graphql.MarshalSliceConcurrently(")
-	inOrderCall  = []byte("marshalInOrder(")
-)
-
-// redirect replaces the MarshalSliceConcurrently call inside the function
-// name of src, reporting whether it found one.
-func redirect(src []byte, name string) ([]byte, bool) {
-	start := bytes.Index(src, []byte("func (ec *executionContext) "+name+"("))
+// apply makes e in src, reporting whether it found the call.
+func (e edit) apply(src []byte) ([]byte, bool) {
+	start := bytes.Index(src, []byte("func (ec *executionContext) "+e.fn+"("))
 	if start < 0 {
 		return src, false
 	}
@@ -178,13 +189,13 @@ func redirect(src []byte, name string) ([]byte, bool) {
 	if end := bytes.Index(body[1:], []byte("\nfunc ")); end >= 0 {
 		body = body[:end+1]
 	}
-	at := bytes.Index(body, concurrently)
+	at := bytes.Index(body, []byte(e.from))
 	if at < 0 {
 		return src, false
 	}
 	at += start
-	out := make([]byte, 0, len(src))
+	out := make([]byte, 0, len(src)-len(e.from)+len(e.to))
 	out = append(out, src[:at]...)
-	out = append(out, inOrderCall...)
-	return append(out, src[at+len(concurrently):]...), true
+	out = append(out, e.to...)
+	return append(out, src[at+len(e.from):]...), true
 }
