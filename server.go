@@ -16,6 +16,7 @@ import (
 
 	"github.com/koe-voice/koe/internal/app"
 	"github.com/koe-voice/koe/internal/config"
+	"github.com/koe-voice/koe/internal/gctune"
 	"github.com/koe-voice/koe/internal/logging"
 	"github.com/koe-voice/koe/internal/store"
 )
@@ -51,6 +52,9 @@ func run(args []string) error {
 		return errors.New("usage: koe [serve|migrate|healthcheck]")
 	}
 
+	// Fewer collections while the heap is small (see gctune); GOGC, when
+	// set, decides instead.
+	go gctune.Run(ctx)
 	a, err := app.New(ctx, cfg, log)
 	if err != nil {
 		return err

@@ -1,14 +1,17 @@
 package bench
 
 import (
+	"context"
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/koe-voice/koe/internal/apptest"
+	"github.com/koe-voice/koe/internal/gctune"
 	"github.com/koe-voice/koe/internal/store/storetest"
 )
 
@@ -36,11 +39,15 @@ func prose(n int) string {
 // a benchmark's output stays readable.
 var quiet = map[string]string{"KOE_LOG_LEVEL": "error"}
 
-// boot starts Koe on kind with quiet logs.
+// boot starts Koe on kind with quiet logs, in this process. The process's
+// GC is tuned as server.go tunes the server's (gctune), unless GOGC is set.
 func boot(b *testing.B, kind storetest.Kind) *apptest.Server {
 	b.Helper()
+	tuneGC.Do(func() { go gctune.Run(context.Background()) })
 	return apptest.Boot(b, kind, quiet)
 }
+
+var tuneGC sync.Once
 
 // percentile returns the q-quantile (0 < q <= 1) of ds by the nearest-rank
 // method; ds is sorted in place.
