@@ -18,15 +18,15 @@ func TestPercent(t *testing.T) {
 		live uint64
 		want int
 	}{
-		{0, 1000},        // nothing measured yet
-		{10 * mb, 1000},  // 256 MB over 10 MB would be 2,560 %: capped
-		{32 * mb, 800},   // grows by the headroom
-		{128 * mb, 200},  // still the headroom
-		{256 * mb, 100},  // from here Go's own rule: grow by what is live
-		{4096 * mb, 100}, // never collects more often than Go would
-		{25600 * mb, 100},
+		{0, 1000},       // nothing measured yet
+		{2 * mb, 1000},  // 64 MB over 2 MB would be 3,200 %: capped
+		{16 * mb, 400},  // grows by the headroom
+		{32 * mb, 200},  // still the headroom
+		{64 * mb, 100},  // from here Go's own rule: grow by what is live
+		{200 * mb, 100}, // never collects more often than Go would
+		{4096 * mb, 100},
 	} {
-		require.Equal(t, tt.want, gctune.Percent(tt.live, 256*mb), "live %d MB", tt.live/mb)
+		require.Equal(t, tt.want, gctune.Percent(tt.live, gctune.Headroom), "live %d MB", tt.live/mb)
 	}
 }
 
