@@ -132,4 +132,16 @@ func TestReplicasAndWorkerCrash(t *testing.T) {
 	require.Zero(t, u.Usage.ReservedCharacters)
 	require.Len(t, u.Usage.Daily, 1)
 	require.Equal(t, 1, u.Usage.Daily[0].Generations)
+
+	// Each API replica answers voices from its own copy of the catalog: a
+	// voice switched off on one is off on the other once the bus tells it.
+	const voiceQuery = `{ voice(id: "espeak-ng:en-us") { enabled } }`
+	var v struct{ Voice struct{ Enabled bool } }
+	watch.Must(voiceQuery, nil, &v)
+	require.True(t, v.Voice.Enabled, "api1 has read the catalog")
+	submit.Must(`mutation { setVoiceEnabled(id: "espeak-ng:en-us", enabled: false) { enabled } }`, nil, nil)
+	require.Eventually(t, func() bool {
+		watch.Must(voiceQuery, nil, &v)
+		return !v.Voice.Enabled
+	}, 10*time.Second, 20*time.Millisecond, "api1 sees the change made on api2")
 }

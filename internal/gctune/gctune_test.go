@@ -19,10 +19,10 @@ func TestPercent(t *testing.T) {
 		want int
 	}{
 		{0, 1000},       // nothing measured yet
-		{2 * mb, 1000},  // 64 MB over 2 MB would be 3,200 %: capped
-		{16 * mb, 400},  // grows by the headroom
-		{32 * mb, 200},  // still the headroom
-		{64 * mb, 100},  // from here Go's own rule: grow by what is live
+		{4 * mb, 1000},  // 128 MB over 4 MB would be 3,200 %: capped
+		{32 * mb, 400},  // grows by the headroom
+		{64 * mb, 200},  // still the headroom
+		{128 * mb, 100}, // from here Go's own rule: grow by what is live
 		{200 * mb, 100}, // never collects more often than Go would
 		{4096 * mb, 100},
 	} {

@@ -106,7 +106,7 @@ type Catalog struct {
 	engines    map[string]tts.Synthesizer
 	now        func() time.Time
 	loading    sync.Mutex
-	copy       atomic.Pointer[snapshot]
+	current    atomic.Pointer[snapshot]
 	changes    atomic.Uint64
 	maxCopyAge time.Duration
 }
@@ -312,12 +312,12 @@ type snapshot struct {
 // snapshot returns the copy of the catalog, loading one if there is none or
 // it is older than maxCopyAge.
 func (c *Catalog) snapshot(ctx context.Context) (*snapshot, error) {
-	if s := c.copy.Load(); s != nil && time.Since(s.read) < c.maxCopyAge {
+	if s := c.current.Load(); s != nil && time.Since(s.read) < c.maxCopyAge {
 		return s, nil
 	}
 	c.loading.Lock()
 	defer c.loading.Unlock()
-	if s := c.copy.Load(); s != nil && time.Since(s.read) < c.maxCopyAge {
+	if s := c.current.Load(); s != nil && time.Since(s.read) < c.maxCopyAge {
 		return s, nil // loaded while this one waited
 	}
 	changes := c.changes.Load()
@@ -338,7 +338,7 @@ func (c *Catalog) snapshot(ctx context.Context) (*snapshot, error) {
 	// A change announced while the voices were read may not be in them: use
 	// them for this call, but do not keep them.
 	if c.changes.Load() == changes {
-		c.copy.Store(s)
+		c.current.Store(s)
 	}
 	return s, nil
 }
@@ -346,7 +346,7 @@ func (c *Catalog) snapshot(ctx context.Context) (*snapshot, error) {
 // drop forgets the copy, so the next read loads the catalog anew.
 func (c *Catalog) drop() {
 	c.changes.Add(1)
-	c.copy.Store(nil)
+	c.current.Store(nil)
 }
 
 // changed drops this process's copy and tells the other replicas to drop
