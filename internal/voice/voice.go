@@ -312,12 +312,12 @@ type snapshot struct {
 // snapshot returns the copy of the catalog, loading one if there is none or
 // it is older than maxCopyAge.
 func (c *Catalog) snapshot(ctx context.Context) (*snapshot, error) {
-	if s := c.current.Load(); s != nil && time.Since(s.read) < c.maxCopyAge {
+	if s := c.fresh(); s != nil {
 		return s, nil
 	}
 	c.loading.Lock()
 	defer c.loading.Unlock()
-	if s := c.current.Load(); s != nil && time.Since(s.read) < c.maxCopyAge {
+	if s := c.fresh(); s != nil {
 		return s, nil // loaded while this one waited
 	}
 	changes := c.changes.Load()
@@ -341,6 +341,14 @@ func (c *Catalog) snapshot(ctx context.Context) (*snapshot, error) {
 		c.current.Store(s)
 	}
 	return s, nil
+}
+
+// fresh returns the copy if there is one younger than maxCopyAge, else nil.
+func (c *Catalog) fresh() *snapshot {
+	if s := c.current.Load(); s != nil && time.Since(s.read) < c.maxCopyAge {
+		return s
+	}
+	return nil
 }
 
 // drop forgets the copy, so the next read loads the catalog anew.
