@@ -1,22 +1,27 @@
 // Command generate runs gqlgen on gqlgen.yml, then takes out of the generated
-// code the concurrency machinery that plain types never use.
+// code the concurrency machinery that costs more than it gives.
 //
-// gqlgen marshals every list of objects with a goroutine per item
+// gqlgen marshals every list of objects with a new goroutine per item
 // (graphql.MarshalSliceConcurrently), so that resolvers that wait — on a
-// dataloader, say — wait together, and gives every object a group for the
-// fields a client @defers, which only fields resolved concurrently use. A
-// type is plain when its fields, and everything under them, are read from Go
-// values: nothing waits. For those the goroutines only cost their start,
-// their stack growth and the GC's help, a fifth of the CPU of a
-// voices(first: 50) request, and the groups another 7 %. This command finds
-// plain types in gqlgen's model of the schema, after it has been built, and
-// edits what gqlgen wrote:
-//   - the marshal function of a list of a plain type calls marshalInOrder
-//     (graph/generated/inorder.go), which takes MarshalSliceConcurrently's
-//     arguments and marshals on the calling goroutine;
-//   - a plain object's marshal function starts with an empty deferred group
-//     instead of graphql.NewDeferredGroup, which reads the path and makes a
-//     field set and a map for each object.
+// dataloader, say — wait together; within an object it starts a goroutine
+// for each resolver field but one; and it gives every object a group for the
+// fields a client @defers, which only fields resolved concurrently use. The
+// goroutines cost their start, their stack growth (2 KB to 16 KB under
+// gqlgen's deep calls) and the GC's help: a fifth of the CPU of a
+// voices(first: 50) request, a tenth of a generations(first: 20) one; the
+// groups another 7 %. This command reads gqlgen's model of the schema, after
+// it has been built, and
+//   - turns off concurrency within the objects named in inline (at most one
+//     of their fields ever waits);
+//   - points the marshal function of a list of a plain type (nothing under
+//     it is a resolver) at marshalInOrder (graph/generated/inorder.go), which
+//     takes MarshalSliceConcurrently's arguments and marshals on the calling
+//     goroutine, and every other list at marshalPooled
+//     (graph/generated/pooled.go), which marshals the items at once on
+//     goroutines kept from earlier lists, stacks already grown;
+//   - starts the marshal function of an object with no concurrent field with
+//     an empty deferred group instead of graphql.NewDeferredGroup, which
+//     reads the path and makes a field set and a map for each object.
 //
 // go generate ./... runs it (see graph/resolvers/resolver.go).
 package main
@@ -69,19 +74,45 @@ type edit struct{ fn, from, to string }
 
 func (*plainPlugin) Name() string { return "plain" }
 
-// GenerateCode runs before gqlgen writes the executable schema; it only
-// reads data.
+// inline names the objects whose resolvers may run one after another on the
+// object's goroutine, and why that costs nothing: gqlgen starts a goroutine
+// for every resolver field of an object but one, so that fields that wait
+// (on a dataloader, a query) wait together; an object with at most one field
+// that ever waits has nothing to overlap. Items of a list still wait
+// together (marshalPooled).
+var inline = map[string]string{
+	"Generation": "only owner may wait (the user loader); voice reads the voice catalog's copy in memory, audio and error are computed",
+}
+
+// GenerateCode runs before gqlgen writes the executable schema; it reads
+// data, and turns off concurrency for the inline objects.
 func (p *plainPlugin) GenerateCode(data *codegen.Data) error {
+	found := 0
+	for _, o := range data.Objects {
+		if _, ok := inline[o.Name]; ok {
+			o.DisableConcurrency = true
+			found++
+		}
+	}
+	if found != len(inline) {
+		return fmt.Errorf("an object named in inline is not in the schema: %v", inline)
+	}
 	plain := plainTypes(data)
 	for _, ref := range data.ReferencedTypes {
 		// gqlgen marshals lists of scalars in a loop already, and input
 		// objects are never marshalled.
-		if ref.IsSlice() && ref.Definition.Kind != ast.Scalar && ref.Definition.Kind != ast.InputObject && plain(ref.Definition) {
-			p.edits = append(p.edits, edit{ref.MarshalFunc(), "graphql.MarshalSliceConcurrently(", "marshalInOrder("})
+		if !ref.IsSlice() || ref.Definition.Kind == ast.Scalar || ref.Definition.Kind == ast.InputObject {
+			continue
 		}
+		to := "marshalPooled("
+		if plain(ref.Definition) {
+			to = "marshalInOrder("
+		}
+		p.edits = append(p.edits, edit{ref.MarshalFunc(), "graphql.MarshalSliceConcurrently(", to})
 	}
 	for _, o := range data.Objects {
-		if plain(o.Definition) && !o.Stream {
+		// Only fields resolved concurrently can be deferred.
+		if !o.IsConcurrent() && !o.Stream {
 			p.edits = append(p.edits, edit{"_" + o.Name, "graphql.NewDeferredGroup(ctx)", "graphql.DeferredGroup{}"})
 		}
 	}

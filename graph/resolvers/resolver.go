@@ -6,11 +6,11 @@ package resolvers
 
 import (
 	"context"
-
-	"github.com/99designs/gqlgen/graphql"
 	"net/url"
 	"path"
 	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/koe-voice/koe/graph/generated"
 	"github.com/koe-voice/koe/graph/loaders"
@@ -69,6 +69,15 @@ func Directives() generated.DirectiveRoot {
 func principal(ctx context.Context) auth.Principal {
 	p, _ := auth.FromContext(ctx)
 	return p
+}
+
+// pageRequest parses a connection's first and after arguments (def is
+// first's default, keyLen the length of its cursors' sort key) and skips
+// counting rows when the client did not select totalCount.
+func pageRequest(ctx context.Context, first *int, after *string, def, keyLen int) (page.Request, error) {
+	req, err := page.Parse(first, after, def, keyLen)
+	req.SkipTotal = !graphql.FieldRequested(ctx, "totalCount")
+	return req, err
 }
 
 // edges turns a page into a connection's edges and page info; edge makes one

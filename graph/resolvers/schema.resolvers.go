@@ -19,7 +19,6 @@ import (
 	"github.com/koe-voice/koe/internal/email/outbox"
 	"github.com/koe-voice/koe/internal/generation"
 	"github.com/koe-voice/koe/internal/notification"
-	"github.com/koe-voice/koe/internal/page"
 	"github.com/koe-voice/koe/internal/tts"
 	"github.com/koe-voice/koe/internal/voice"
 )
@@ -183,7 +182,7 @@ func (r *queryResolver) Me(ctx context.Context) (*auth.User, error) {
 }
 
 func (r *queryResolver) Voices(ctx context.Context, filter *model.VoiceFilter, first *int, after *string) (*model.VoiceConnection, error) {
-	req, err := page.Parse(first, after, 50, 3)
+	req, err := pageRequest(ctx, first, after, 50, 3)
 	if err != nil {
 		return nil, err
 	}
@@ -215,7 +214,7 @@ func (r *queryResolver) Generation(ctx context.Context, id string) (*generation.
 }
 
 func (r *queryResolver) Generations(ctx context.Context, status *generation.Status, first *int, after *string) (*model.GenerationConnection, error) {
-	req, err := page.Parse(first, after, 20, 2)
+	req, err := pageRequest(ctx, first, after, 20, 2)
 	if err != nil {
 		return nil, err
 	}
@@ -239,7 +238,7 @@ func (r *queryResolver) Usage(ctx context.Context) (*model.Usage, error) {
 }
 
 func (r *queryResolver) Notifications(ctx context.Context, unreadOnly *bool, first *int, after *string) (*model.NotificationConnection, error) {
-	req, err := page.Parse(first, after, 20, 2)
+	req, err := pageRequest(ctx, first, after, 20, 2)
 	if err != nil {
 		return nil, err
 	}
@@ -259,7 +258,7 @@ func (r *queryResolver) APIKeys(ctx context.Context) ([]*auth.APIKey, error) {
 }
 
 func (r *queryResolver) Users(ctx context.Context, search *string, role *auth.Role, first *int, after *string) (*model.UserConnection, error) {
-	req, err := page.Parse(first, after, 50, 2)
+	req, err := pageRequest(ctx, first, after, 50, 2)
 	if err != nil {
 		return nil, err
 	}
@@ -271,7 +270,7 @@ func (r *queryResolver) Users(ctx context.Context, search *string, role *auth.Ro
 }
 
 func (r *queryResolver) Broadcasts(ctx context.Context, first *int, after *string) (*model.BroadcastConnection, error) {
-	req, err := page.Parse(first, after, 20, 2)
+	req, err := pageRequest(ctx, first, after, 20, 2)
 	if err != nil {
 		return nil, err
 	}

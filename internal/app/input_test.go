@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"runtime/metrics"
@@ -190,58 +191,79 @@ func TestDataloaderStatementCount(t *testing.T) {
 	}
 	// The fewer of two tries: the plan cache (30 s) may refresh during
 	// one of them, and at most one in 30 s.
-	count := func(first int) int64 {
+	count := func(first int, total bool) int64 {
+		fields := "edges { node { id voice { id name } owner { id role plan { code } } } }"
+		if total {
+			fields = "totalCount " + fields
+		}
 		fewest := int64(-1)
 		for try := range 2 {
 			counter.n.Store(0)
-			requestID := fmt.Sprintf("count-%d-%d", first, try)
+			requestID := fmt.Sprintf("count-%d-%t-%d", first, total, try)
 			counter.requestID.Store(requestID)
-			r := c.Do(`query($first: Int) { generations(first: $first) { totalCount edges { node {
-			id voice { id name } owner { id role plan { code } } } } } }`, map[string]any{"first": first}, "X-Request-Id", requestID)
+			var out struct{ Generations struct{ TotalCount int } }
+			r := c.Do(`query($first: Int) { generations(first: $first) { `+fields+` } }`, map[string]any{"first": first}, "X-Request-Id", requestID)
 			require.Empty(t, r.Errors)
+			require.NoError(t, json.Unmarshal(r.Data, &out))
+			if total {
+				require.Equal(t, 50, out.Generations.TotalCount, "first: %d", first)
+			}
 			if n := counter.n.Load(); fewest < 0 || n < fewest {
 				fewest = n
 			}
 		}
 		return fewest
 	}
-	five, fifty := count(5), count(50)
-	t.Logf("statements: %d for 5 generations, %d for 50", five, fifty)
-	require.Equal(t, five, fifty, "the statement count does not grow with the page")
-	// The key lookup, count, page, plans. The owner is the caller, whose
+	five, twenty := count(5, true), count(20, true)
+	t.Logf("statements: %d for 5 generations, %d for 20", five, twenty)
+	require.Equal(t, five, twenty, "the statement count does not grow with the page")
+	// The key lookup, page, count, plans. The owner is the caller, whose
 	// user the key lookup read; voices come from the catalog's copy in
 	// memory.
-	require.LessOrEqual(t, fifty, int64(4))
+	require.LessOrEqual(t, twenty, int64(4))
+	require.Equal(t, five-1, count(5, false), "no count when the client does not ask for totalCount")
+	require.Equal(t, five-1, count(100, true), "a first page that holds every generation is its own count")
 }
 
-// TestVoicePageNeedsNoGoroutinePerVoice: a page of voices, whose fields are
-// all plain values, is written on the request's goroutine, not one per voice
-// (graph/generate); each goroutine costs its start, its stack's growth and
-// help to the GC. Not parallel, so other tests' goroutines do not count.
-func TestVoicePageNeedsNoGoroutinePerVoice(t *testing.T) {
+// TestPagesNeedNoGoroutinePerItem: a page of voices, whose fields are all
+// plain values, is written on the request's goroutine; a page of
+// generations, whose owners may wait on a loader together, on goroutines
+// kept from earlier pages (graph/generate). A new goroutine per item and per
+// field, as gqlgen starts them, costs its start, its stack's growth and help
+// to the GC. Not parallel, so other tests' goroutines do not count.
+func TestPagesNeedNoGoroutinePerItem(t *testing.T) {
 	srv := apptest.Boot(t, storetest.SQLite, nil)
 	c := srv.Client(apptest.AdminKey)
-	const query = `{ voices(first: 50) { edges { node { id name language gender tags previewUrl enabled } } } }`
+	for i := range 20 {
+		create(t, c, map[string]any{"voiceId": "espeak-ng:en-us", "text": fmt.Sprintf("Number %d.", i)})
+	}
+	// Once the worker is done with them, nothing else starts goroutines.
+	require.Eventually(t, func() bool {
+		var out struct{ Generations struct{ TotalCount int } }
+		c.Must(`{ generations(status: SUCCEEDED) { totalCount } }`, nil, &out)
+		return out.Generations.TotalCount == 20
+	}, time.Minute, 50*time.Millisecond)
 	created := func() uint64 {
 		s := []metrics.Sample{{Name: "/sched/goroutines-created:goroutines"}}
 		metrics.Read(s)
 		return s[0].Value.Uint64()
 	}
-	fewest := uint64(math.MaxUint64)
-	for range 3 {
-		before := created()
-		var page struct {
-			Voices struct {
-				Edges []struct {
-					Node struct{ ID, PreviewURL string }
-				}
-			}
+	for _, tt := range []struct {
+		name, query string
+		items       int
+	}{
+		{"voices", `{ voices(first: 50) { edges { node { id name language gender tags previewUrl enabled } } } }`, 50},
+		{"generations", `{ generations(first: 20) { edges { node { id status voice { name } owner { id role } audio { url } error { code } } } } }`, 20},
+	} {
+		fewest := uint64(math.MaxUint64)
+		for range 3 {
+			before := created()
+			var out map[string]struct{ Edges []struct{ Node map[string]any } }
+			c.Must(tt.query, nil, &out)
+			require.Len(t, out[tt.name].Edges, tt.items, tt.name)
+			fewest = min(fewest, created()-before)
 		}
-		c.Must(query, nil, &page)
-		require.Len(t, page.Voices.Edges, 50)
-		require.Equal(t, srv.URL+"/voices/"+page.Voices.Edges[0].Node.ID+"/preview", page.Voices.Edges[0].Node.PreviewURL)
-		fewest = min(fewest, created()-before)
+		t.Logf("goroutines started by a page of %d %s: %d", tt.items, tt.name, fewest)
+		require.Less(t, fewest, uint64(10), "%d %s do not take %d goroutines", tt.items, tt.name, tt.items)
 	}
-	t.Logf("goroutines started by a page of 50 voices: %d", fewest)
-	require.Less(t, fewest, uint64(10), "50 voices do not take 50 goroutines")
 }

@@ -25,6 +25,9 @@ type Request struct {
 	// After is the decoded sort key of the last row already seen, nil for the
 	// first page.
 	After []string
+	// SkipTotal is set when the client did not ask for the total: Newest
+	// then runs no count and leaves TotalCount 0.
+	SkipTotal bool
 }
 
 // Limit is how many rows to fetch: one more than First, to know whether a
@@ -88,13 +91,10 @@ func (r Request) AfterTime(i int) (time.Time, error) {
 
 // Newest returns a page of the rows where narrows, newest first by
 // (created_at, id) — the order of every list of things people made — with
-// the total count. The cursor of a row is Cursor(TimeKey(createdAt), id).
+// the total count unless req.SkipTotal (a first page that holds every row
+// is its own count). The cursor of a row is Cursor(TimeKey(createdAt), id).
 func Newest[T any](ctx context.Context, db bun.IDB, req Request, where func(*bun.SelectQuery) *bun.SelectQuery) (Page[T], error) {
 	var rows []T
-	total, err := where(db.NewSelect().Model(&rows)).Count(ctx)
-	if err != nil {
-		return Page[T]{}, fmt.Errorf("count: %w", err)
-	}
 	q := where(db.NewSelect().Model(&rows)).Order("created_at DESC", "id DESC").Limit(req.Limit())
 	if req.After != nil {
 		after, err := req.AfterTime(0)
@@ -106,5 +106,18 @@ func Newest[T any](ctx context.Context, db bun.IDB, req Request, where func(*bun
 	if err := q.Scan(ctx); err != nil {
 		return Page[T]{}, fmt.Errorf("list: %w", err)
 	}
-	return Trim(rows, req, int(total)), nil
+	total := 0
+	switch {
+	case req.SkipTotal:
+	case req.After == nil && len(rows) <= req.First:
+		// The first page holds every row.
+		total = len(rows)
+	default:
+		n, err := where(db.NewSelect().Model(&rows)).Count(ctx)
+		if err != nil {
+			return Page[T]{}, fmt.Errorf("count: %w", err)
+		}
+		total = int(n)
+	}
+	return Trim(rows, req, total), nil
 }
