@@ -258,7 +258,9 @@ func TestPagesNeedNoGoroutinePerItem(t *testing.T) {
 		fewest := uint64(math.MaxUint64)
 		for range 3 {
 			before := created()
-			var out map[string]struct{ Edges []struct{ Node map[string]any } }
+			var out map[string]struct {
+				Edges []struct{ Node map[string]any }
+			}
 			c.Must(tt.query, nil, &out)
 			require.Len(t, out[tt.name].Edges, tt.items, tt.name)
 			fewest = min(fewest, created()-before)
