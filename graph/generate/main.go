@@ -19,9 +19,10 @@
 //     goroutine, and every other list at marshalPooled
 //     (graph/generated/pooled.go), which marshals the items at once on
 //     goroutines kept from earlier lists, stacks already grown;
-//   - starts the marshal function of an object with no concurrent field with
-//     an empty deferred group instead of graphql.NewDeferredGroup, which
-//     reads the path and makes a field set and a map for each object.
+//   - has the marshal function of an object make its deferred group only
+//     when a field is deferred (deferredGroup, graph/generated/deferred.go):
+//     graphql.NewDeferredGroup reads the path and makes a field set and a
+//     map for each object.
 //
 // go generate ./... runs it (see graph/resolvers/resolver.go).
 package main
@@ -111,9 +112,8 @@ func (p *plainPlugin) GenerateCode(data *codegen.Data) error {
 		p.edits = append(p.edits, edit{ref.MarshalFunc(), "graphql.MarshalSliceConcurrently(", to})
 	}
 	for _, o := range data.Objects {
-		// Only fields resolved concurrently can be deferred.
-		if !o.IsConcurrent() && !o.Stream {
-			p.edits = append(p.edits, edit{"_" + o.Name, "graphql.NewDeferredGroup(ctx)", "graphql.DeferredGroup{}"})
+		if !o.Stream {
+			p.edits = append(p.edits, edit{"_" + o.Name, "graphql.NewDeferredGroup(ctx)", "deferredGroup(ctx, fields)"})
 		}
 	}
 	return nil
