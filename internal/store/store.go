@@ -63,10 +63,11 @@ func openSQLite(dataDir string) (*DB, error) {
 	}
 	dsn := "file:" + filepath.Join(dataDir, "koe.db") +
 		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
-	sqldb, err := sql.Open("sqlite", dsn)
+	connector, err := newSQLiteConnector(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
+	sqldb := sql.OpenDB(connector)
 	// SQLite allows one writer at a time; River and bun share this one
 	// connection so River can insert jobs inside our transactions and nothing
 	// ever waits on SQLITE_BUSY.
