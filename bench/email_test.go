@@ -118,7 +118,7 @@ func runOutbox(b *testing.B, kind storetest.Kind, rate string, n int) {
 		wait1, pg1 := probe.wait(), pg.cpu(b, srv)
 		close(stop)
 		<-sampled
-		busy += <-busyOf / float64(b.N)
+		busy += (<-busyOf).writer / float64(b.N)
 		connWait += wait1 - wait0
 		elapsed += sp.lastAt.Sub(sp.firstAt)
 		cpu += sp.lastCPU - sp.firstCPU

@@ -132,40 +132,52 @@ type target struct {
 type dbProbe struct{ srv *apptest.Server }
 
 // wait is how long the server has waited for database connections in all:
-// for the one SQLite connection in database/sql, for PostgreSQL in the pgx
-// pool under it.
+// for SQLite's writing connection and its readers in database/sql, for
+// PostgreSQL in the pgx pool under it.
 func (p *dbProbe) wait() time.Duration {
-	d := p.srv.DB().Stats().WaitDuration
-	if pool := p.srv.App.DB().Pool; pool != nil {
-		d += pool.Stat().EmptyAcquireWaitTime()
+	db := p.srv.App.DB()
+	d := db.DB.Stats().WaitDuration
+	if db.Read != db.DB {
+		d += db.Read.Stats().WaitDuration
+	}
+	if db.Pool != nil {
+		d += db.Pool.Stat().EmptyAcquireWaitTime()
 	}
 	return d
 }
 
-// sqliteBusy samples, every millisecond until stop is closed, whether the
-// one SQLite connection is in use, and sends the busy fraction. On
-// PostgreSQL it sends -1: database/sql's in-use count there includes
-// connections still waiting for the pgx pool, so it says nothing clear.
-func (p *dbProbe) sqliteBusy(stop <-chan struct{}) <-chan float64 {
-	out := make(chan float64, 1)
-	if p.srv.App.DB().Pool != nil {
-		out <- -1
+// sqliteUse is how busy SQLite's connections were: the fraction of the time
+// the writing one was in use, and the mean number of readers in use.
+type sqliteUse struct{ writer, readers float64 }
+
+// sqliteBusy samples, every millisecond until stop is closed, how many of
+// the SQLite connections are in use, and sends the result. On PostgreSQL it
+// sends nothing and closes the channel: database/sql's in-use count there
+// includes connections still waiting for the pgx pool, so it says nothing
+// clear.
+func (p *dbProbe) sqliteBusy(stop <-chan struct{}) <-chan sqliteUse {
+	out := make(chan sqliteUse, 1)
+	db := p.srv.App.DB()
+	if db.Pool != nil {
+		close(out)
 		return out
 	}
 	go func() {
 		tick := time.NewTicker(time.Millisecond)
 		defer tick.Stop()
-		busy, all := 0, 0
+		writer, readers, all := 0, 0, 0
 		for {
 			select {
 			case <-stop:
-				out <- float64(busy) / float64(max(all, 1))
+				n := float64(max(all, 1))
+				out <- sqliteUse{float64(writer) / n, float64(readers) / n}
 				return
 			case <-tick.C:
 				all++
-				if p.srv.DB().Stats().InUse > 0 {
-					busy++
+				if db.DB.Stats().InUse > 0 {
+					writer++
 				}
+				readers += db.Read.Stats().InUse
 			}
 		}
 	}()
@@ -210,8 +222,9 @@ func (t target) capture(b *testing.B) []byte {
 // keep-alive connection, and reports req/s, mean_ms, p50_ms, p99_ms,
 // cpu-us/req and, for Koe, conn-wait-ms/req (the mean time a request's
 // queries queued for a database connection) and on SQLite sqlite-busy (the
-// fraction of the time its one connection was in use); it returns the
-// requests per second.
+// fraction of the time its writing connection was in use) and
+// sqlite-readers (the mean number of its read-only connections in use); it
+// returns the requests per second.
 func (t target) load(b *testing.B, n int) float64 {
 	client := &http.Client{Transport: &http.Transport{
 		MaxIdleConns: n, MaxIdleConnsPerHost: n, IdleConnTimeout: time.Minute,
@@ -234,7 +247,7 @@ func (t target) load(b *testing.B, n int) float64 {
 		latencies = make([]time.Duration, 0, b.N)
 		wait0     time.Duration
 		stop      = make(chan struct{})
-		busy      <-chan float64
+		busy      <-chan sqliteUse
 	)
 	if t.db != nil {
 		wait0, busy = t.db.wait(), t.db.sqliteBusy(stop)
@@ -269,8 +282,9 @@ func (t target) load(b *testing.B, n int) float64 {
 	b.ReportMetric(float64(cpu-cpu0)/float64(time.Microsecond)/float64(b.N), "cpu-us/req")
 	if t.db != nil {
 		b.ReportMetric(ms(t.db.wait()-wait0)/float64(b.N), "conn-wait-ms/req")
-		if f := <-busy; f >= 0 {
-			b.ReportMetric(f, "sqlite-busy")
+		if u, ok := <-busy; ok {
+			b.ReportMetric(u.writer, "sqlite-busy")
+			b.ReportMetric(u.readers, "sqlite-readers")
 		}
 	}
 	return rps

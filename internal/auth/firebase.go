@@ -124,7 +124,7 @@ func tokenError(err error) error {
 // userOf returns the user of a verified token, creating it on first sight.
 func (s *Service) userOf(ctx context.Context, t verifiedToken) (*User, error) {
 	u := new(User)
-	err := s.db.NewSelect().Model(u).Where("firebase_uid = ?", t.uid).Scan(ctx)
+	err := s.db.Read.NewSelect().Model(u).Where("firebase_uid = ?", t.uid).Scan(ctx)
 	if err == nil || !errors.Is(err, sql.ErrNoRows) {
 		return u, err
 	}

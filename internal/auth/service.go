@@ -168,7 +168,7 @@ func (s *Service) authenticateKey(ctx context.Context, secret string) (Principal
 		KeyID     string     `bun:"key_id"`
 		RevokedAt *time.Time `bun:"revoked_at"`
 	}
-	err := s.db.NewSelect().Model((*User)(nil)).ColumnExpr("?TableColumns, k.id AS key_id, k.revoked_at").
+	err := s.db.Read.NewSelect().Model((*User)(nil)).ColumnExpr("?TableColumns, k.id AS key_id, k.revoked_at").
 		Join("JOIN api_keys AS k ON k.user_id = ?TableAlias.id").
 		Where("k.secret_hash = ?", hashSecret(secret)).Scan(ctx, &row)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && row.RevokedAt != nil) {
@@ -270,7 +270,7 @@ func (s *Service) APIKeys(ctx context.Context, p Principal) ([]*APIKey, error) {
 // UsersByID returns the users with the given ids; missing ones are absent.
 func (s *Service) UsersByID(ctx context.Context, ids []string) (map[string]*User, error) {
 	var users []*User
-	if err := s.db.NewSelect().Model(&users).Where("id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
+	if err := s.db.Read.NewSelect().Model(&users).Where("id IN (?)", bun.In(ids)).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("load users: %w", err)
 	}
 	out := make(map[string]*User, len(users))
@@ -284,7 +284,7 @@ func (s *Service) UsersByID(ctx context.Context, ids []string) (map[string]*User
 // a role other than "" keeps only people with it.
 func (s *Service) Users(ctx context.Context, search string, role Role, req page.Request) (page.Page[*User], error) {
 	search = strings.ToLower(strings.TrimSpace(search))
-	users, err := page.Newest[*User](ctx, s.db, req, func(q *bun.SelectQuery) *bun.SelectQuery {
+	users, err := page.Newest[*User](ctx, s.db.Read, req, func(q *bun.SelectQuery) *bun.SelectQuery {
 		if role != "" {
 			q = q.Where("role = ?", role)
 		}

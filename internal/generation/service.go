@@ -335,7 +335,7 @@ func (s *Service) mustGet(ctx context.Context, p auth.Principal, id string) (*Ge
 // List returns the principal's generations, newest first, optionally of one
 // status.
 func (s *Service) List(ctx context.Context, p auth.Principal, status *Status, req page.Request) (page.Page[*Generation], error) {
-	gens, err := page.Newest[*Generation](ctx, s.db, req, func(q *bun.SelectQuery) *bun.SelectQuery {
+	gens, err := page.Newest[*Generation](ctx, s.db.Read, req, func(q *bun.SelectQuery) *bun.SelectQuery {
 		q = q.Where("owner_id = ?", p.UserID)
 		if status != nil {
 			q = q.Where("status = ?", *status)

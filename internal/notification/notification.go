@@ -325,7 +325,7 @@ func (s *Service) Unsubscribe(ctx context.Context, userID, preference string) er
 
 // List returns the user's notifications, newest first.
 func (s *Service) List(ctx context.Context, userID string, unreadOnly bool, req page.Request) (page.Page[*Notification], error) {
-	list, err := page.Newest[*Notification](ctx, s.db, req, func(q *bun.SelectQuery) *bun.SelectQuery {
+	list, err := page.Newest[*Notification](ctx, s.db.Read, req, func(q *bun.SelectQuery) *bun.SelectQuery {
 		q = q.Where("user_id = ?", userID)
 		if unreadOnly {
 			q = q.Where("read_at IS NULL")

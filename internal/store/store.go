@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -26,6 +27,11 @@ import (
 // LISTEN/NOTIFY and migrations, and a small pool of River's own.
 type DB struct {
 	*bun.DB
+	// Read is for reads outside a transaction that may see the last
+	// committed state. On SQLite it is a pool of read-only connections
+	// beside the one that writes (in WAL mode they read while it writes, on
+	// every core); on PostgreSQL it is DB.
+	Read *bun.DB
 	// Pool is set on PostgreSQL only.
 	Pool *pgxpool.Pool
 	// Jobs and JobsPool are River's connections on PostgreSQL (nil on
@@ -76,8 +82,17 @@ func openSQLite(dataDir string) (*DB, error) {
 		_ = sqldb.Close()
 		return nil, fmt.Errorf("open sqlite: %w", err)
 	}
-	return &DB{DB: bun.NewDB(sqldb, sqlitedialect.New())}, nil
+	readers := sql.OpenDB(&sqliteConnector{dsn: dsn + "&_pragma=query_only(1)", driver: connector.driver})
+	readers.SetMaxOpenConns(sqliteReaders())
+	readers.SetMaxIdleConns(sqliteReaders())
+	db := &DB{DB: bun.NewDB(sqldb, sqlitedialect.New())}
+	db.Read = bun.NewDB(readers, sqlitedialect.New())
+	return db, nil
 }
+
+// sqliteReaders is how many read-only SQLite connections to keep: one a
+// core, as SQLite's work is the process's own CPU.
+func sqliteReaders() int { return max(2, runtime.GOMAXPROCS(0)) }
 
 func openPostgres(ctx context.Context, databaseURL string) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(databaseURL)
@@ -113,15 +128,28 @@ func openPostgres(ctx context.Context, databaseURL string) (*DB, error) {
 	// bun goes through database/sql over the pgx pool, so River's
 	// riverdatabasesql driver can insert jobs inside bun transactions.
 	sqldb := stdlib.OpenDBFromPool(pool)
-	return &DB{
+	db := &DB{
 		DB: bun.NewDB(sqldb, pgdialect.New()), Pool: pool,
 		Jobs: stdlib.OpenDBFromPool(jobsPool), JobsPool: jobsPool,
-	}, nil
+	}
+	db.Read = db.DB
+	return db, nil
+}
+
+// AddQueryHook adds h to the queries of DB and of Read.
+func (db *DB) AddQueryHook(h bun.QueryHook) {
+	db.DB.AddQueryHook(h)
+	if db.Read != db.DB {
+		db.Read.AddQueryHook(h)
+	}
 }
 
 // Close closes every connection.
 func (db *DB) Close() error {
 	err := db.DB.Close()
+	if db.Read != db.DB {
+		err = errors.Join(err, db.Read.Close())
+	}
 	if db.Pool != nil {
 		err = errors.Join(err, db.Jobs.Close())
 		db.JobsPool.Close()

@@ -236,7 +236,7 @@ var errNotCancelable = errors.New("not cancelable")
 
 // List returns broadcasts newest first.
 func (b *Broadcasts) List(ctx context.Context, req page.Request) (page.Page[*Broadcast], error) {
-	list, err := page.Newest[*Broadcast](ctx, b.outbox.db, req, func(q *bun.SelectQuery) *bun.SelectQuery { return q })
+	list, err := page.Newest[*Broadcast](ctx, b.outbox.db.Read, req, func(q *bun.SelectQuery) *bun.SelectQuery { return q })
 	if err != nil {
 		return list, fmt.Errorf("broadcasts: %w", err)
 	}
