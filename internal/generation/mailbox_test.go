@@ -4,11 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"runtime/metrics"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/koe-voice/koe/internal/auth"
+	"github.com/koe-voice/koe/internal/events"
+	"github.com/koe-voice/koe/internal/wake"
 )
 
 // mailboxWait bounds waits for something that should happen promptly; it
@@ -425,4 +430,120 @@ func TestLatestWakesWhileReceiving(t *testing.T) {
 			t.Fatal("woken with nothing to receive")
 		}
 	}
+}
+
+// slotSetup is a mailbox delivering through its slot to a transport that
+// counts wakes, and how often it unsubscribed.
+type slotSetup struct {
+	mb           *mailbox
+	out          <-chan *Event
+	wakes        *int
+	cancel       context.CancelFunc
+	unsubscribed *atomic.Int32
+}
+
+func setupSlot(t *testing.T, before ...Event) slotSetup {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	var unsubscribed atomic.Int32
+	mb := newMailbox()
+	for _, e := range before {
+		mb.offer(e)
+	}
+	wakes := new(int) // offers and refills run one at a time here, or under mb.mu
+	out := mb.slot(ctx, func() { *wakes++ }, func() { unsubscribed.Add(1) })
+	return slotSetup{mb: mb, out: out, wakes: wakes, cancel: cancel, unsubscribed: &unsubscribed}
+}
+
+// take receives once for a wake, as the transport does, failing if it would
+// wait, and refills.
+func (s slotSetup) take(t *testing.T) (Event, bool) {
+	t.Helper()
+	s.mb.mu.Lock()
+	require.Positive(t, *s.wakes, "received without a wake")
+	*s.wakes--
+	s.mb.mu.Unlock()
+	select {
+	case e, ok := <-s.out:
+		s.mb.refill()
+		if !ok {
+			return Event{}, false
+		}
+		return *e, true
+	default:
+		t.Fatal("woken with nothing to receive")
+		return Event{}, false
+	}
+}
+
+// TestMailboxSlotWakesOncePerEvent: through the slot, each delivered event
+// is one wake and one receive that does not wait; events that wait are
+// coalesced and keep their order; the end is one more wake.
+func TestMailboxSlotWakesOncePerEvent(t *testing.T) {
+	t.Parallel()
+	s := setupSlot(t, progressEvent("a", 0.1), progressEvent("b", 0.1))
+	require.Equal(t, 1, *s.wakes, "one event in the slot, one wake")
+	s.mb.offer(progressEvent("a", 0.3)) // a is in the slot already: queued behind b
+	s.mb.offer(progressEvent("b", 0.2))
+	s.mb.offer(progressEvent("b", 0.4))
+	require.Equal(t, 1, *s.wakes, "the slot is full: offers wait without waking")
+
+	var got []Event
+	for *s.wakes > 0 {
+		e, ok := s.take(t)
+		require.True(t, ok)
+		got = append(got, e)
+	}
+	require.Equal(t, []Event{progressEvent("a", 0.1), progressEvent("b", 0.4), progressEvent("a", 0.3)}, got)
+
+	s.mb.offer(progressEvent("a", 0.2))
+	require.Zero(t, *s.wakes, "never an older step after a newer")
+	s.mb.offer(terminalEvent("a", StatusSucceeded, 1))
+	e, ok := s.take(t)
+	require.True(t, ok)
+	require.Equal(t, terminalEvent("a", StatusSucceeded, 1), e)
+
+	s.cancel()
+	require.Eventually(t, func() bool { return s.unsubscribed.Load() == 1 }, mailboxWait, time.Millisecond)
+	_, ok = s.take(t)
+	require.False(t, ok, "the last wake is the end")
+	s.mb.offer(progressEvent("c", 0.5)) // the bus may still call in: no block, no panic
+	s.mb.mu.Lock()
+	require.Zero(t, *s.wakes)
+	s.mb.mu.Unlock()
+}
+
+// TestWatchOwnerWithWakeStartsNoGoroutine: a myGenerationUpdates
+// subscription whose transport wakes to receive costs no goroutine while it
+// lives. Not parallel, so other tests' goroutines do not count.
+func TestWatchOwnerWithWakeStartsNoGoroutine(t *testing.T) {
+	bus := events.NewMemory()
+	s := &Service{bus: bus}
+	created := func() uint64 {
+		m := []metrics.Sample{{Name: "/sched/goroutines-created:goroutines"}}
+		metrics.Read(m)
+		return m[0].Value.Uint64()
+	}
+	wakes := make(chan struct{}, 100)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ctx, hook := wake.With(ctx, func() { wakes <- struct{}{} })
+
+	before := created()
+	out := s.WatchOwner(ctx, auth.Principal{UserID: "usr_1"})
+	require.True(t, hook.Taken())
+	for i := range 3 {
+		payload, err := json.Marshal(progressEvent(fmt.Sprint("gen_", i), 0.5))
+		require.NoError(t, err)
+		require.NoError(t, bus.Publish(ctx, payload, ownerTopic("usr_1")))
+	}
+	for i := range 3 {
+		<-wakes
+		e := <-out
+		hook.Received()
+		require.Equal(t, fmt.Sprint("gen_", i), e.GenerationID)
+	}
+	require.Zero(t, created()-before, "no goroutine for the subscription")
+	require.Empty(t, wakes)
 }

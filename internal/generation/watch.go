@@ -139,20 +139,32 @@ func (l *latest) end() {
 func (s *Service) WatchOwner(ctx context.Context, p auth.Principal) <-chan *Event {
 	mb := newMailbox()
 	unsubscribe := s.bus.Subscribe(ownerTopic(p.UserID), mb.offerPayload)
+	if wake := wake.TakeRefilled(ctx, mb.refill); wake != nil {
+		return mb.slot(ctx, wake, unsubscribe)
+	}
 	return mb.stream(ctx, unsubscribe)
 }
 
 // mailbox holds the latest undelivered event of each generation, in the order
-// generations first had one. Offering never blocks.
+// generations first had one. Offering never blocks. It delivers either
+// through a goroutine (stream) or, when the transport wakes to receive and
+// tells when it has (package wake), through a channel of one that it refills
+// itself (slot): then a subscription parked on it owns no goroutine.
 type mailbox struct {
 	mu      sync.Mutex
 	pending map[string]Event
 	order   []string
+	sent    map[string]Event // the last delivered event of each generation
 	signal  chan struct{}
+
+	// Set by slot.
+	out    chan *Event
+	wake   func()
+	closed bool
 }
 
 func newMailbox() *mailbox {
-	return &mailbox{pending: map[string]Event{}, signal: make(chan struct{}, 1)}
+	return &mailbox{pending: map[string]Event{}, sent: map[string]Event{}, signal: make(chan struct{}, 1)}
 }
 
 func (m *mailbox) offerPayload(payload []byte) {
@@ -170,6 +182,9 @@ func (m *mailbox) offer(e Event) {
 	} else if e.newer(old) {
 		m.pending[e.GenerationID] = e
 	}
+	if m.wake != nil {
+		m.fill()
+	}
 	m.mu.Unlock()
 	select {
 	case m.signal <- struct{}{}:
@@ -177,49 +192,97 @@ func (m *mailbox) offer(e Event) {
 	}
 }
 
-func (m *mailbox) next(ctx context.Context) (Event, bool) {
+// pop takes the oldest pending event that is newer than what was delivered
+// of its generation, counting it as delivered. m.mu is held.
+func (m *mailbox) pop() (*Event, bool) {
+	for len(m.order) > 0 {
+		id := m.order[0]
+		m.order = m.order[1:]
+		e := m.pending[id]
+		delete(m.pending, id)
+		if last, seen := m.sent[id]; seen && !e.newer(last) {
+			continue
+		}
+		m.sent[id] = e
+		return &e, true
+	}
+	return nil, false
+}
+
+func (m *mailbox) next(ctx context.Context) (*Event, bool) {
 	for {
 		m.mu.Lock()
-		if len(m.order) > 0 {
-			id := m.order[0]
-			m.order = m.order[1:]
-			e := m.pending[id]
-			delete(m.pending, id)
-			m.mu.Unlock()
+		e, ok := m.pop()
+		m.mu.Unlock()
+		if ok {
 			return e, true
 		}
-		m.mu.Unlock()
 		select {
 		case <-m.signal:
 		case <-ctx.Done():
-			return Event{}, false
+			return nil, false
 		}
 	}
 }
 
-// stream delivers the mailbox's events in order, skipping any that are not
-// newer than what was already delivered for the same generation.
+// stream delivers the mailbox's events in order on a goroutine of its own.
 func (m *mailbox) stream(ctx context.Context, unsubscribe func()) <-chan *Event {
 	out := make(chan *Event)
 	go func() {
 		defer close(out)
 		defer unsubscribe()
-		sent := map[string]Event{}
 		for {
 			e, ok := m.next(ctx)
 			if !ok {
 				return
 			}
-			if last, seen := sent[e.GenerationID]; seen && !e.newer(last) {
-				continue
-			}
 			select {
-			case out <- &e:
+			case out <- e:
 			case <-ctx.Done():
 				return
 			}
-			sent[e.GenerationID] = e
 		}
 	}()
 	return out
+}
+
+// slot delivers the mailbox's events in order through a channel of one:
+// wake tells the transport it holds one, and the transport's call of refill
+// after each receive puts in the next. The channel closes when ctx ends.
+func (m *mailbox) slot(ctx context.Context, wake, unsubscribe func()) <-chan *Event {
+	m.mu.Lock()
+	m.out, m.wake = make(chan *Event, 1), wake
+	m.fill()
+	m.mu.Unlock()
+	context.AfterFunc(ctx, func() {
+		m.mu.Lock()
+		if !m.closed {
+			m.closed = true
+			close(m.out)
+			m.wake()
+		}
+		m.mu.Unlock()
+		unsubscribe()
+	})
+	return m.out
+}
+
+// refill puts the next event in the slot once the transport has taken the
+// last.
+func (m *mailbox) refill() {
+	m.mu.Lock()
+	m.fill()
+	m.mu.Unlock()
+}
+
+// fill puts the next event in the slot if it is empty, and wakes the
+// transport to receive it. m.mu is held; nothing but fill sends on out.
+func (m *mailbox) fill() {
+	if m.closed || len(m.out) > 0 {
+		return
+	}
+	if e, ok := m.pop(); ok {
+		m.out <- e
+		m.wake()
+	}
 }

@@ -459,6 +459,7 @@ type operation struct {
 	mu      sync.Mutex
 	next    graphql.ResponseHandler // nil until the operation has started
 	ctx     context.Context
+	hook    *wake.Hook
 	owed    int  // wakes not yet answered: each is one receive that will not wait
 	running bool // a goroutine is answering wakes
 	done    bool
@@ -504,7 +505,7 @@ func (o *operation) run(ctx context.Context, payload json.RawMessage, read time.
 
 	woken := hook.Taken()
 	o.mu.Lock()
-	o.next, o.ctx = next, ctx
+	o.next, o.ctx, o.hook = next, ctx, hook
 	start := woken && o.owed > 0 && !o.running
 	o.running = o.running || start
 	o.mu.Unlock()
@@ -537,7 +538,8 @@ func (o *operation) wake() {
 	}
 }
 
-// answer receives and sends once per wake until none is owed.
+// answer receives and sends once per wake until none is owed, telling the
+// resolver after each receive.
 func (o *operation) answer() {
 	defer o.recover(o.ctx, graphql.GetOperationContext(o.ctx))
 	for {
@@ -551,6 +553,7 @@ func (o *operation) answer() {
 		o.mu.Unlock()
 
 		resp := o.next(o.ctx)
+		o.hook.Received()
 		if resp == nil {
 			o.finish()
 			return
