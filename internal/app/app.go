@@ -97,6 +97,9 @@ type App struct {
 // apiKeyRevokedTopic carries the ids of revoked API keys on the bus.
 const apiKeyRevokedTopic = "api-key-revoked"
 
+// roleChangedTopic carries the ids of users whose role changed.
+const roleChangedTopic = "user-role-changed"
+
 // Option adjusts how New builds the app; tests use them.
 type Option func(*App)
 
@@ -297,17 +300,33 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		limits.Limiter = ratelimit.NewRedis(a.redis, "koe:ratelimit:")
 	}
 	a.ws = &httpapi.Websocket{CheckOrigin: httpapi.OriginChecker(cfg.AllowedOrigins)}
-	// A revoked key's sockets end on every replica: the revoking one
-	// publishes, each closes its own.
+	// A revoked key's sockets end, and the key is forgotten, on every
+	// replica: the revoking one publishes, each closes its own.
 	sockets := httpapi.NewKeySockets()
 	a.bus.Subscribe(apiKeyRevokedTopic, func(keyID []byte) {
-		if keyID != nil {
-			sockets.Close(string(keyID))
+		if keyID == nil {
+			// The bus may have lost announcements.
+			a.auth.ForgetKeys()
+			return
 		}
+		a.auth.ForgetKey(string(keyID))
+		sockets.Close(string(keyID))
 	})
 	a.auth.OnRevoke(func(ctx context.Context, keyID string) {
 		if err := a.bus.Publish(ctx, []byte(keyID), apiKeyRevokedTopic); err != nil {
 			log.WarnContext(ctx, "publish key revocation", "err", err)
+		}
+	})
+	a.bus.Subscribe(roleChangedTopic, func(userID []byte) {
+		if userID == nil {
+			a.auth.ForgetKeys()
+			return
+		}
+		a.auth.ForgetUser(string(userID))
+	})
+	a.auth.OnRoleChange(func(ctx context.Context, userID string) {
+		if err := a.bus.Publish(ctx, []byte(userID), roleChangedTopic); err != nil {
+			log.WarnContext(ctx, "publish role change", "err", err)
 		}
 	})
 	schema := generated.NewExecutableSchema(generated.Config{

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	fbauth "firebase.google.com/go/v4/auth"
@@ -31,44 +30,13 @@ const tokenCacheTTL = 30 * time.Second
 // verifiedToken is what Koe keeps of a verified ID token.
 type verifiedToken struct {
 	uid, email, name, role string
-	until                  time.Time
-}
-
-// tokenCache remembers verified tokens by their hash.
-type tokenCache struct {
-	mu      sync.Mutex
-	entries map[[32]byte]verifiedToken
-}
-
-func (c *tokenCache) get(key [32]byte, now time.Time) (verifiedToken, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	t, ok := c.entries[key]
-	if ok && now.After(t.until) {
-		delete(c.entries, key)
-		ok = false
-	}
-	return t, ok
-}
-
-func (c *tokenCache) put(key [32]byte, t verifiedToken, now time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.entries) >= 50_000 {
-		for k, e := range c.entries {
-			if now.After(e.until) {
-				delete(c.entries, k)
-			}
-		}
-	}
-	c.entries[key] = t
 }
 
 // EnableFirebase makes Authenticate accept Firebase ID tokens checked by v.
 // Call it before serving.
 func (s *Service) EnableFirebase(v IDTokenVerifier) {
 	s.firebase = v
-	s.tokens = &tokenCache{entries: map[[32]byte]verifiedToken{}}
+	s.tokens = newExpiring[[32]byte, verifiedToken](50_000)
 }
 
 // looksLikeJWT tells an ID token (three base64url parts) from an API key.
@@ -89,14 +57,15 @@ func (s *Service) authenticateFirebase(ctx context.Context, idToken string) (Pri
 		if err != nil {
 			return Principal{}, tokenError(err)
 		}
-		t = verifiedToken{uid: tok.UID, until: now.Add(tokenCacheTTL)}
-		if exp := time.Unix(tok.Expires, 0); exp.Before(t.until) {
-			t.until = exp // an expiring token is not trusted past its expiry
+		t = verifiedToken{uid: tok.UID}
+		until := now.Add(tokenCacheTTL)
+		if exp := time.Unix(tok.Expires, 0); exp.Before(until) {
+			until = exp // an expiring token is not trusted past its expiry
 		}
 		t.email, _ = tok.Claims["email"].(string)
 		t.name, _ = tok.Claims["name"].(string)
 		t.role, _ = tok.Claims["role"].(string)
-		s.tokens.put(key, t, now)
+		s.tokens.put(key, t, until, now)
 	}
 	u, err := s.userOf(ctx, t)
 	if err != nil {

@@ -43,18 +43,29 @@ type Service struct {
 	touched map[string]time.Time // API key id → last use not yet written
 
 	firebase IDTokenVerifier // nil: Firebase sign-in is off
-	tokens   *tokenCache
+	tokens   *expiring[[32]byte, verifiedToken]
+	keys     *expiring[string, Principal] // by secret hash
 
-	onRevoke func(ctx context.Context, keyID string)
+	onRevoke     func(ctx context.Context, keyID string)
+	onRoleChange func(ctx context.Context, userID string)
 }
 
 // OnRevoke sets what happens after a key is revoked, besides refusing its
-// next request: the app ends the key's open websockets on every replica.
+// next request here: the app ends the key's open websockets, and forgets
+// the key, on every replica.
 func (s *Service) OnRevoke(f func(ctx context.Context, keyID string)) { s.onRevoke = f }
+
+// OnRoleChange sets what happens after a user's role changed, besides
+// acting on it here at once: the app has every replica forget the user's
+// keys (ForgetUser), so the new role counts everywhere at once.
+func (s *Service) OnRoleChange(f func(ctx context.Context, userID string)) { s.onRoleChange = f }
 
 // NewService returns the identity service on db.
 func NewService(db *store.DB) *Service {
-	return &Service{db: db, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }, touched: map[string]time.Time{}}
+	return &Service{
+		db: db, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }, touched: map[string]time.Time{},
+		keys: newExpiring[string, Principal](keyCacheMax),
+	}
 }
 
 func hashSecret(secret string) string {
@@ -126,6 +137,8 @@ func (s *Service) Bootstrap(ctx context.Context, adminKey string) (generated str
 		}).Exec(ctx)
 		return err
 	})
+	// Keys were revoked or moved to the admin.
+	s.ForgetKeys()
 	if err != nil {
 		return "", fmt.Errorf("bootstrap admin: %w", err)
 	}
@@ -162,26 +175,63 @@ func (s *Service) Authenticate(ctx context.Context, credential string) (Principa
 	return s.authenticateKey(ctx, credential)
 }
 
+// keyCacheTTL is how long an API key's principal — its user's role, plan
+// and row — is used without reading it again: a script that calls many
+// times a second costs one lookup a second. A revoked key is forgotten at
+// once on every replica (ForgetKey, through the bus); other changes to the
+// user show within the TTL.
+const keyCacheTTL = time.Second
+
+// keyCacheMax bounds the keys remembered at once.
+const keyCacheMax = 10_000
+
 func (s *Service) authenticateKey(ctx context.Context, secret string) (Principal, error) {
-	var row struct {
-		User
-		KeyID     string     `bun:"key_id"`
-		RevokedAt *time.Time `bun:"revoked_at"`
-	}
-	err := s.db.Read.NewSelect().Model((*User)(nil)).ColumnExpr("?TableColumns, k.id AS key_id, k.revoked_at").
-		Join("JOIN api_keys AS k ON k.user_id = ?TableAlias.id").
-		Where("k.secret_hash = ?", hashSecret(secret)).Scan(ctx, &row)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && row.RevokedAt != nil) {
-		return Principal{}, apperror.New(apperror.Unauthenticated, "the API key is not valid")
-	}
-	if err != nil {
-		return Principal{}, fmt.Errorf("authenticate: %w", err)
+	hash, now := hashSecret(secret), s.now()
+	p, ok := s.keys.get(hash, now)
+	if !ok {
+		var row struct {
+			User
+			KeyID     string     `bun:"key_id"`
+			RevokedAt *time.Time `bun:"revoked_at"`
+		}
+		err := s.db.Read.NewSelect().Model((*User)(nil)).ColumnExpr("?TableColumns, k.id AS key_id, k.revoked_at").
+			Join("JOIN api_keys AS k ON k.user_id = ?TableAlias.id").
+			Where("k.secret_hash = ?", hash).Scan(ctx, &row)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && row.RevokedAt != nil) {
+			return Principal{}, apperror.New(apperror.Unauthenticated, "the API key is not valid")
+		}
+		if err != nil {
+			return Principal{}, fmt.Errorf("authenticate: %w", err)
+		}
+		u := row.User
+		p = Principal{UserID: u.ID, Role: u.Role, PlanCode: u.PlanCode, APIKeyID: row.KeyID, User: &u}
+		s.keys.put(hash, p, now.Add(keyCacheTTL), now)
 	}
 	s.mu.Lock()
-	s.touched[row.KeyID] = s.now()
+	s.touched[p.APIKeyID] = now
 	s.mu.Unlock()
-	u := row.User
-	return Principal{UserID: u.ID, Role: u.Role, PlanCode: u.PlanCode, APIKeyID: row.KeyID, User: &u}, nil
+	// Each request gets its own copy of the user: the remembered one is
+	// shared.
+	u := *p.User
+	p.User = &u
+	return p, nil
+}
+
+// ForgetKey drops what is remembered of a revoked key, so its next request
+// is refused.
+func (s *Service) ForgetKey(keyID string) {
+	s.keys.deleteFunc(func(p Principal) bool { return p.APIKeyID == keyID })
+}
+
+// ForgetKeys drops what is remembered of every key.
+func (s *Service) ForgetKeys() {
+	s.keys.deleteFunc(func(Principal) bool { return true })
+}
+
+// ForgetUser drops what is remembered of a user's keys, so their next
+// requests read the user again.
+func (s *Service) ForgetUser(userID string) {
+	s.keys.deleteFunc(func(p Principal) bool { return p.UserID == userID })
 }
 
 // RunLastUsed writes batched API key uses every lastUsedFlushEvery until ctx
@@ -252,6 +302,7 @@ func (s *Service) RevokeAPIKey(ctx context.Context, p Principal, id string) (*AP
 		}
 		k.RevokedAt = &now
 	}
+	s.ForgetKey(k.ID)
 	if s.onRevoke != nil {
 		s.onRevoke(ctx, k.ID)
 	}
@@ -344,6 +395,10 @@ func (s *Service) SetRole(ctx context.Context, userID string, role Role) (*User,
 			return nil, err
 		}
 		return nil, fmt.Errorf("set role: %w", err)
+	}
+	s.ForgetUser(userID)
+	if s.onRoleChange != nil {
+		s.onRoleChange(ctx, userID)
 	}
 	return u, nil
 }

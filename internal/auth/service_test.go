@@ -519,3 +519,67 @@ func TestRequireRole(t *testing.T) {
 	require.False(t, user.CanSee("usr_b"), "a user sees only their own")
 	require.True(t, admin.CanSee("usr_a"), "an admin sees everyone's")
 }
+
+// TestKeysAreRememberedForASecond: a key's principal is read once a
+// KeyCacheTTL; a revocation or a role change made here counts at once, and
+// one made on another replica as soon as this one is told (the app forwards
+// the bus's announcements to ForgetKey and ForgetUser).
+func TestKeysAreRememberedForASecond(t *testing.T) {
+	t.Parallel()
+	forEachDatabase(t, func(t *testing.T, b bundle) {
+		ctx := t.Context()
+		now := time.Now().UTC()
+		b.auth.SetClock(func() time.Time { return now })
+		u := b.addUser(t, "ada@example.com", "Ada", auth.RoleUser, now)
+		key, secret, err := b.auth.CreateAPIKey(ctx, auth.Principal{UserID: u.ID, Role: auth.RoleUser}, "script")
+		require.NoError(t, err)
+		first, err := b.auth.Authenticate(ctx, secret)
+		require.NoError(t, err)
+
+		_, err = b.db.NewUpdate().Table("users").Set("plan_code = 'pro'").Where("id = ?", u.ID).Exec(ctx)
+		require.NoError(t, err)
+		again, err := b.auth.Authenticate(ctx, secret)
+		require.NoError(t, err)
+		require.Equal(t, auth.FreePlan, again.PlanCode, "remembered for a second")
+		require.NotSame(t, first.User, again.User, "each request gets its own copy of the user")
+		now = now.Add(auth.KeyCacheTTL)
+		later, err := b.auth.Authenticate(ctx, secret)
+		require.NoError(t, err)
+		require.Equal(t, "pro", later.PlanCode, "read again after the TTL")
+		require.Equal(t, "pro", later.User.PlanCode)
+
+		// Another replica changes the role, then revokes the key.
+		other := auth.NewService(b.db)
+		_, err = other.SetRole(ctx, u.ID, auth.RoleAdmin)
+		require.NoError(t, err)
+		b.auth.ForgetUser(u.ID)
+		p, err := b.auth.Authenticate(ctx, secret)
+		require.NoError(t, err)
+		require.Equal(t, auth.RoleAdmin, p.Role, "the role counts once this replica is told")
+
+		_, err = other.RevokeAPIKey(ctx, p, key.ID)
+		require.NoError(t, err)
+		_, err = b.auth.Authenticate(ctx, secret)
+		require.NoError(t, err, "this replica has not heard yet")
+		b.auth.ForgetKey(key.ID)
+		_, err = b.auth.Authenticate(ctx, secret)
+		requireCode(t, err, apperror.Unauthenticated)
+
+		// Made here, both count at once.
+		b.addUser(t, "boss@example.com", "Boss", auth.RoleAdmin, now)
+		second, secret2, err := b.auth.CreateAPIKey(ctx, p, "second")
+		require.NoError(t, err)
+		p, err = b.auth.Authenticate(ctx, secret2)
+		require.NoError(t, err)
+		require.Equal(t, auth.RoleAdmin, p.Role)
+		_, err = b.auth.SetRole(ctx, u.ID, auth.RoleUser)
+		require.NoError(t, err)
+		p, err = b.auth.Authenticate(ctx, secret2)
+		require.NoError(t, err)
+		require.Equal(t, auth.RoleUser, p.Role)
+		_, err = b.auth.RevokeAPIKey(ctx, p, second.ID)
+		require.NoError(t, err)
+		_, err = b.auth.Authenticate(ctx, secret2)
+		requireCode(t, err, apperror.Unauthenticated)
+	})
+}

@@ -1,0 +1,36 @@
+package auth
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestExpiring(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	c := newExpiring[string, int](2)
+	c.put("a", 1, now.Add(time.Second), now)
+	v, ok := c.get("a", now.Add(999*time.Millisecond))
+	require.True(t, ok)
+	require.Equal(t, 1, v)
+	_, ok = c.get("a", now.Add(time.Second))
+	require.False(t, ok, "gone at its time")
+
+	c.put("b", 2, now.Add(time.Second), now)
+	c.put("c", 3, now.Add(time.Minute), now)
+	c.put("d", 4, now.Add(time.Minute), now)
+	_, ok = c.get("d", now)
+	require.False(t, ok, "full of live entries: a new one is not kept")
+	c.put("d", 4, now.Add(time.Minute), now.Add(time.Second))
+	v, ok = c.get("d", now.Add(time.Second))
+	require.True(t, ok, "an expired entry made room")
+	require.Equal(t, 4, v)
+
+	c.deleteFunc(func(v int) bool { return v == 3 })
+	_, ok = c.get("c", now)
+	require.False(t, ok)
+	_, ok = c.get("d", now)
+	require.True(t, ok)
+}
