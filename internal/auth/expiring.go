@@ -11,6 +11,9 @@ type expiring[K comparable, V any] struct {
 	max     int
 	mu      sync.Mutex
 	entries map[K]expiringEntry[V]
+	// deletions counts deleteFunc's calls: a value read before one may be
+	// what it meant to drop.
+	deletions uint64
 }
 
 type expiringEntry[V any] struct {
@@ -34,9 +37,22 @@ func (c *expiring[K, V]) get(k K, now time.Time) (V, bool) {
 	return e.v, ok
 }
 
-func (c *expiring[K, V]) put(k K, v V, until, now time.Time) {
+// version is what put needs to know that no deleteFunc came between: take
+// it before reading the value to put.
+func (c *expiring[K, V]) version() uint64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.deletions
+}
+
+// put keeps v until its time, unless deleteFunc was called since version
+// returned seen.
+func (c *expiring[K, V]) put(k K, v V, until, now time.Time, seen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.deletions != seen {
+		return
+	}
 	if len(c.entries) >= c.max {
 		for k, e := range c.entries {
 			if !now.Before(e.until) {
@@ -53,6 +69,7 @@ func (c *expiring[K, V]) put(k K, v V, until, now time.Time) {
 func (c *expiring[K, V]) deleteFunc(del func(V) bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.deletions++
 	for k, e := range c.entries {
 		if del(e.v) {
 			delete(c.entries, k)

@@ -53,6 +53,7 @@ func (s *Service) authenticateFirebase(ctx context.Context, idToken string) (Pri
 	now := s.now()
 	t, ok := s.tokens.get(key, now)
 	if !ok {
+		seen := s.tokens.version()
 		tok, err := s.firebase.VerifyIDTokenAndCheckRevoked(ctx, idToken)
 		if err != nil {
 			return Principal{}, tokenError(err)
@@ -65,7 +66,7 @@ func (s *Service) authenticateFirebase(ctx context.Context, idToken string) (Pri
 		t.email, _ = tok.Claims["email"].(string)
 		t.name, _ = tok.Claims["name"].(string)
 		t.role, _ = tok.Claims["role"].(string)
-		s.tokens.put(key, t, until, now)
+		s.tokens.put(key, t, until, now, seen)
 	}
 	u, err := s.userOf(ctx, t)
 	if err != nil {

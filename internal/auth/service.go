@@ -189,6 +189,8 @@ func (s *Service) authenticateKey(ctx context.Context, secret string) (Principal
 	hash, now := hashSecret(secret), s.now()
 	p, ok := s.keys.get(hash, now)
 	if !ok {
+		// A key revoked while it is read is not remembered as valid.
+		seen := s.keys.version()
 		var row struct {
 			User
 			KeyID     string     `bun:"key_id"`
@@ -205,7 +207,7 @@ func (s *Service) authenticateKey(ctx context.Context, secret string) (Principal
 		}
 		u := row.User
 		p = Principal{UserID: u.ID, Role: u.Role, PlanCode: u.PlanCode, APIKeyID: row.KeyID, User: &u}
-		s.keys.put(hash, p, now.Add(keyCacheTTL), now)
+		s.keys.put(hash, p, now.Add(keyCacheTTL), now, seen)
 	}
 	s.mu.Lock()
 	s.touched[p.APIKeyID] = now
