@@ -97,8 +97,8 @@ type App struct {
 // apiKeyRevokedTopic carries the ids of revoked API keys on the bus.
 const apiKeyRevokedTopic = "api-key-revoked"
 
-// roleChangedTopic carries the ids of users whose role changed.
-const roleChangedTopic = "user-role-changed"
+// userChangedTopic carries the ids of users whose role or plan changed.
+const userChangedTopic = "user-changed"
 
 // Option adjusts how New builds the app; tests use them.
 type Option func(*App)
@@ -317,18 +317,22 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 			log.WarnContext(ctx, "publish key revocation", "err", err)
 		}
 	})
-	a.bus.Subscribe(roleChangedTopic, func(userID []byte) {
+	// A user whose role or plan changed is read again on every replica.
+	a.bus.Subscribe(userChangedTopic, func(userID []byte) {
 		if userID == nil {
 			a.auth.ForgetKeys()
 			return
 		}
 		a.auth.ForgetUser(string(userID))
 	})
-	a.auth.OnRoleChange(func(ctx context.Context, userID string) {
-		if err := a.bus.Publish(ctx, []byte(userID), roleChangedTopic); err != nil {
-			log.WarnContext(ctx, "publish role change", "err", err)
+	userChanged := func(ctx context.Context, userID string) {
+		a.auth.ForgetUser(userID)
+		if err := a.bus.Publish(ctx, []byte(userID), userChangedTopic); err != nil {
+			log.WarnContext(ctx, "publish user change", "err", err)
 		}
-	})
+	}
+	a.auth.OnRoleChange(userChanged)
+	payments.OnPlanChange(userChanged)
 	schema := generated.NewExecutableSchema(generated.Config{
 		Resolvers: &resolvers.Resolver{
 			AuthService: a.auth, VoiceCatalog: catalog, GenerationService: gens, PlanCatalog: plans, Usage: ledger, Payments: payments, KPIs: kpi.NewService(a.db),

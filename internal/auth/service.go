@@ -177,9 +177,9 @@ func (s *Service) Authenticate(ctx context.Context, credential string) (Principa
 
 // keyCacheTTL is how long an API key's principal — its user's role, plan
 // and row — is used without reading it again: a script that calls many
-// times a second costs one lookup a second. A revoked key is forgotten at
-// once on every replica (ForgetKey, through the bus); other changes to the
-// user show within the TTL.
+// times a second costs one lookup a second. A revoked key, and a user whose
+// role or plan changed, are forgotten at once on every replica (ForgetKey,
+// ForgetUser, through the bus); a lost announcement is a TTL late at most.
 const keyCacheTTL = time.Second
 
 // keyCacheMax bounds the keys remembered at once.

@@ -67,6 +67,16 @@ type Stripe struct {
 	credits Credits
 	log     *slog.Logger
 	now     func() time.Time
+
+	onPlanChange func(ctx context.Context, userID string)
+}
+
+// OnPlanChange sets what happens after a webhook that may have changed a
+// user's plan is committed: the app has every replica read the user again.
+func (s *Stripe) OnPlanChange(f func(ctx context.Context, userID string)) {
+	if s != nil {
+		s.onPlanChange = f
+	}
 }
 
 // NewStripe returns the Stripe integration; nil when no secret key is
@@ -248,7 +258,7 @@ func (s *Stripe) HandleWebhook(ctx context.Context, body []byte, signature strin
 		s.log.WarnContext(ctx, "stripe webhook refused", "err", err)
 		return ErrBadSignature
 	}
-	outcome := "applied"
+	outcome, entitled := "applied", ""
 	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		res, err := tx.NewRaw("INSERT INTO stripe_events (id, type, created, received_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
 			event.ID, string(event.Type), event.Created, s.now()).Exec(ctx)
@@ -259,41 +269,47 @@ func (s *Stripe) HandleWebhook(ctx context.Context, body []byte, signature strin
 			outcome = "duplicate"
 			return nil
 		}
-		handled, err := s.apply(ctx, tx, event)
+		handled, user, err := s.apply(ctx, tx, event)
 		if !handled {
 			outcome = "ignored"
 		}
+		entitled = user
 		return err
 	})
 	if err == nil {
 		metrics.StripeWebhooks.WithLabelValues(outcome).Inc()
+		if entitled != "" && s.onPlanChange != nil {
+			s.onPlanChange(ctx, entitled)
+		}
 	}
 	return err
 }
 
-// apply applies an event; handled is false for types Koe does not act on.
-func (s *Stripe) apply(ctx context.Context, tx bun.Tx, event stripe.Event) (handled bool, err error) {
+// apply applies an event; handled is false for types Koe does not act on,
+// entitled the user whose plan it may have changed.
+func (s *Stripe) apply(ctx context.Context, tx bun.Tx, event stripe.Event) (handled bool, entitled string, err error) {
 	switch event.Type {
 	case "checkout.session.completed", "checkout.session.async_payment_succeeded", "checkout.session.async_payment_failed":
 		var sess stripe.CheckoutSession
 		if err := json.Unmarshal(event.Data.Raw, &sess); err != nil {
-			return true, fmt.Errorf("%s: %w", event.Type, err)
+			return true, "", fmt.Errorf("%s: %w", event.Type, err)
 		}
-		return true, s.checkoutEvent(ctx, tx, string(event.Type), &sess)
+		return true, "", s.checkoutEvent(ctx, tx, string(event.Type), &sess)
 	case "customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted":
 		var sub stripe.Subscription
 		if err := json.Unmarshal(event.Data.Raw, &sub); err != nil {
-			return true, fmt.Errorf("%s: %w", event.Type, err)
+			return true, "", fmt.Errorf("%s: %w", event.Type, err)
 		}
-		return true, s.subscriptionEvent(ctx, tx, event, &sub)
+		entitled, err := s.subscriptionEvent(ctx, tx, event, &sub)
+		return true, entitled, err
 	case "invoice.paid", "invoice.payment_failed":
 		var inv stripe.Invoice
 		if err := json.Unmarshal(event.Data.Raw, &inv); err != nil {
-			return true, fmt.Errorf("%s: %w", event.Type, err)
+			return true, "", fmt.Errorf("%s: %w", event.Type, err)
 		}
-		return true, s.invoiceEvent(ctx, tx, string(event.Type), &inv)
+		return true, "", s.invoiceEvent(ctx, tx, string(event.Type), &inv)
 	}
-	return false, nil
+	return false, "", nil
 }
 
 // userOf finds the Koe user of a Stripe object: by the user id Koe put in
@@ -366,22 +382,22 @@ func (s *Stripe) checkoutEvent(ctx context.Context, tx bun.Tx, typ string, sess 
 
 // subscriptionEvent stores the subscription as the event shows it, unless a
 // newer event was applied already, then puts the user on the plan their
-// subscriptions entitle them to.
-func (s *Stripe) subscriptionEvent(ctx context.Context, tx bun.Tx, event stripe.Event, sub *stripe.Subscription) error {
+// subscriptions entitle them to; it returns that user.
+func (s *Stripe) subscriptionEvent(ctx context.Context, tx bun.Tx, event stripe.Event, sub *stripe.Subscription) (string, error) {
 	userID, err := s.userOf(ctx, tx, sub.Metadata, sub.Customer)
 	if err != nil || userID == "" {
-		return err
+		return "", err
 	}
 	planCode := ""
 	if sub.Items != nil && len(sub.Items.Data) > 0 && sub.Items.Data[0].Price != nil {
 		if err := tx.NewSelect().Table("plans").Column("code").Where("stripe_price_id = ?", sub.Items.Data[0].Price.ID).
 			Scan(ctx, &planCode); err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
+			return "", err
 		}
 	}
 	if planCode == "" {
 		s.log.WarnContext(ctx, "stripe subscription for a price no plan sells", "subscription", sub.ID)
-		return nil
+		return "", nil
 	}
 	status := string(sub.Status)
 	if event.Type == "customer.subscription.deleted" {
@@ -398,9 +414,9 @@ func (s *Stripe) subscriptionEvent(ctx context.Context, tx bun.Tx, event stripe.
 		Set("cancel_at_period_end = EXCLUDED.cancel_at_period_end").Set("event_created = EXCLUDED.event_created").
 		Set("updated_at = EXCLUDED.updated_at").
 		Where("subscription.event_created <= EXCLUDED.event_created").Exec(ctx); err != nil {
-		return err
+		return "", err
 	}
-	return s.entitle(ctx, tx, userID, event.ID)
+	return userID, s.entitle(ctx, tx, userID, event.ID)
 }
 
 // entitle puts the user on the plan of their newest entitled subscription,
