@@ -80,6 +80,11 @@ func TestFirebaseSignIn(t *testing.T) {
 	ann = srv.Client(emu.SignIn(email))
 	ann.Must(`{ me { id email displayName role plan { code } } }`, nil, &me)
 	require.Equal(t, first, me.Me.ID)
+	// An operator's change of role counts on Ann's very next request,
+	// though her user is remembered for a second.
+	srv.Client(apptest.AdminKey).Must(`mutation($id: ID!) { setUserRole(userId: $id, role: ADMIN) { id } }`, map[string]any{"id": first}, nil)
+	ann.Must(`{ me { id email displayName role plan { code } } }`, nil, &me)
+	require.Equal(t, "ADMIN", me.Me.Role)
 	g := create(t, ann, map[string]any{"voiceId": "espeak-ng:en-us", "text": "Signed in with Firebase."})
 	evs := events(t, follow(t, ann, apptest.TransportWS, g.ID), time.Minute)
 	require.Equal(t, "SUCCEEDED", evs[len(evs)-1].Status)

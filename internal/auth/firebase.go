@@ -68,12 +68,19 @@ func (s *Service) authenticateFirebase(ctx context.Context, idToken string) (Pri
 		t.role, _ = tok.Claims["role"].(string)
 		s.tokens.put(key, t, until, now, seen)
 	}
-	u, err := s.userOf(ctx, t)
-	if err != nil {
-		return Principal{}, fmt.Errorf("authenticate: %w", err)
-	}
-	return Principal{UserID: u.ID, Role: u.Role, PlanCode: u.PlanCode, User: u}, nil
+	// The user is remembered like an API key's, under the uid.
+	return s.remembered(firebaseUserKey+t.uid, now, func() (Principal, error) {
+		u, err := s.userOf(ctx, t)
+		if err != nil {
+			return Principal{}, fmt.Errorf("authenticate: %w", err)
+		}
+		return Principal{UserID: u.ID, Role: u.Role, PlanCode: u.PlanCode, User: u}, nil
+	})
 }
+
+// firebaseUserKey prefixes a Firebase uid among the remembered principals,
+// which are otherwise keyed by API key hashes (hex, no colon).
+const firebaseUserKey = "firebase:"
 
 // tokenError says why a token was refused, in words the client can act on;
 // failures that are not the token's fault stay internal.

@@ -44,7 +44,7 @@ type Service struct {
 
 	firebase IDTokenVerifier // nil: Firebase sign-in is off
 	tokens   *expiring[[32]byte, verifiedToken]
-	keys     *expiring[string, Principal] // by secret hash
+	keys     *expiring[string, Principal] // by secret hash, or firebaseUserKey + uid
 
 	onRevoke     func(ctx context.Context, keyID string)
 	onRoleChange func(ctx context.Context, userID string)
@@ -176,8 +176,8 @@ func (s *Service) Authenticate(ctx context.Context, credential string) (Principa
 }
 
 // keyCacheTTL is how long an API key's principal — its user's role, plan
-// and row — is used without reading it again: a script that calls many
-// times a second costs one lookup a second. A revoked key, and a user whose
+// and row — or a Firebase user's is used without reading it again: a
+// client that calls many times a second costs one lookup a second. A revoked key, and a user whose
 // role or plan changed, are forgotten at once on every replica (ForgetKey,
 // ForgetUser, through the bus); a lost announcement is a TTL late at most.
 const keyCacheTTL = time.Second
@@ -187,10 +187,7 @@ const keyCacheMax = 10_000
 
 func (s *Service) authenticateKey(ctx context.Context, secret string) (Principal, error) {
 	hash, now := hashSecret(secret), s.now()
-	p, ok := s.keys.get(hash, now)
-	if !ok {
-		// A key revoked while it is read is not remembered as valid.
-		seen := s.keys.version()
+	p, err := s.remembered(hash, now, func() (Principal, error) {
 		var row struct {
 			User
 			KeyID     string     `bun:"key_id"`
@@ -206,14 +203,31 @@ func (s *Service) authenticateKey(ctx context.Context, secret string) (Principal
 			return Principal{}, fmt.Errorf("authenticate: %w", err)
 		}
 		u := row.User
-		p = Principal{UserID: u.ID, Role: u.Role, PlanCode: u.PlanCode, APIKeyID: row.KeyID, User: &u}
-		s.keys.put(hash, p, now.Add(keyCacheTTL), now, seen)
+		return Principal{UserID: u.ID, Role: u.Role, PlanCode: u.PlanCode, APIKeyID: row.KeyID, User: &u}, nil
+	})
+	if err != nil {
+		return Principal{}, err
 	}
 	s.mu.Lock()
 	s.touched[p.APIKeyID] = now
 	s.mu.Unlock()
-	// Each request gets its own copy of the user: the remembered one is
-	// shared.
+	return p, nil
+}
+
+// remembered returns the principal remembered under key, or reads it with
+// read and remembers it for keyCacheTTL. A principal read while something
+// is being forgotten is not remembered: it may be what was forgotten. Each
+// caller gets its own copy of the user.
+func (s *Service) remembered(key string, now time.Time, read func() (Principal, error)) (Principal, error) {
+	p, ok := s.keys.get(key, now)
+	if !ok {
+		seen := s.keys.version()
+		var err error
+		if p, err = read(); err != nil {
+			return Principal{}, err
+		}
+		s.keys.put(key, p, now.Add(keyCacheTTL), now, seen)
+	}
 	u := *p.User
 	p.User = &u
 	return p, nil
