@@ -24,15 +24,23 @@ func TestMarshalInOrder(t *testing.T) {
 		return graphql.MarshalInt(i * 10)
 	})
 	require.Equal(t, []int{0, 1, 2, 3}, order, "one item after another, each knowing its index")
-	var out strings.Builder
-	ret.MarshalGQL(&out)
-	require.Equal(t, "[0,10,null,30]", out.String(), "a panicking item is null, the others are kept")
-	errs := graphql.GetErrors(ctx)
-	require.Len(t, errs, 1)
-	require.Equal(t, ast.Path{ast.PathName("voices"), ast.PathIndex(2)}, errs[0].Path, "the error names the item")
+	requireOnePanic(t, ctx, ret, "[0,10,null,30]", ast.Path{ast.PathName("voices"), ast.PathIndex(2)})
 
 	require.Empty(t, marshalInOrder(ctx, 0, 0, false, nil))
 	require.Panics(t, func() {
 		marshalInOrder(ctx, 1, 0, true, func(context.Context, int) graphql.Marshaler { panic("boom") })
 	}, "omitPanicHandler leaves panics to the caller, as gqlgen's own does")
+}
+
+// requireOnePanic checks that a marshalled list reads want, the panicking
+// item null and the others kept in order, and that the one error reported
+// names the item at path.
+func requireOnePanic(t *testing.T, ctx context.Context, ret graphql.Array, want string, path ast.Path) {
+	t.Helper()
+	var out strings.Builder
+	ret.MarshalGQL(&out)
+	require.Equal(t, want, out.String(), "a panicking item is null, the others are kept in order")
+	errs := graphql.GetErrors(ctx)
+	require.Len(t, errs, 1)
+	require.Equal(t, path, errs[0].Path, "the error names the item")
 }

@@ -44,6 +44,13 @@ type mailboxSetup struct {
 // not yet reading, then starts the stream.
 func setupMailbox(t *testing.T, before ...Event) mailboxSetup {
 	t.Helper()
+	return setupDelivery(t, before, (*mailbox).stream)
+}
+
+// setupDelivery offers the events before to a new mailbox, then has deliver
+// start delivering them until the test ends.
+func setupDelivery(t *testing.T, before []Event, deliver func(mb *mailbox, ctx context.Context, unsubscribe func()) <-chan *Event) mailboxSetup {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	var unsubscribed atomic.Int32
@@ -53,7 +60,7 @@ func setupMailbox(t *testing.T, before ...Event) mailboxSetup {
 	}
 	return mailboxSetup{
 		mb:           mb,
-		out:          mb.stream(ctx, func() { unsubscribed.Add(1) }),
+		out:          deliver(mb, ctx, func() { unsubscribed.Add(1) }),
 		cancel:       cancel,
 		unsubscribed: &unsubscribed,
 		markers:      new(int),
@@ -435,25 +442,17 @@ func TestLatestWakesWhileReceiving(t *testing.T) {
 // slotSetup is a mailbox delivering through its slot to a transport that
 // counts wakes, and how often it unsubscribed.
 type slotSetup struct {
-	mb           *mailbox
-	out          <-chan *Event
-	wakes        *int
-	cancel       context.CancelFunc
-	unsubscribed *atomic.Int32
+	mailboxSetup
+	wakes *int
 }
 
 func setupSlot(t *testing.T, before ...Event) slotSetup {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	var unsubscribed atomic.Int32
-	mb := newMailbox()
-	for _, e := range before {
-		mb.offer(e)
-	}
 	wakes := new(int) // offers and refills run one at a time here, or under mb.mu
-	out := mb.slot(ctx, func() { *wakes++ }, func() { unsubscribed.Add(1) })
-	return slotSetup{mb: mb, out: out, wakes: wakes, cancel: cancel, unsubscribed: &unsubscribed}
+	s := setupDelivery(t, before, func(mb *mailbox, ctx context.Context, unsubscribe func()) <-chan *Event {
+		return mb.slot(ctx, func() { *wakes++ }, unsubscribe)
+	})
+	return slotSetup{mailboxSetup: s, wakes: wakes}
 }
 
 // take receives once for a wake, as the transport does, failing if it would
