@@ -197,7 +197,7 @@ func (g *socketGuard) init(ctx context.Context, payload map[string]any) (context
 			}
 			return ctx, err
 		}
-		c.userID, c.keyID, c.expires, c.rights = p.UserID, p.APIKeyID, p.Expires, p
+		c.rights = p
 		ctx = auth.WithPrincipal(ctx, forSocket(p))
 	}
 	if err := g.limits.holdSocket(ctx); err != nil {
@@ -307,7 +307,7 @@ func initCredential(ctx context.Context, payload map[string]any) (string, error)
 		if v, ok := payload[k].(string); ok && v != "" {
 			secret, ok := bearer(v)
 			if !ok {
-				return "", apperror.New(apperror.Unauthenticated, "Authorization must be \"Bearer <key>\"")
+				return "", errNotBearer
 			}
 			return secret, nil
 		}
@@ -328,6 +328,9 @@ func credentialOf(ctx context.Context) string {
 	s, _ := ctx.Value(credentialKey{}).(string)
 	return s
 }
+
+// errNotBearer refuses an Authorization that bearer cannot read.
+var errNotBearer = apperror.New(apperror.Unauthenticated, "Authorization must be \"Bearer <key>\"")
 
 // bearer extracts the credential of "Bearer <credential>"; a bare
 // credential is accepted too, for clients that send only the key.

@@ -84,38 +84,48 @@ func (l *Limits) of(ctx context.Context) (limited, bool, error) {
 	return limited{key: "user:" + p.UserID, limits: pl}, true, nil
 }
 
+// take charges one request to ctx's caller. limited is false for callers
+// no rate applies to; d is nil when the limiter could not decide (Redis is
+// down), and then serving beats refusing everyone.
+func (l *Limits) take(ctx context.Context) (who limited, isLimited bool, d *ratelimit.Decision) {
+	who, isLimited, err := l.of(ctx)
+	if err != nil {
+		l.Log.ErrorContext(ctx, "rate limit: limits", "err", err)
+	}
+	if !isLimited {
+		return who, false, nil
+	}
+	decision, err := l.Limiter.Allow(ctx, who.key, who.limits.RequestsPerMinute)
+	if err != nil {
+		l.Log.WarnContext(ctx, "rate limit unavailable; allowing", "err", err)
+		return who, true, nil
+	}
+	return who, true, &decision
+}
+
 // Middleware refuses requests over the caller's rate with 429, RATE_LIMITED
 // and Retry-After, and tells every caller where they stand in RateLimit-*
 // headers. It runs after authentication.
 func (l *Limits) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r = r.WithContext(l.identify(r))
-		ctx := r.Context()
-		who, ok, err := l.of(ctx)
-		if err != nil {
-			l.Log.ErrorContext(ctx, "rate limit: limits", "err", err)
-		}
-		if !ok {
+		who, isLimited, d := l.take(r.Context())
+		if !isLimited {
 			next.ServeHTTP(w, r)
 			return
 		}
-		d, err := l.Limiter.Allow(ctx, who.key, who.limits.RequestsPerMinute)
-		if err != nil {
-			// The limiter (Redis) is down: serving beats refusing everyone.
-			l.Log.WarnContext(ctx, "rate limit unavailable; allowing", "err", err)
-			next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, limitKey{}, who)))
-			return
+		if d != nil {
+			h := w.Header()
+			h.Set("RateLimit-Limit", strconv.Itoa(d.Limit))
+			h.Set("RateLimit-Remaining", strconv.Itoa(d.Remaining))
+			h.Set("RateLimit-Reset", strconv.Itoa(ceilSeconds(d.Reset)))
+			h.Set("RateLimit-Policy", fmt.Sprintf("%d;w=60", d.Limit))
+			if !d.Allowed {
+				refuse(w, tooManyRequests(*d))
+				return
+			}
 		}
-		h := w.Header()
-		h.Set("RateLimit-Limit", strconv.Itoa(d.Limit))
-		h.Set("RateLimit-Remaining", strconv.Itoa(d.Remaining))
-		h.Set("RateLimit-Reset", strconv.Itoa(ceilSeconds(d.Reset)))
-		h.Set("RateLimit-Policy", fmt.Sprintf("%d;w=60", d.Limit))
-		if !d.Allowed {
-			refuse(w, tooManyRequests(d))
-			return
-		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, limitKey{}, who)))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), limitKey{}, who)))
 	})
 }
 
@@ -140,20 +150,8 @@ func ceilSeconds(d time.Duration) int { return int(math.Ceil(d.Seconds())) }
 // the same bucket, so HTTP and sockets share one budget. Over it, the
 // operation gets RATE_LIMITED; the socket stays open.
 func (l *Limits) chargeOperation(ctx context.Context) error {
-	who, ok, err := l.of(ctx)
-	if err != nil {
-		l.Log.ErrorContext(ctx, "rate limit: limits", "err", err)
-	}
-	if !ok {
-		return nil
-	}
-	d, err := l.Limiter.Allow(ctx, who.key, who.limits.RequestsPerMinute)
-	if err != nil {
-		l.Log.WarnContext(ctx, "rate limit unavailable; allowing", "err", err)
-		return nil
-	}
-	if !d.Allowed {
-		return tooManyRequests(d)
+	if _, _, d := l.take(ctx); d != nil && !d.Allowed {
+		return tooManyRequests(*d)
 	}
 	return nil
 }
@@ -177,9 +175,6 @@ func (l *Limits) socketOperations(ctx context.Context) (operations, queries int)
 	return 2*who.limits.Subscriptions + socketQueries, socketQueries
 }
 
-// failuresKey is the bucket of a client address's failed authentications.
-func failuresKey(ctx context.Context) string { return clientAddress(ctx) }
-
 // refuseFailing returns RATE_LIMITED when ctx's client address has failed
 // to authenticate AuthFailuresPerMinute times lately: asked before a
 // credential is looked up or verified, so guessing costs the server
@@ -189,7 +184,7 @@ func (l *Limits) refuseFailing(ctx context.Context) *apperror.Error {
 	if l.Failures == nil || l.AuthFailuresPerMinute <= 0 {
 		return nil
 	}
-	d := l.Failures.Peek(failuresKey(ctx), l.AuthFailuresPerMinute)
+	d := l.Failures.Peek(clientAddress(ctx), l.AuthFailuresPerMinute)
 	if d.Allowed {
 		return nil
 	}
@@ -202,7 +197,7 @@ func (l *Limits) refuseFailing(ctx context.Context) *apperror.Error {
 // authFailed counts a failed authentication against ctx's client address.
 func (l *Limits) authFailed(ctx context.Context) {
 	if l.Failures != nil && l.AuthFailuresPerMinute > 0 {
-		_, _ = l.Failures.Allow(ctx, failuresKey(ctx), l.AuthFailuresPerMinute)
+		_, _ = l.Failures.Allow(ctx, clientAddress(ctx), l.AuthFailuresPerMinute)
 	}
 }
 

@@ -261,7 +261,7 @@ func authenticate(a Authenticator, limits *Limits, next http.Handler) http.Handl
 		secret, ok := bearer(header)
 		if !ok {
 			limits.authFailed(ctx)
-			writeGraphQLError(w, http.StatusUnauthorized, apperror.New(apperror.Unauthenticated, "Authorization must be \"Bearer <key>\""))
+			writeGraphQLError(w, http.StatusUnauthorized, errNotBearer)
 			return
 		}
 		p, err := a.Authenticate(ctx, secret)

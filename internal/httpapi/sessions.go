@@ -28,13 +28,10 @@ func NewSockets() *Sockets {
 // user changed, and the rights its operations were last authorized with.
 type socketCaller struct {
 	credential string
-	userID     string
-	keyID      string // "" for a Firebase sign-in
-	expires    time.Time
 	guard      *socketGuard
 
 	mu     sync.Mutex
-	rights auth.Principal
+	rights auth.Principal // its user, key and expiry are the credential's and never change
 	// end closes the socket with the refusal's code and reason; set by
 	// Sockets.track.
 	end func(*Refusal)
@@ -54,22 +51,24 @@ var expiredToken = &Refusal{Code: closeUnauthorized, Reason: "Unauthorized: the 
 
 // track registers c until ctx ends and returns the socket's context, which
 // ends (closing the socket) with a *Refusal as its cause when c's key is
-// revoked, its user changes for the worse, or its ID token expires.
+// revoked, its user changes for the worse, or its ID token expires. Call it
+// before c is shared: it reads c's rights without the lock.
 func (k *Sockets) track(ctx context.Context, c *socketCaller) context.Context {
 	ctx, cancel := context.WithCancelCause(ctx)
 	c.end = func(r *Refusal) { cancel(r) }
 	ctx = context.WithValue(ctx, socketCallerKey{}, c)
+	userID, keyID, expires := c.rights.UserID, c.rights.APIKeyID, c.rights.Expires
 	k.mu.Lock()
-	add(k.byUser, c.userID, c)
-	if c.keyID != "" {
-		add(k.byKey, c.keyID, c)
+	add(k.byUser, userID, c)
+	if keyID != "" {
+		add(k.byKey, keyID, c)
 	}
 	k.mu.Unlock()
 	// Timers and AfterFunc, not a goroutine per socket: idle sockets stay
 	// cheap.
 	var expiry *time.Timer
-	if !c.expires.IsZero() {
-		expiry = time.AfterFunc(time.Until(c.expires), func() { c.end(expiredToken) })
+	if !expires.IsZero() {
+		expiry = time.AfterFunc(time.Until(expires), func() { c.end(expiredToken) })
 	}
 	context.AfterFunc(ctx, func() {
 		if expiry != nil {
@@ -77,8 +76,8 @@ func (k *Sockets) track(ctx context.Context, c *socketCaller) context.Context {
 		}
 		k.mu.Lock()
 		defer k.mu.Unlock()
-		remove(k.byUser, c.userID, c)
-		remove(k.byKey, c.keyID, c)
+		remove(k.byUser, userID, c)
+		remove(k.byKey, keyID, c)
 	})
 	return ctx
 }
