@@ -33,7 +33,7 @@ export interface KoeClient {
 const UNAUTHORIZED = 4401
 
 function closeCode(e: unknown): number | undefined {
-  return e && typeof e === 'object' && 'code' in e && typeof e.code === 'number' ? e.code : undefined
+  return typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'number' ? e.code : undefined
 }
 
 /**
