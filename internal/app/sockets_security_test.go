@@ -97,13 +97,15 @@ func (s *socket) read() (socketMessage, int, string) {
 	}
 }
 
-// start sends an operation and returns its id.
+// start sends an operation and returns its id. A socket the server is
+// closing may refuse the write; reading then finds the close.
 func (s *socket) start(query string, vars map[string]any) string {
 	s.t.Helper()
 	s.next++
 	id := strconv.Itoa(s.next)
-	err := s.conn.WriteJSON(map[string]any{"id": id, "type": "subscribe", "payload": map[string]any{"query": query, "variables": vars}})
-	require.NoError(s.t, err)
+	if err := s.conn.WriteJSON(map[string]any{"id": id, "type": "subscribe", "payload": map[string]any{"query": query, "variables": vars}}); err != nil {
+		s.t.Logf("write %s: %v", id, err)
+	}
 	return id
 }
 
@@ -140,8 +142,9 @@ func (s *socket) waitClosed() (int, string) {
 	}
 }
 
-// refused is the answer of an operation that must not have run: the
-// socket closed, or the operation ended with one of codes and no data.
+// requireRefused checks a is the answer of an operation that did not run:
+// the socket closed first, or the operation ended with one of codes and no
+// data.
 func requireRefused(t *testing.T, a socketAnswer, codes ...string) {
 	t.Helper()
 	if a.Closed != 0 {
