@@ -286,7 +286,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 			}
 			return httpapi.PlanLimits{RequestsPerMinute: pl.RequestsPerMinute, Websockets: pl.MaxWebsockets, Subscriptions: pl.MaxSubscriptions}, false, nil
 		},
-		Anonymous: httpapi.PlanLimits{RequestsPerMinute: cfg.AnonymousRPM, Websockets: 5},
+		Anonymous:             httpapi.PlanLimits{RequestsPerMinute: cfg.AnonymousRPM, Websockets: 5},
+		AuthFailuresPerMinute: cfg.AuthFailuresPerMinute,
+		Failures:              ratelimit.NewMemory(),
+		TrustedProxies:        cfg.TrustedProxies,
 	}
 	if cfg.RedisURL != "" {
 		opts, err := redis.ParseURL(cfg.RedisURL)
@@ -302,28 +305,33 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	a.ws = &httpapi.Websocket{CheckOrigin: httpapi.OriginChecker(cfg.AllowedOrigins)}
 	// A revoked key's sockets end, and the key is forgotten, on every
 	// replica: the revoking one publishes, each closes its own.
-	sockets := httpapi.NewKeySockets()
+	sockets := httpapi.NewSockets()
 	a.bus.Subscribe(apiKeyRevokedTopic, func(keyID []byte) {
 		if keyID == nil {
 			// The bus may have lost announcements.
 			a.auth.ForgetKeys()
+			go sockets.RecheckAll(context.Background())
 			return
 		}
 		a.auth.ForgetKey(string(keyID))
-		sockets.Close(string(keyID))
+		sockets.CloseKey(string(keyID))
 	})
 	a.auth.OnRevoke(func(ctx context.Context, keyID string) {
 		if err := a.bus.Publish(ctx, []byte(keyID), apiKeyRevokedTopic); err != nil {
 			log.WarnContext(ctx, "publish key revocation", "err", err)
 		}
 	})
-	// A user whose role or plan changed is read again on every replica.
+	// A user whose role or plan changed is read again on every replica,
+	// and their open sockets checked against what they may do now (off the
+	// bus's goroutine: checking may read the database).
 	a.bus.Subscribe(userChangedTopic, func(userID []byte) {
 		if userID == nil {
 			a.auth.ForgetKeys()
+			go sockets.RecheckAll(context.Background())
 			return
 		}
 		a.auth.ForgetUser(string(userID))
+		go sockets.RecheckUser(context.Background(), string(userID))
 	})
 	userChanged := func(ctx context.Context, userID string) {
 		a.auth.ForgetUser(userID)

@@ -30,6 +30,7 @@ const tokenCacheTTL = 30 * time.Second
 // verifiedToken is what Koe keeps of a verified ID token.
 type verifiedToken struct {
 	uid, email, name, role string
+	expires                time.Time
 }
 
 // EnableFirebase makes Authenticate accept Firebase ID tokens checked by v.
@@ -58,10 +59,10 @@ func (s *Service) authenticateFirebase(ctx context.Context, idToken string) (Pri
 		if err != nil {
 			return Principal{}, tokenError(err)
 		}
-		t = verifiedToken{uid: tok.UID}
+		t = verifiedToken{uid: tok.UID, expires: time.Unix(tok.Expires, 0)}
 		until := now.Add(tokenCacheTTL)
-		if exp := time.Unix(tok.Expires, 0); exp.Before(until) {
-			until = exp // an expiring token is not trusted past its expiry
+		if t.expires.Before(until) {
+			until = t.expires // an expiring token is not trusted past its expiry
 		}
 		t.email, _ = tok.Claims["email"].(string)
 		t.name, _ = tok.Claims["name"].(string)
@@ -69,13 +70,18 @@ func (s *Service) authenticateFirebase(ctx context.Context, idToken string) (Pri
 		s.tokens.put(key, t, until, now, seen)
 	}
 	// The user is remembered like an API key's, under the uid.
-	return s.remembered(firebaseUserKey+t.uid, now, func() (Principal, error) {
+	p, err := s.remembered(firebaseUserKey+t.uid, now, func() (Principal, error) {
 		u, err := s.userOf(ctx, t)
 		if err != nil {
 			return Principal{}, fmt.Errorf("authenticate: %w", err)
 		}
 		return Principal{UserID: u.ID, Role: u.Role, PlanCode: u.PlanCode, User: u}, nil
 	})
+	if err != nil {
+		return Principal{}, err
+	}
+	p.Expires = t.expires // this token's, not that of whichever token was remembered
+	return p, nil
 }
 
 // firebaseUserKey prefixes a Firebase uid among the remembered principals,

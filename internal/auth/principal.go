@@ -5,6 +5,7 @@ package auth
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/koe-voice/koe/internal/apperror"
 )
@@ -39,6 +40,10 @@ type Principal struct {
 	PlanCode string
 	// APIKeyID is the key the request came with; empty for other sign-ins.
 	APIKeyID string
+	// Expires is when the credential stops working: a Firebase ID token's
+	// exp; zero for API keys, which work until revoked. A websocket opened
+	// with the credential ends then.
+	Expires time.Time
 	// User is the user's row as read when the request was authenticated, so
 	// a response that shows the caller needs no second read; nil for a
 	// principal made otherwise.

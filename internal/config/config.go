@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -99,6 +100,14 @@ type Config struct {
 	// WebDir (KOE_WEB_DIR) is the web app's static build, served at /;
 	// empty: no web app, Playground at /.
 	WebDir string
+	// TrustedProxies (KOE_TRUSTED_PROXIES) are the networks of the proxies
+	// in front of Koe: only from a peer inside one is a client's address
+	// taken from X-Forwarded-For.
+	TrustedProxies []netip.Prefix
+	// AuthFailuresPerMinute (KOE_AUTH_FAILURES_PER_MINUTE) is how many
+	// failed sign-ins one client address may make a minute before its
+	// further attempts are refused unread.
+	AuthFailuresPerMinute int
 }
 
 // Postgres reports whether the database is PostgreSQL rather than SQLite.
@@ -258,6 +267,8 @@ func Load(getenv func(string) string) (Config, error) {
 			l.fail("FIREBASE_WEB_API_KEY", "must be set with FIREBASE_PROJECT_ID and KOE_WEB_DIR: the web app signs in with it (Firebase console → Project settings → Web API key)")
 		}
 	}
+	c.TrustedProxies = l.networks("KOE_TRUSTED_PROXIES")
+	c.AuthFailuresPerMinute = l.intRange("KOE_AUTH_FAILURES_PER_MINUTE", 20, 1, 1_000_000)
 	for _, o := range c.AllowedOrigins {
 		if u, err := url.Parse(o); err != nil || u.Scheme == "" || u.Host == "" || u.Path != "" {
 			l.fail("KOE_ALLOWED_ORIGINS", "%q is not an origin such as https://app.example.com", o)
@@ -330,6 +341,24 @@ func (l *loader) duration(name string, def time.Duration) time.Duration {
 		return def
 	}
 	return d
+}
+
+// networks reads comma-separated CIDRs; a bare address is a network of one.
+func (l *loader) networks(name string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, v := range l.list(name, "") {
+		p, err := netip.ParsePrefix(v)
+		if err != nil {
+			a, aerr := netip.ParseAddr(v)
+			if aerr != nil {
+				l.fail(name, "must be comma-separated networks such as 10.0.0.0/8,fd00::/8 (or single addresses), got %q", v)
+				continue
+			}
+			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		out = append(out, p.Masked())
+	}
+	return out
 }
 
 func (l *loader) list(name, def string) []string {

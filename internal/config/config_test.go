@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"net/netip"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -63,6 +64,8 @@ func TestLoadDefaults(t *testing.T) {
 		StripeMeterEvent: "koe_characters",
 		JobTimeout:       15 * time.Minute,
 		OTLPProtocol:     "http/protobuf",
+
+		AuthFailuresPerMinute: 20,
 	}, c)
 	require.False(t, c.Postgres(), "no DATABASE_URL: SQLite")
 	require.True(t, c.Role.ServesAPI())
@@ -113,6 +116,9 @@ func TestLoadReadsEveryVariable(t *testing.T) {
 		"KOE_EMAIL_RATE":              "50",
 		"KOE_DEBUG_ADDR":              "127.0.0.1:6060",
 		"KOE_JOB_TIMEOUT":             "5m",
+
+		"KOE_TRUSTED_PROXIES":          "10.0.0.0/8, 192.168.1.7,fd00::1/8",
+		"KOE_AUTH_FAILURES_PER_MINUTE": "5",
 	}))
 	require.NoError(t, err)
 	require.Equal(t, config.Config{
@@ -159,6 +165,9 @@ func TestLoadReadsEveryVariable(t *testing.T) {
 		EmailRate:           50,
 		DebugAddr:           "127.0.0.1:6060",
 		JobTimeout:          5 * time.Minute,
+
+		TrustedProxies:        []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.168.1.7/32"), netip.MustParsePrefix("fd00::/8")},
+		AuthFailuresPerMinute: 5,
 	}, c)
 	require.True(t, c.Postgres())
 	require.False(t, c.Role.ServesAPI())
@@ -186,6 +195,9 @@ func TestLoadNamesTheVariableAtFault(t *testing.T) {
 		{"api on SQLite", map[string]string{"KOE_ROLE": "api"}, "KOE_ROLE"},
 		{"redis that is not a URL", map[string]string{"KOE_REDIS_URL": "cache:6379"}, "KOE_REDIS_URL"},
 		{"anonymous rate of zero", map[string]string{"KOE_ANONYMOUS_RPM": "0"}, "KOE_ANONYMOUS_RPM"},
+		{"trusted proxy that is a host name", map[string]string{"KOE_TRUSTED_PROXIES": "10.0.0.0/8,lb.internal"}, "KOE_TRUSTED_PROXIES"},
+		{"trusted network too wide", map[string]string{"KOE_TRUSTED_PROXIES": "10.0.0.0/33"}, "KOE_TRUSTED_PROXIES"},
+		{"no failed sign-in allowed", map[string]string{"KOE_AUTH_FAILURES_PER_MINUTE": "0"}, "KOE_AUTH_FAILURES_PER_MINUTE"},
 		{"pprof on a public address", map[string]string{"KOE_DEBUG_ADDR": ":6060"}, "KOE_DEBUG_ADDR"},
 		{"pprof on another host", map[string]string{"KOE_DEBUG_ADDR": "10.0.0.5:6060"}, "KOE_DEBUG_ADDR"},
 		{"a job timeout that is not a duration", map[string]string{"KOE_JOB_TIMEOUT": "soon"}, "KOE_JOB_TIMEOUT"},

@@ -45,9 +45,11 @@ type GraphQLConfig struct {
 	Authenticator Authenticator
 	Loaders       loaders.Sources
 	Websocket     *Websocket
-	// Sockets tracks sockets by API key, so revocation can end them.
-	Sockets *KeySockets
-	// Limits counts sockets and subscriptions per principal.
+	// Sockets tracks sockets by API key and by user, so a revoked key or a
+	// changed user reaches the sockets already open.
+	Sockets *Sockets
+	// Limits charges websocket operations to the caller's rate and counts
+	// sockets and subscriptions per principal.
 	Limits        *Limits
 	Introspection bool
 	Log           *slog.Logger
@@ -66,9 +68,12 @@ type Authenticator interface {
 // presenter and per-response dataloaders.
 func NewGraphQL(c GraphQLConfig) *handler.Server {
 	srv := handler.New(c.Schema)
+	guard := &socketGuard{auth: c.Authenticator, sockets: c.Sockets, limits: c.Limits, now: time.Now}
 	srv.AddTransport(&GraphQLWS{
-		Sockets: c.Websocket,
-		Init:    websocketInit(c.Authenticator, c.Sockets, c.Limits),
+		Sockets:  c.Websocket,
+		Init:     guard.init,
+		Start:    guard.start,
+		InFlight: c.Limits.socketOperations,
 		// Liveness is the socket layer's ping frames (every protocol,
 		// answered by browsers themselves); graphql-ws clients also expect
 		// "ka" messages.
@@ -154,50 +159,178 @@ func operationLabel(name string) string {
 	return name
 }
 
-// websocketInit authenticates a socket from its connection_init payload
-// ("Authorization": "Bearer <key>", also accepted as "authorization" or
-// "authToken"), or keeps the principal of the upgrade request's header. A
-// socket opened with an API key ends when the key is revoked.
-func websocketInit(a Authenticator, sockets *KeySockets, limits *Limits) func(context.Context, map[string]any) (context.Context, error) {
-	return func(ctx context.Context, payload map[string]any) (context.Context, error) {
-		ctx, err := authenticateInit(ctx, a, payload)
-		if err != nil {
-			return ctx, &Refusal{Code: closeUnauthorized, Reason: "Unauthorized", Err: err}
-		}
-		if err := limits.holdSocket(ctx); err != nil {
-			return ctx, &Refusal{Code: closeTooMany, Reason: "Too many connections", Err: err}
-		}
-		if p, ok := auth.FromContext(ctx); ok && p.APIKeyID != "" {
-			ctx = sockets.track(ctx, p.APIKeyID)
-		}
-		return ctx, nil
-	}
+// socketGuard authorizes websockets as HTTP requests are: at
+// connection_init, then again at every operation and whenever the bus says
+// the socket's user changed, with the credential the socket came with, and
+// with every operation charged to the caller's rate.
+type socketGuard struct {
+	auth    Authenticator
+	sockets *Sockets
+	limits  *Limits
+	now     func() time.Time
 }
 
-func authenticateInit(ctx context.Context, a Authenticator, payload map[string]any) (context.Context, error) {
-	credential := ""
-	for _, k := range []string{"Authorization", "authorization", "authToken"} {
-		if v, ok := payload[k].(string); ok && v != "" {
-			credential = v
-			break
-		}
+// init authenticates a socket from its connection_init payload
+// ("Authorization": "Bearer <key>", also accepted as "authorization" or
+// "authToken"), or with the credential of the upgrade request's header; a
+// socket with neither is anonymous. An authenticated socket is registered
+// with Sockets, and ends at its ID token's expiry.
+func (g *socketGuard) init(ctx context.Context, payload map[string]any) (context.Context, error) {
+	credential, err := initCredential(ctx, payload)
+	if err != nil {
+		g.limits.authFailed(ctx)
+		return ctx, &Refusal{Code: closeUnauthorized, Reason: "Unauthorized", Err: err}
 	}
-	if credential == "" {
+	var c *socketCaller
+	if credential != "" {
+		if e := g.limits.refuseFailing(ctx); e != nil {
+			return ctx, &Refusal{Code: closeTooMany, Reason: "Too many failed sign-ins", Err: e}
+		}
+		c = &socketCaller{credential: credential, guard: g}
+		p, err := g.check(ctx, c)
+		if err != nil {
+			if _, refused := apperror.As(err); refused {
+				g.limits.authFailed(ctx)
+			}
+			if r := (*Refusal)(nil); !errors.As(err, &r) {
+				err = &Refusal{Code: closeUnauthorized, Reason: "Unauthorized", Err: err}
+			}
+			return ctx, err
+		}
+		c.rights = p
+		ctx = auth.WithPrincipal(ctx, forSocket(p))
+	}
+	if err := g.limits.holdSocket(ctx); err != nil {
+		return ctx, &Refusal{Code: closeTooMany, Reason: "Too many connections", Err: err}
+	}
+	if c == nil {
 		return ctx, nil
 	}
-	secret, ok := bearer(credential)
-	if !ok {
-		return ctx, apperror.New(apperror.Unauthenticated, "Authorization must be \"Bearer <key>\"")
-	}
-	p, err := a.Authenticate(ctx, secret)
-	if err != nil {
+	ctx = g.sockets.track(ctx, c)
+	// A revocation or change that landed after the check above found no
+	// socket to close: check again now that the socket is registered. (A
+	// principal read before a key or user is forgotten is not remembered,
+	// so this reads what the change wrote.)
+	if _, err := g.recheck(ctx, c); err != nil {
 		return ctx, err
 	}
-	// The socket may live for hours: its responses read the caller's user
-	// anew rather than keep the row read now.
-	p.User = nil
-	return auth.WithPrincipal(ctx, p), nil
+	return ctx, nil
 }
+
+// start authorizes one operation: it runs with the caller's rights as they
+// are now, and costs one request of their rate.
+func (g *socketGuard) start(ctx context.Context) (context.Context, error) {
+	if c := callerOf(ctx); c != nil {
+		p, err := g.recheck(ctx, c)
+		if err != nil {
+			return ctx, err
+		}
+		ctx = auth.WithPrincipal(ctx, forSocket(p))
+	}
+	return ctx, g.limits.chargeOperation(ctx)
+}
+
+// check authenticates c's credential: a *Refusal (4401) when it stopped
+// working or its ID token expired, another error when authenticating
+// failed for reasons not the caller's.
+func (g *socketGuard) check(ctx context.Context, c *socketCaller) (auth.Principal, error) {
+	p, err := g.auth.Authenticate(ctx, c.credential)
+	if e, ok := apperror.As(err); ok {
+		return p, &Refusal{Code: closeUnauthorized, Reason: "Unauthorized: " + e.Message, Err: e}
+	}
+	if err != nil {
+		return p, err
+	}
+	// The SDK accepts a token for minutes past its exp (clock skew); a
+	// socket ends at the exp itself.
+	if !p.Expires.IsZero() && !g.now().Before(p.Expires) {
+		return p, expiredToken
+	}
+	return p, nil
+}
+
+// recheck authenticates c's credential again and compares the rights it
+// gives now with those c's operations ran with: a *Refusal (4401) when the
+// credential stopped working, (4403) when the rights went down, so that no
+// live subscription goes on with rights its caller lost.
+func (g *socketGuard) recheck(ctx context.Context, c *socketCaller) (auth.Principal, error) {
+	p, err := g.check(ctx, c)
+	if err != nil {
+		return p, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if r := g.weaker(ctx, c.rights, p); r != nil {
+		return p, r
+	}
+	c.rights = p
+	return p, nil
+}
+
+// weaker says how now's rights fall short of was's, or nil: a lower role,
+// or a plan allowing fewer sockets or live subscriptions.
+func (g *socketGuard) weaker(ctx context.Context, was, now auth.Principal) *Refusal {
+	if !now.Role.AtLeast(was.Role) {
+		return &Refusal{Code: closeForbidden, Reason: "Forbidden: your role changed; reconnect",
+			Err: apperror.New(apperror.Forbidden, "your role changed since this socket was opened; reconnect to go on with your current rights")}
+	}
+	if now.PlanCode == was.PlanCode && now.Role == was.Role {
+		return nil
+	}
+	before, unlimitedBefore, err := g.limits.Of(ctx, was)
+	if err != nil {
+		return nil
+	}
+	after, unlimited, err := g.limits.Of(ctx, now)
+	if err != nil || unlimited {
+		return nil
+	}
+	if unlimitedBefore || after.Subscriptions < before.Subscriptions || after.Websockets < before.Websockets {
+		return &Refusal{Code: closeForbidden, Reason: "Forbidden: your plan changed; reconnect",
+			Err: apperror.New(apperror.Forbidden, "your plan changed since this socket was opened; reconnect to go on with its limits")}
+	}
+	return nil
+}
+
+// forSocket is p as a socket's operations see it: without the user row
+// read now, since a subscription's events may come hours later and read
+// the user anew.
+func forSocket(p auth.Principal) auth.Principal {
+	p.User = nil
+	return p
+}
+
+// initCredential is the credential of a connection_init payload, or else
+// that of the upgrade request's Authorization header; "" for neither.
+func initCredential(ctx context.Context, payload map[string]any) (string, error) {
+	for _, k := range []string{"Authorization", "authorization", "authToken"} {
+		if v, ok := payload[k].(string); ok && v != "" {
+			secret, ok := bearer(v)
+			if !ok {
+				return "", errNotBearer
+			}
+			return secret, nil
+		}
+	}
+	return credentialOf(ctx), nil
+}
+
+type credentialKey struct{}
+
+// withCredential returns ctx carrying the credential its principal was
+// authenticated with, for a websocket to check again.
+func withCredential(ctx context.Context, secret string) context.Context {
+	return context.WithValue(ctx, credentialKey{}, secret)
+}
+
+// credentialOf is the credential withCredential put on ctx.
+func credentialOf(ctx context.Context) string {
+	s, _ := ctx.Value(credentialKey{}).(string)
+	return s
+}
+
+// errNotBearer refuses an Authorization that bearer cannot read.
+var errNotBearer = apperror.New(apperror.Unauthenticated, "Authorization must be \"Bearer <key>\"")
 
 // bearer extracts the credential of "Bearer <credential>"; a bare
 // credential is accepted too, for clients that send only the key.

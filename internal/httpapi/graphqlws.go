@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"runtime"
@@ -17,6 +18,8 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"github.com/koe-voice/koe/internal/apperror"
+	"github.com/koe-voice/koe/internal/auth"
 	"github.com/koe-voice/koe/internal/metrics"
 	"github.com/koe-voice/koe/internal/wake"
 )
@@ -58,10 +61,21 @@ type GraphQLWS struct {
 	Sockets *Websocket
 	// Init authenticates a socket from its connection_init payload and
 	// returns the context its operations run in, which must end when the
-	// socket's ends. Ending it early closes the socket: with 4401 when its
-	// cause is ErrCredentialRevoked, else 1000. An error refuses the socket:
-	// a *Refusal says with which close code.
+	// socket's ends. Ending it early closes the socket: with the code and
+	// reason of its cause when that is a *Refusal, else 1000. An error
+	// refuses the socket: a *Refusal says with which close code.
 	Init func(ctx context.Context, payload map[string]any) (context.Context, error)
+	// Start authorizes each operation before it is read, on the
+	// operation's goroutine, and returns the context it runs in (the
+	// caller's current rights). An error ends the operation with that
+	// error; a *Refusal also closes the socket with its code and reason.
+	Start func(ctx context.Context) (context.Context, error)
+	// InFlight says, for the context Init returned, how many operations
+	// the socket may have in flight at once (started and not ended, live
+	// subscriptions included) and how many of those may be queries or
+	// mutations; 0 is no limit. One more ends at once with RATE_LIMITED,
+	// and the socket goes on.
+	InFlight func(ctx context.Context) (operations, queries int)
 	// InitTimeout is how long a socket may take to send connection_init
 	// (default 10s); then it is closed with 4408.
 	InitTimeout time.Duration
@@ -117,11 +131,10 @@ func (a *answerers) hand(o *operation) {
 	}
 }
 
-// ErrCredentialRevoked is the cause with which a socket's context ends when
-// the credential it was opened with stops working.
-var ErrCredentialRevoked = errors.New("credential revoked")
-
-// Refusal is an Init error that closes the socket with Code and Reason.
+// Refusal closes a socket with Code and Reason: as an Init or Start error,
+// or as the cause with which the context Init returned ends. Err is what
+// the client is told (graphql-ws's connection_error, an operation's error):
+// its message when it is an *apperror.Error, else Reason.
 type Refusal struct {
 	Code   int
 	Reason string
@@ -218,6 +231,9 @@ type session struct {
 	closing bool
 	ops     map[string]*operation
 	timer   *time.Timer // the init timeout, then graphql-ws keep-alives; nil when neither is due
+	// maxOps and maxQueries bound the operations in flight (0: no bound),
+	// queries those of them that are queries or mutations.
+	maxOps, maxQueries, queries int
 }
 
 // serve reads the socket until it ends. It waits for the peer on a shallow
@@ -248,9 +264,11 @@ func (s *session) readOne() bool {
 		// Our close frame is out: read on until the peer answers it (or
 		// wsConn gives up), so the socket does not end in a TCP reset
 		// that could drop the frame.
-		return err == nil || errors.Is(err, errNotJSON)
+		return err == nil || errors.Is(err, errNotJSON) || errors.Is(err, errNotUTF8)
 	case errors.Is(err, errNotJSON):
 		s.refuseMessage("Invalid message received")
+	case errors.Is(err, errNotUTF8):
+		s.refuse(websocket.CloseInvalidFramePayloadData, "Invalid UTF-8 in a text message")
 	case err != nil:
 		if !errors.Is(err, errPeerClosed) && !errors.Is(err, net.ErrClosed) {
 			s.t.report(s.ctx, err)
@@ -313,13 +331,25 @@ func (s *session) init(raw json.RawMessage) {
 			code, reason = r.Code, r.Reason
 		}
 		if s.words.legacy {
-			s.send(outgoing{Type: "connection_error", Payload: gqlerror.Error{Message: err.Error()}})
+			// Only what Koe means clients to read: never the text of an
+			// internal failure.
+			message := reason
+			if e, ok := apperror.As(err); ok {
+				message = e.MessageIn(auth.Locale(s.ctx))
+			}
+			s.send(outgoing{Type: "connection_error", Payload: gqlerror.Error{Message: message}})
 		}
 		s.close(code, reason)
 		return
 	}
 	s.ctx = ctx
 	context.AfterFunc(ctx, s.ended)
+	if s.t.InFlight != nil {
+		ops, queries := s.t.InFlight(ctx)
+		s.mu.Lock()
+		s.maxOps, s.maxQueries = ops, queries
+		s.mu.Unlock()
+	}
 
 	s.send(outgoing{Type: "connection_ack"})
 	if s.words.legacy {
@@ -363,10 +393,11 @@ func (s *session) keepAlive() {
 }
 
 // ended closes the socket when its context ends before the socket does:
-// the credential was revoked, or Init's context ended.
+// the caller's rights changed (a *Refusal says how to close), or Init's
+// context ended.
 func (s *session) ended() {
-	if errors.Is(context.Cause(s.ctx), ErrCredentialRevoked) {
-		s.close(closeUnauthorized, "Unauthorized: the credential was revoked")
+	if r := (*Refusal)(nil); errors.As(context.Cause(s.ctx), &r) {
+		s.close(r.Code, r.Reason)
 		return
 	}
 	s.close(websocket.CloseNormalClosure, "terminated")
@@ -376,6 +407,7 @@ func (s *session) ended() {
 func (s *session) start(m message) {
 	s.mu.Lock()
 	acked, dup := s.acked, s.ops[m.ID] != nil
+	full := s.maxOps > 0 && len(s.ops) >= s.maxOps
 	s.mu.Unlock()
 	switch {
 	case !acked:
@@ -387,6 +419,13 @@ func (s *session) start(m message) {
 	case dup:
 		s.close(closeDuplicateID, truncateUTF8("Subscriber for "+m.ID+" already exists", maxCloseReason))
 		return
+	case full:
+		// Refused here, before a goroutine is started for it: however
+		// fast a client sends, a socket holds at most maxOps.
+		s.send(outgoing{ID: m.ID, Type: "error", Payload: s.exec.DispatchError(s.ctx, gqlerror.List{
+			gqlerror.WrapIfUnwrapped(tooManyInFlight(s.maxOps, "operations")),
+		}).Errors})
+		return
 	}
 
 	ctx, cancel := context.WithCancel(s.ctx)
@@ -395,6 +434,13 @@ func (s *session) start(m message) {
 	s.ops[m.ID] = op
 	s.mu.Unlock()
 	go op.run(ctx, m.Payload, graphql.Now())
+}
+
+// tooManyInFlight is the RATE_LIMITED error of an operation over a
+// socket's bound of what in flight.
+func tooManyInFlight(n int, what string) *apperror.Error {
+	return &apperror.Error{Code: apperror.RateLimited, RetryAfter: time.Second,
+		Message: fmt.Sprintf("at most %d %s may be in flight on one socket; wait for one to end", n, what)}
 }
 
 // stop ends operation id at the client's request, with no complete message.
@@ -419,10 +465,16 @@ func (s *session) send(m outgoing) {
 // refuseMessage closes the socket over a message that breaks the protocol;
 // graphql-ws clients get reason as a connection_error first.
 func (s *session) refuseMessage(reason string) {
+	s.refuse(s.words.badMessage, reason)
+}
+
+// refuse closes the socket with code and reason; graphql-ws clients get
+// reason as a connection_error first.
+func (s *session) refuse(code int, reason string) {
 	if s.words.legacy {
 		s.send(outgoing{Type: "connection_error", Payload: gqlerror.Error{Message: reason}})
 	}
-	s.close(s.words.badMessage, reason)
+	s.close(code, reason)
 }
 
 // close sends a close frame and ends every operation; the socket itself is
@@ -465,12 +517,23 @@ type operation struct {
 	done    bool
 	stopped bool // by the client: send nothing more
 	live    bool // a subscription, counted in metrics.Subscriptions
+	query   bool // a query or mutation, counted in session.queries
 }
 
 // run starts the operation; a subscription whose resolver took the wake
 // function then goes on in answer, other operations here.
 func (o *operation) run(ctx context.Context, payload json.RawMessage, read time.Time) {
 	ctx = graphql.StartOperationTrace(ctx)
+	if o.s.t.Start != nil {
+		var err error
+		if ctx, err = o.s.t.Start(ctx); err != nil {
+			o.fail(ctx, gqlerror.List{gqlerror.WrapIfUnwrapped(err)})
+			if r := (*Refusal)(nil); errors.As(err, &r) {
+				o.s.close(r.Code, r.Reason)
+			}
+			return
+		}
+	}
 	params := &graphql.RawParams{ReadTime: graphql.TraceTiming{Start: read, End: graphql.Now()}}
 	// Numbers stay json.Number, as gqlgen's HTTP transports decode them.
 	dec := json.NewDecoder(bytes.NewReader(payload))
@@ -490,6 +553,9 @@ func (o *operation) run(ctx context.Context, payload json.RawMessage, read time.
 		o.live = true
 		o.mu.Unlock()
 		metrics.Subscriptions.Inc()
+	} else if !o.countQuery() {
+		o.fail(ctx, gqlerror.List{gqlerror.WrapIfUnwrapped(tooManyInFlight(o.s.maxQueries, "queries and mutations"))})
+		return
 	}
 
 	ctx, hook := wake.With(ctx, o.wake)
@@ -524,6 +590,21 @@ func (o *operation) run(ctx context.Context, payload json.RawMessage, read time.
 		o.respond(resp)
 	}
 	o.finish()
+}
+
+// countQuery counts the operation among its socket's queries in flight;
+// false when they are at their bound already.
+func (o *operation) countQuery() bool {
+	o.s.mu.Lock()
+	defer o.s.mu.Unlock()
+	if o.s.maxQueries > 0 && o.s.queries >= o.s.maxQueries {
+		return false
+	}
+	o.s.queries++
+	o.mu.Lock()
+	o.query = true
+	o.mu.Unlock()
+	return true
 }
 
 // wake is the resolver's signal that its channel has something to receive.
@@ -604,7 +685,7 @@ func (o *operation) end() bool {
 	first := !o.done
 	o.done = true
 	tell := first && !o.stopped
-	live := first && o.live
+	live, query := first && o.live, first && o.query
 	o.mu.Unlock()
 	if !first {
 		return false
@@ -615,6 +696,9 @@ func (o *operation) end() bool {
 	o.s.mu.Lock()
 	if o.s.ops[o.id] == o {
 		delete(o.s.ops, o.id)
+	}
+	if query {
+		o.s.queries--
 	}
 	o.s.mu.Unlock()
 	o.cancel()

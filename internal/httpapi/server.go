@@ -85,12 +85,12 @@ func NewHandler(c Config) http.Handler {
 	if !c.ServeAPI {
 		return traced(c.Tracer, requestContext(c.Log, mux))
 	}
-	mux.Handle("/query", authenticate(c.Authenticator, c.Limits.Middleware(c.GraphQL)))
+	mux.Handle("/query", authenticate(c.Authenticator, c.Limits, c.Limits.Middleware(c.GraphQL)))
 	mux.HandleFunc("GET /audio/{name}", serveAudio(c))
 	mux.HandleFunc("POST /webhooks/stripe", stripeWebhook(c))
 	mux.HandleFunc("GET /unsubscribe", unsubscribePage)
 	mux.HandleFunc("POST /unsubscribe", unsubscribe(c))
-	mux.Handle("GET /voices/{id}/preview", authenticate(c.Authenticator, c.Limits.Middleware(servePreview(c))))
+	mux.Handle("GET /voices/{id}/preview", authenticate(c.Authenticator, c.Limits, c.Limits.Middleware(servePreview(c))))
 	mux.HandleFunc("GET /app-config.json", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-cache")
 		writeJSON(w, http.StatusOK, c.Web)
@@ -242,33 +242,44 @@ func OriginChecker(allowed []string) func(r *http.Request) bool {
 // authenticate puts the principal of an Authorization header on the
 // request's context. A request without one goes on anonymously (public fields
 // work, @auth fields answer UNAUTHENTICATED); a request with a bad one is
-// refused with 401 so a broken key never passes for no key.
-func authenticate(a Authenticator, next http.Handler) http.Handler {
+// refused with 401 so a broken key never passes for no key. A client address
+// that failed too often lately is refused with 429 before its credential is
+// looked up or verified (limits.refuseFailing).
+func authenticate(a Authenticator, limits *Limits, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r = r.WithContext(auth.WithLocale(r.Context(), r.Header.Get("Accept-Language")))
+		r = r.WithContext(auth.WithLocale(limits.identify(r), r.Header.Get("Accept-Language")))
+		ctx := r.Context()
 		header := r.Header.Get("Authorization")
 		if header == "" {
 			next.ServeHTTP(w, r)
 			return
 		}
-		secret, ok := bearer(header)
-		if !ok {
-			writeGraphQLError(w, http.StatusUnauthorized, apperror.New(apperror.Unauthenticated, "Authorization must be \"Bearer <key>\""))
+		if e := limits.refuseFailing(ctx); e != nil {
+			refuse(w, e)
 			return
 		}
-		p, err := a.Authenticate(r.Context(), secret)
+		secret, ok := bearer(header)
+		if !ok {
+			limits.authFailed(ctx)
+			writeGraphQLError(w, http.StatusUnauthorized, errNotBearer)
+			return
+		}
+		p, err := a.Authenticate(ctx, secret)
 		if err != nil {
 			var e *apperror.Error
 			if !errors.As(err, &e) {
-				e = apperror.New(apperror.Internal, "internal server error; quote request id %s when asking for help", logging.RequestID(r.Context()))
+				e = apperror.New(apperror.Internal, "internal server error; quote request id %s when asking for help", logging.RequestID(ctx))
 				writeGraphQLError(w, http.StatusInternalServerError, e)
 				return
 			}
+			limits.authFailed(ctx)
 			w.Header().Set("WWW-Authenticate", `Bearer realm="koe"`)
 			writeGraphQLError(w, http.StatusUnauthorized, e)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(auth.WithPrincipal(r.Context(), p)))
+		// A websocket opened by this request checks the credential again
+		// at each operation.
+		next.ServeHTTP(w, r.WithContext(withCredential(auth.WithPrincipal(ctx, p), secret)))
 	})
 }
 

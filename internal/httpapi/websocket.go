@@ -53,6 +53,10 @@ var (
 	errPeerClosed = errors.New("websocket closed by the peer")
 	// errNotJSON is a message that does not decode.
 	errNotJSON = errors.New("websocket message is not JSON")
+	// errNotUTF8 is a text message that is not UTF-8, which RFC 6455
+	// answers with 1007. (Echoed, as a ping's payload is, it would make
+	// the server send invalid text too.)
+	errNotUTF8 = errors.New("websocket text message is not UTF-8")
 )
 
 // writeBufferPool is shared by every Upgrader: gorilla wants one pool per
@@ -332,10 +336,11 @@ func (c *wsConn) takeControlFrame() bool {
 
 // readJSON reads the next message into v. A close by the peer with 1000,
 // 1001 or no status is a normal end and becomes errPeerClosed; a missed
-// pong deadline becomes ErrPeerUnresponsive; a message that is not JSON
-// becomes errNotJSON.
+// pong deadline becomes ErrPeerUnresponsive; a text message that is not
+// UTF-8 becomes errNotUTF8, and any other message that is not JSON (JSON
+// is UTF-8) errNotJSON.
 func (c *wsConn) readJSON(v any) error {
-	_, r, err := c.ws.NextReader()
+	kind, r, err := c.ws.NextReader()
 	if err != nil {
 		if websocket.IsCloseError(err,
 			websocket.CloseNormalClosure,
@@ -354,6 +359,12 @@ func (c *wsConn) readJSON(v any) error {
 	defer jw.release()
 	if _, err := jw.buf.ReadFrom(r); err != nil {
 		return err
+	}
+	if !utf8.Valid(jw.buf.Bytes()) {
+		if kind == websocket.TextMessage {
+			return errNotUTF8
+		}
+		return fmt.Errorf("%w: not UTF-8", errNotJSON)
 	}
 	if err := json.Unmarshal(jw.buf.Bytes(), v); err != nil {
 		return fmt.Errorf("%w: %w", errNotJSON, err)

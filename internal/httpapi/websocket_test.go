@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,6 +27,7 @@ import (
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"github.com/koe-voice/koe/internal/apperror"
 	"github.com/koe-voice/koe/internal/wake"
 )
 
@@ -45,7 +47,7 @@ type wsMessage struct {
 // contract (package wake); both stream what the test sends to the stream
 // the subscription registered.
 var testSchema = gqlparser.MustLoadSchema(&ast.Source{Input: `
-	type Query { name: String! }
+	type Query { name: String!  slow: String! }
 	type Mutation { boom: String! }
 	type Subscription { name: String!  woken: String! }
 `})
@@ -76,6 +78,10 @@ func (s *stream) close() {
 
 type execSchema struct {
 	streams chan *stream
+	// slow holds Query.slow until it is closed; slowStarted hears of each
+	// one that began waiting.
+	slow        chan struct{}
+	slowStarted chan struct{}
 }
 
 func (e *execSchema) Schema() *ast.Schema { return testSchema }
@@ -87,6 +93,11 @@ func (e *execSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	op := graphql.GetOperationContext(ctx).Operation
 	switch op.Operation {
 	case ast.Query:
+		if op.SelectionSet[0].(*ast.Field).Name == "slow" {
+			e.slowStarted <- struct{}{}
+			<-e.slow
+			return graphql.OneShot(&graphql.Response{Data: []byte(`{"slow":"done"}`)})
+		}
 		return graphql.OneShot(&graphql.Response{Data: []byte(`{"name":"test"}`)})
 	case ast.Mutation:
 		panic("boom")
@@ -127,7 +138,7 @@ type testBundle struct {
 // setup starts a server on ws; configure may adjust the transport.
 func setup(tb testing.TB, ws *Websocket, configure func(*GraphQLWS)) *testBundle {
 	tb.Helper()
-	b := &testBundle{ws: ws, schema: &execSchema{streams: make(chan *stream, 16)}}
+	b := &testBundle{ws: ws, schema: &execSchema{streams: make(chan *stream, 16), slow: make(chan struct{}), slowStarted: make(chan struct{}, 16)}}
 	b.tr = &GraphQLWS{
 		Sockets: ws,
 		ErrorFunc: func(_ context.Context, err error) {
@@ -302,6 +313,95 @@ func TestWebsocketSubscriptions(t *testing.T) {
 	}
 }
 
+// errorMessages decodes the payload of an error message.
+func errorMessages(t *testing.T, m wsMessage) string {
+	t.Helper()
+	require.Equal(t, "error", m.Type, "%s", m.Payload)
+	var errs []struct{ Message string }
+	require.NoError(t, json.Unmarshal(m.Payload, &errs))
+	require.Len(t, errs, 1)
+	return errs[0].Message
+}
+
+// TestWebsocketStartAuthorizesEachOperation: Start runs before every
+// operation and gives it its context; its error ends only that operation,
+// and a *Refusal closes the socket too, after the operation heard why.
+func TestWebsocketStartAuthorizesEachOperation(t *testing.T) {
+	t.Parallel()
+	for _, protocol := range []string{transportWS, legacyWS} {
+		t.Run(protocol, func(t *testing.T) {
+			t.Parallel()
+			var calls atomic.Int64
+			verdicts := make(chan error, 1)
+			b := setup(t, &Websocket{}, func(tr *GraphQLWS) {
+				tr.Start = func(ctx context.Context) (context.Context, error) {
+					calls.Add(1)
+					return ctx, <-verdicts
+				}
+			})
+			c := connect(t, b, protocol)
+			verdicts <- nil
+			send(t, c, startMessage(protocol, "1", "{ name }"))
+			require.Equal(t, "1", read(t, c, "ka").ID)
+			require.Equal(t, "complete", read(t, c, "ka").Type)
+
+			verdicts <- errors.New("over the rate")
+			send(t, c, startMessage(protocol, "2", "{ name }"))
+			require.Equal(t, "over the rate", errorMessages(t, read(t, c, "ka")))
+
+			verdicts <- &Refusal{Code: 4403, Reason: "Forbidden: your role changed; reconnect", Err: errors.New("demoted")}
+			send(t, c, startMessage(protocol, "3", "{ name }"))
+			m := read(t, c, "ka")
+			require.Equal(t, "3", m.ID)
+			require.Equal(t, "demoted", errorMessages(t, m))
+			requireCloseFrame(t, readUntilError(t, c), 4403, "Forbidden: your role changed; reconnect")
+			require.EqualValues(t, 3, calls.Load(), "once per operation")
+			b.requireAllClosed(t)
+		})
+	}
+}
+
+// TestWebsocketInFlightBounds: a socket holds at most InFlight's operations
+// at once, and of them at most its number of queries and mutations; one
+// more ends at once with an error and the socket goes on, and an ended one
+// makes room.
+func TestWebsocketInFlightBounds(t *testing.T) {
+	t.Parallel()
+	b := setup(t, &Websocket{}, func(tr *GraphQLWS) {
+		tr.InFlight = func(context.Context) (int, int) { return 3, 2 }
+	})
+	c := connect(t, b, transportWS)
+	for _, id := range []string{"q1", "q2"} {
+		send(t, c, startMessage(transportWS, id, "{ slow }"))
+		select {
+		case <-b.schema.slowStarted:
+		case <-time.After(testWait):
+			t.Fatal("the slow query did not start")
+		}
+	}
+	send(t, c, startMessage(transportWS, "q3", "{ slow }"))
+	m := read(t, c)
+	require.Equal(t, "q3", m.ID)
+	require.Contains(t, errorMessages(t, m), "at most 2 queries and mutations may be in flight on one socket")
+
+	send(t, c, startMessage(transportWS, "s1", "subscription { name }"))
+	b.stream(t)
+	send(t, c, startMessage(transportWS, "s2", "subscription { name }"))
+	m = read(t, c)
+	require.Equal(t, "s2", m.ID)
+	require.Contains(t, errorMessages(t, m), "at most 3 operations may be in flight on one socket")
+
+	close(b.schema.slow)
+	done := map[string]int{}
+	for len(done) < 2 || done["q1"] < 2 || done["q2"] < 2 {
+		done[read(t, c).ID]++ // a result and its complete each
+	}
+	send(t, c, startMessage(transportWS, "s2", "subscription { name }"))
+	s := b.stream(t)
+	s.send("after")
+	require.Equal(t, wsMessage{ID: "s2", Type: "next", Payload: json.RawMessage(`{"data":{"name":"after"}}`)}, read(t, c))
+}
+
 // TestWebsocketEventsArriveWhileOthersAreSent: a woken subscription's events
 // and its completion stay in order when the resolver wakes the transport
 // again while an event is still being sent.
@@ -427,6 +527,10 @@ func TestWebsocketProtocolViolations(t *testing.T) {
 		}, 4409, "Subscriber for 1 already exists"},
 		{"second init", transportWS, true, []string{`{"type":"connection_init"}`}, 4429, "Too many initialisation requests"},
 		{"init payload not an object", transportWS, false, []string{`{"type":"connection_init","payload":"x"}`}, 4400, "The connection_init payload must be an object"},
+		// A ping's payload is echoed in the pong: invalid UTF-8 would go
+		// back out as invalid text.
+		{"invalid UTF-8", transportWS, true, []string{"{\"type\":\"ping\",\"payload\":{\"x\":\"\xff\xfe\"}}"}, websocket.CloseInvalidFramePayloadData, "Invalid UTF-8 in a text message"},
+		{"invalid UTF-8 legacy", legacyWS, true, []string{"{\"type\":\"start\",\"id\":\"\xc3\"}"}, websocket.CloseInvalidFramePayloadData, "Invalid UTF-8 in a text message"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -612,24 +716,30 @@ func TestWebsocketCloseAllWithoutPeerAnswer(t *testing.T) {
 }
 
 // TestWebsocketInitRefused: Init's refusal closes the socket with its code
-// and reason (cut to what a close frame holds); graphql-ws clients get the
-// error as connection_error first. Another error closes with 4403.
+// and reason (cut to what a close frame holds); graphql-ws clients get a
+// connection_error first, saying an apperror's message and otherwise only
+// the reason, never the text of an internal failure. Another error closes
+// with 4403.
 func TestWebsocketInitRefused(t *testing.T) {
 	t.Parallel()
 	long := strings.Repeat("é", 100)
+	internal := errors.New("authenticate: pq: connection to 10.0.0.7 refused")
 
 	tests := []struct {
-		protocol   string
-		err        error
-		wantCode   int
-		wantReason string
+		protocol    string
+		err         error
+		wantCode    int
+		wantReason  string
+		wantMessage string // graphql-ws's connection_error
 	}{
-		{transportWS, &Refusal{Code: 4401, Reason: long, Err: errors.New("bad token")}, 4401, strings.Repeat("é", 61)},
-		{legacyWS, &Refusal{Code: 4401, Reason: long, Err: errors.New("bad token")}, 4401, strings.Repeat("é", 61)},
-		{transportWS, errors.New("bad token"), 4403, "Forbidden"},
+		{transportWS, &Refusal{Code: 4401, Reason: long, Err: errors.New("bad token")}, 4401, strings.Repeat("é", 61), ""},
+		{legacyWS, &Refusal{Code: 4401, Reason: "Unauthorized", Err: apperror.New(apperror.Unauthenticated, "the API key is not valid")}, 4401, "Unauthorized", "the API key is not valid"},
+		{legacyWS, &Refusal{Code: 4401, Reason: "Unauthorized", Err: internal}, 4401, "Unauthorized", "Unauthorized"},
+		{legacyWS, internal, 4403, "Forbidden", "Forbidden"},
+		{transportWS, errors.New("bad token"), 4403, "Forbidden", ""},
 	}
-	for _, tt := range tests {
-		t.Run(fmt.Sprint(tt.protocol, tt.wantCode), func(t *testing.T) {
+	for i, tt := range tests {
+		t.Run(fmt.Sprint(tt.protocol, tt.wantCode, i), func(t *testing.T) {
 			t.Parallel()
 			b := setup(t, &Websocket{}, func(tr *GraphQLWS) {
 				tr.Init = func(ctx context.Context, payload map[string]any) (context.Context, error) {
@@ -642,7 +752,7 @@ func TestWebsocketInitRefused(t *testing.T) {
 			if tt.protocol == legacyWS {
 				m := read(t, c)
 				require.Equal(t, "connection_error", m.Type)
-				require.JSONEq(t, `{"message":"bad token"}`, string(m.Payload))
+				require.JSONEq(t, fmt.Sprintf(`{"message":%q}`, tt.wantMessage), string(m.Payload))
 			}
 			requireCloseFrame(t, readUntilError(t, c), tt.wantCode, tt.wantReason)
 			b.requireAllClosed(t)
@@ -651,8 +761,8 @@ func TestWebsocketInitRefused(t *testing.T) {
 }
 
 // TestWebsocketInitContextEnds: when the context Init returned ends, the
-// socket closes, with 4401 when the credential was revoked; its
-// subscriptions end.
+// socket closes, with the code and reason of a *Refusal cause (a revoked
+// credential, rights gone down); its subscriptions end.
 func TestWebsocketInitContextEnds(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
@@ -660,7 +770,8 @@ func TestWebsocketInitContextEnds(t *testing.T) {
 		code       int
 		wantReason string
 	}{
-		{ErrCredentialRevoked, 4401, "Unauthorized: the credential was revoked"},
+		{&Refusal{Code: 4401, Reason: "Unauthorized: the credential was revoked", Err: errors.New("revoked")}, 4401, "Unauthorized: the credential was revoked"},
+		{&Refusal{Code: 4403, Reason: "Forbidden: your role changed; reconnect", Err: errors.New("demoted")}, 4403, "Forbidden: your role changed; reconnect"},
 		{errors.New("done"), websocket.CloseNormalClosure, "terminated"},
 	} {
 		t.Run(strconv.Itoa(tt.code), func(t *testing.T) {

@@ -38,8 +38,9 @@ type bucket struct {
 	at     time.Time
 }
 
-// take is the token bucket rule both limiters apply.
-func take(b bucket, now time.Time, perMinute int) (bucket, Decision) {
+// take is the token bucket rule both limiters apply; with peek it takes
+// nothing and only says whether a token is there.
+func take(b bucket, now time.Time, perMinute int, peek bool) (bucket, Decision) {
 	rate := float64(perMinute) / 60 // tokens a second
 	capacity := float64(perMinute)
 	if b.at.IsZero() {
@@ -50,7 +51,9 @@ func take(b bucket, now time.Time, perMinute int) (bucket, Decision) {
 	b.at = now
 	d := Decision{Limit: perMinute}
 	if b.tokens >= 1 {
-		b.tokens--
+		if !peek {
+			b.tokens--
+		}
 		d.Allowed = true
 	} else {
 		d.RetryAfter = seconds((1 - b.tokens) / rate)
@@ -77,10 +80,24 @@ func NewMemory() *Memory {
 
 // Allow implements Limiter.
 func (m *Memory) Allow(_ context.Context, key string, perMinute int) (Decision, error) {
+	return m.take(key, perMinute, false), nil
+}
+
+// Peek says whether Allow would allow one more now, taking nothing: for
+// buckets that count failures, looked at before each attempt and taken
+// from only when one fails.
+func (m *Memory) Peek(key string, perMinute int) Decision {
+	return m.take(key, perMinute, true)
+}
+
+func (m *Memory) take(key string, perMinute int, peek bool) Decision {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now()
-	b, d := take(m.buckets[key], now, perMinute)
+	b, d := take(m.buckets[key], now, perMinute, peek)
+	if peek {
+		return d // looking changes nothing
+	}
 	m.buckets[key] = b
 	if m.calls++; m.calls%10_000 == 0 {
 		// A bucket untouched for a minute is full again: forgetting it
@@ -91,5 +108,5 @@ func (m *Memory) Allow(_ context.Context, key string, perMinute int) (Decision, 
 			}
 		}
 	}
-	return d, nil
+	return d
 }

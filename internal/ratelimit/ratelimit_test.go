@@ -105,3 +105,27 @@ func TestBurstOfTenTimesTheRate(t *testing.T) {
 		})
 	}
 }
+
+// TestPeekTakesNothing: Peek says whether a token is there without taking
+// it, so a bucket that counts failures can be looked at before every
+// attempt.
+func TestPeekTakesNothing(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+	m := NewMemory()
+	m.now = func() time.Time { return now }
+	ctx := context.Background()
+	for range 10 {
+		require.True(t, m.Peek("failures", 3).Allowed, "looking at a full bucket takes nothing")
+	}
+	for range 3 {
+		d, err := m.Allow(ctx, "failures", 3)
+		require.NoError(t, err)
+		require.True(t, d.Allowed)
+	}
+	d := m.Peek("failures", 3)
+	require.False(t, d.Allowed, "an empty bucket")
+	require.Equal(t, 20*time.Second, d.RetryAfter, "a token comes back every 20 s at 3 a minute")
+	now = now.Add(20 * time.Second)
+	require.True(t, m.Peek("failures", 3).Allowed)
+}

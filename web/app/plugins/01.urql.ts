@@ -12,7 +12,7 @@ export default defineNuxtPlugin({
     const koe = createKoeClient({
       url: `${window.location.origin}/query`,
       wsUrl: wsUrlFor(window.location),
-      getToken: () => auth.token(),
+      getToken: (opts) => auth.token(opts?.forceRefresh),
       getLocale: () => String((nuxtApp.$i18n as { locale: { value: string } } | undefined)?.locale.value ?? ''),
       onUnauthenticated: () => auth.expire(),
     })

@@ -74,10 +74,10 @@ export const useAuthStore = defineStore('auth', () => {
     restartSocket = restart
   }
 
-  /** The bearer credential for the next request, or null when signed out. */
-  async function token(): Promise<string | null> {
+  /** The bearer credential for the next request, or null when signed out; `forceRefresh` gets a new ID token. */
+  async function token(forceRefresh = false): Promise<string | null> {
     if (mode.value === 'apiKey') return apiKey.value
-    if (mode.value === 'firebase' && firebase.value) return firebase.value.idToken()
+    if (mode.value === 'firebase' && firebase.value) return firebase.value.idToken(forceRefresh)
     return null
   }
 

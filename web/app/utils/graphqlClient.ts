@@ -8,8 +8,11 @@ export interface KoeClientOptions {
   url: string
   /** Absolute URL of /query over websockets (ws:// or wss://). */
   wsUrl: string
-  /** The bearer credential for the next request: a fresh Firebase ID token or an API key; null when signed out. */
-  getToken: () => Promise<string | null>
+  /**
+   * The bearer credential for the next request: a fresh Firebase ID token or an API key; null when signed out.
+   * `forceRefresh` asks for a new ID token even if the one held looks unexpired (the server said it expired).
+   */
+  getToken: (opts?: { forceRefresh?: boolean }) => Promise<string | null>
   /** The interface language, sent as Accept-Language (the server keeps it as a new user's email language). */
   getLocale?: () => string
   /** Called when the server refuses the credential (UNAUTHENTICATED). */
@@ -26,10 +29,20 @@ export interface KoeClient {
   restartSocket(): void
 }
 
+/** The close code with which the server ends a socket whose credential stopped working (an ID token at its exp). */
+const UNAUTHORIZED = 4401
+
+function closeCode(e: unknown): number | undefined {
+  return typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'number' ? e.code : undefined
+}
+
 /**
  * Builds the urql client: HTTP with `Authorization: Bearer` on every request
  * (a fresh token each time), subscriptions over graphql-ws with the token in
- * connection_init, and sign-out on UNAUTHENTICATED.
+ * connection_init, and sign-out on UNAUTHENTICATED. The server closes a socket
+ * at its ID token's expiry (4401) and when the caller's rights went down
+ * (4403); the client then reconnects with a fresh token and resubscribes, so
+ * nobody notices.
  */
 export function createKoeClient(o: KoeClientOptions): KoeClient {
   const baseFetch = o.fetch ?? globalThis.fetch.bind(globalThis)
@@ -40,6 +53,13 @@ export function createKoeClient(o: KoeClientOptions): KoeClient {
   let connecting = false
   let restarting = false
   let restartOpen: (() => void) | null = null
+  // A socket the server acknowledged and then closed with 4401 ended
+  // because its token expired: the next connection forces a fresh token, and
+  // the subscriptions it ended (graphql-ws treats 4401 as final) subscribe
+  // again. A socket refused at connection_init is not retried.
+  let acknowledged = false
+  let refreshToken = false
+  let expiredClose: unknown = null
   let ws: WsClient | null = null
   const socket = (): WsClient => {
     ws ??= createWsClient({
@@ -57,13 +77,18 @@ export function createKoeClient(o: KoeClientOptions): KoeClient {
       },
       webSocketImpl: o.webSocketImpl,
       connectionParams: async () => {
-        const token = await o.getToken()
+        const forceRefresh = refreshToken
+        refreshToken = false
+        const token = await o.getToken(forceRefresh ? { forceRefresh } : undefined)
         return token ? { Authorization: `Bearer ${token}` } : {}
       },
-      // 4401: the server refused the credential; 4403: forbidden. Retrying changes nothing.
-      shouldRetry: (e) => !(e && typeof e === 'object' && 'code' in e && [4401, 4403].includes((e as CloseEvent).code)),
+      // 4403: the caller's rights changed; reconnecting gives the current ones
+      // (at most retryAttempts times). 4401 never gets here: graphql-ws gives up
+      // on it at once (see forwardSubscription).
+      shouldRetry: () => true,
       on: {
-        connecting: () => { restartOpen = null; connecting = true },
+        connecting: () => { restartOpen = null; connecting = true; acknowledged = false },
+        connected: () => { acknowledged = true },
         opened: (s) => {
           connecting = false
           const sock = s as WebSocket
@@ -77,7 +102,15 @@ export function createKoeClient(o: KoeClientOptions): KoeClient {
             restartOpen()
           }
         },
-        closed: () => { restartOpen = null; connecting = false; restartRequested = false },
+        // Runs before the subscriptions hear of the close.
+        closed: (e) => {
+          restartOpen = null; connecting = false; restartRequested = false
+          if (acknowledged && closeCode(e) === UNAUTHORIZED) {
+            refreshToken = true
+            expiredClose = e
+          }
+          acknowledged = false
+        },
       },
     })
     return ws
@@ -108,8 +141,22 @@ export function createKoeClient(o: KoeClientOptions): KoeClient {
           const input = { ...request, query: request.query ?? '' }
           return {
             subscribe(sink) {
-              const unsubscribe = socket().subscribe(input, sink)
-              return { unsubscribe }
+              let stopped = false
+              let unsubscribe = () => {}
+              const run = () => {
+                unsubscribe = socket().subscribe(input, {
+                  next: sink.next.bind(sink),
+                  complete: sink.complete.bind(sink),
+                  error(e: unknown) {
+                    // The socket's token expired under it: carry on, on a new
+                    // socket with a fresh token.
+                    if (!stopped && e === expiredClose) run()
+                    else sink.error(e)
+                  },
+                })
+              }
+              run()
+              return { unsubscribe: () => { stopped = true; unsubscribe() } }
             },
           }
         },
