@@ -19,6 +19,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/validator/core"
+	"github.com/vektah/gqlparser/v2/validator/rules"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/koe-voice/koe/graph/loaders"
@@ -87,10 +89,16 @@ func NewGraphQL(c GraphQLConfig) *handler.Server {
 	srv.SetParserTokenLimit(parserTokenLimit)
 	if c.Introspection {
 		srv.Use(extension.Introspection{})
+	} else {
+		// With the schema hidden, validation neither answers introspection
+		// nor suggests names ("Did you mean …?") that would reveal it.
+		srv.SetDisableSuggestion(true)
+		srv.SetValidationRulesFn(rulesWithoutIntrospection)
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(extension.FixedComplexityLimit(complexityLimit))
 	srv.Use(shapeLimit{})
+	srv.Use(refuseNUL{})
 	srv.AroundOperations(c.Limits.AroundOperations)
 	srv.AroundOperations(measure)
 	if c.Tracer != nil {
@@ -211,6 +219,32 @@ func bearer(header string) (string, bool) {
 	}
 	rest = strings.TrimSpace(rest)
 	return rest, rest != ""
+}
+
+// rulesWithoutIntrospection are gqlparser's validation rules for a server
+// whose schema is hidden. An operation that selects __schema or __type is
+// invalid (BAD_USER_INPUT, HTTP 422, refused before it runs and logged
+// nowhere), rather than failing inside execution as an internal error; and
+// the rules that suggest names ("Did you mean …?") keep them to themselves.
+// (SetDisableSuggestion quiets the other two: FieldsOnCorrectType and
+// ScalarLeafs.)
+func rulesWithoutIntrospection() *rules.Rules {
+	r := rules.NewDefaultRules()
+	for name, quiet := range map[string]core.Rule{
+		rules.KnownArgumentNamesRule.Name:  rules.KnownArgumentNamesRuleWithoutSuggestions,
+		rules.KnownTypeNamesRule.Name:      rules.KnownTypeNamesRuleWithoutSuggestions,
+		rules.ValuesOfCorrectTypeRule.Name: rules.ValuesOfCorrectTypeRuleWithoutSuggestions,
+	} {
+		r.ReplaceRule(name, quiet.RuleFunc)
+	}
+	r.AddRule("NoIntrospection", func(observers *core.Events, addError core.AddErrFunc) {
+		observers.OnField(func(_ *core.Walker, field *ast.Field) {
+			if field.Name == "__schema" || field.Name == "__type" {
+				addError(core.Message("introspection is off on this server"), core.At(field.Position))
+			}
+		})
+	})
+	return r
 }
 
 // presentError decides what clients see of an error: every error gets an

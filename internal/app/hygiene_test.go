@@ -1,0 +1,202 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/koe-voice/koe/internal/app"
+	"github.com/koe-voice/koe/internal/apptest"
+	"github.com/koe-voice/koe/internal/auth"
+	"github.com/koe-voice/koe/internal/config"
+	"github.com/koe-voice/koe/internal/logging"
+	"github.com/koe-voice/koe/internal/store/storetest"
+)
+
+// logSink keeps a server's JSON log lines for a test to read back.
+type logSink struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logSink) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// at returns the lines logged at level (ERROR, WARN…).
+func (l *logSink) at(level string) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for line := range strings.SplitSeq(l.b.String(), "\n") {
+		var entry struct{ Level string }
+		if json.Unmarshal([]byte(line), &entry) == nil && entry.Level == level {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// bootLogged starts Koe as apptest.Boot does, on a fresh database of kind,
+// with its log (at info and above) kept for the test to read.
+func bootLogged(t *testing.T, kind storetest.Kind, env map[string]string, opts ...app.Option) (*app.App, *logSink) {
+	t.Helper()
+	databaseURL, dataDir := storetest.URL(t, kind)
+	e := map[string]string{
+		"KOE_ADDR": "127.0.0.1:0", "KOE_DATA_DIR": dataDir, "DATABASE_URL": databaseURL,
+		"KOE_ADMIN_API_KEY": apptest.AdminKey, "KOE_LOG_LEVEL": "info",
+	}
+	for k, v := range env {
+		e[k] = v
+	}
+	cfg, err := config.Load(func(k string) string { return e[k] })
+	require.NoError(t, err)
+	sink := &logSink{}
+	a, err := app.New(context.Background(), cfg, logging.New(sink, cfg.LogLevel), opts...)
+	require.NoError(t, err)
+	require.NoError(t, a.Start(context.Background()))
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = a.Shutdown(ctx)
+		if t.Failed() {
+			t.Log(sink.b.String())
+		}
+	})
+	return a, sink
+}
+
+// client is an apptest client of a server booted by bootLogged.
+func client(t *testing.T, a *app.App, key string) *apptest.Client {
+	c := &apptest.Client{URL: a.URL, Key: key}
+	c.Bind(t)
+	return c
+}
+
+// TestAliasedMutationsRunOnce: one HTTP request with 245 aliased
+// createApiKey made 245 keys while counting as one request; now a mutation
+// that selects a field twice — by aliases, fragments or both — is refused
+// before anything runs, naming the field, and makes no key.
+func TestAliasedMutationsRunOnce(t *testing.T) {
+	t.Parallel()
+	srv := apptest.Boot(t, storetest.SQLite, nil)
+	userID, key := srv.NewUser(auth.RoleUser, "aliases@example.com")
+	c := srv.Client(key)
+	keys := func() int { return count(t, srv, "SELECT count(*) FROM api_keys WHERE user_id = ?", userID) }
+	before := keys()
+
+	var aliased strings.Builder
+	aliased.WriteString("mutation {")
+	for i := range 245 {
+		fmt.Fprintf(&aliased, " k%d: createApiKey(name: \"k%d\") { secret }", i, i)
+	}
+	aliased.WriteString(" }")
+	for name, doc := range map[string]string{
+		"245 aliases": aliased.String(),
+		"two aliases": `mutation { a: createApiKey(name: "a") { secret } b: createApiKey(name: "b") { secret } }`,
+		"a fragment spread twice": `mutation { ...K ...K }
+			fragment K on Mutation { createApiKey(name: "f") { secret } }`,
+		"an inline fragment and a field": `mutation { createApiKey(name: "a") { secret } ... on Mutation { again: createApiKey(name: "b") { secret } } }`,
+	} {
+		r := c.Do(doc, nil)
+		require.Len(t, r.Errors, 1, "%s: %+v", name, r.Errors)
+		require.Equal(t, "BAD_USER_INPUT", r.Errors[0].Code(), name)
+		require.Equal(t, "createApiKey", r.Errors[0].Field(), "%s: the refusal names the field", name)
+		require.Contains(t, []string{"", "null"}, string(r.Data), "%s: nothing ran", name)
+		require.Equal(t, before, keys(), "%s: no key was made", name)
+	}
+
+	// Different mutations in one document, each once, still run.
+	var out struct {
+		CreateApiKey          struct{ Secret string }
+		MarkNotificationsRead int
+	}
+	c.Must(`mutation { createApiKey(name: "one") { secret } markNotificationsRead }`, nil, &out)
+	require.NotEmpty(t, out.CreateApiKey.Secret)
+	require.Equal(t, before+1, keys())
+}
+
+// TestErrorPathHygiene, in production on each database: an introspection
+// query answers 422 BAD_USER_INPUT (it was INTERNAL plus an ERROR line);
+// unknown names get no "Did you mean"; a NUL in any string argument or
+// variable is BAD_USER_INPUT naming it (it was INTERNAL plus an ERROR line
+// from the database driver); and nothing of it is logged at ERROR.
+func TestErrorPathHygiene(t *testing.T) {
+	t.Parallel()
+	for _, kind := range storetest.Kinds {
+		t.Run(string(kind), func(t *testing.T) {
+			t.Parallel()
+			a, logs := bootLogged(t, kind, map[string]string{"KOE_ENV": "production"})
+			admin := client(t, a, apptest.AdminKey)
+			anonymous := client(t, a, "")
+
+			for _, q := range []string{
+				`{ __schema { types { name } } }`,
+				`{ __type(name: "Query") { fields { name } } }`,
+				`query { ...F } fragment F on Query { __schema { queryType { name } } }`,
+			} {
+				r := anonymous.Do(q, nil)
+				require.Equal(t, http.StatusUnprocessableEntity, r.Status, q)
+				require.NotEmpty(t, r.Errors, q)
+				for _, e := range r.Errors {
+					require.Equal(t, "BAD_USER_INPUT", e.Code(), q)
+					require.Contains(t, e.Message, "introspection is off")
+				}
+				require.Contains(t, []string{"", "null"}, string(r.Data), "no schema is revealed")
+			}
+			r := anonymous.Do(`{ __typename }`, nil)
+			require.Empty(t, r.Errors, "__typename is not introspection")
+
+			for _, q := range []string{
+				`{ userz { id } }`,
+				`{ voices(filtr: {language: "en"}) { totalCount } }`,
+				`query($f: VoiceFiltr) { voices(filter: $f) { totalCount } }`,
+				`{ generations(status: SUCCEDED) { totalCount } }`,
+				`{ me { emial } }`,
+			} {
+				r := admin.Do(q, nil)
+				require.NotEmpty(t, r.Errors, q)
+				for _, e := range r.Errors {
+					require.NotContains(t, e.Message, "Did you mean", "%s: no names suggested: %s", q, e.Message)
+				}
+			}
+
+			const nul = "a\x00b"
+			for _, tt := range []struct {
+				name, query string
+				vars        map[string]any
+				field       string
+			}{
+				{"an argument written in the document", `mutation { createApiKey(name: "a\u0000b") { secret } }`, nil, "name"},
+				{"a variable", `mutation($n: String!) { createApiKey(name: $n) { secret } }`, map[string]any{"n": nul}, "n"},
+				{"a search", `query($s: String) { users(search: $s) { totalCount } }`, map[string]any{"s": "x\x00y"}, "s"},
+				{"an idempotency key", createGeneration, map[string]any{"input": map[string]any{
+					"voiceId": "espeak-ng:en-us", "text": "Hello.", "idempotencyKey": nul}}, "input.idempotencyKey"},
+				{"the text", createGeneration, map[string]any{"input": map[string]any{"voiceId": "espeak-ng:en-us", "text": "Hello\x00 there."}}, "input.text"},
+				{"an input object written in the document", `mutation { createGeneration(input: {voiceId: "espeak-ng:en-us", text: "Hi", idempotencyKey: "k\u0000"}) { id } }`, nil, "input.idempotencyKey"},
+				{"a list", `mutation($ids: [ID!]!) { markNotificationsRead(ids: $ids) }`, map[string]any{"ids": []any{"ntf_1", nul}}, "ids[1]"},
+			} {
+				r := admin.Do(tt.query, tt.vars)
+				require.Len(t, r.Errors, 1, "%s: %+v", tt.name, r.Errors)
+				require.Equal(t, "BAD_USER_INPUT", r.Errors[0].Code(), tt.name)
+				require.Equal(t, tt.field, r.Errors[0].Field(), "%s: names where the NUL is", tt.name)
+				require.Contains(t, r.Errors[0].Message, "NUL")
+			}
+			var n int
+			require.NoError(t, a.DB().NewSelect().Table("generations").ColumnExpr("count(*)").Scan(context.Background(), &n))
+			require.Zero(t, n, "nothing was made")
+
+			require.Empty(t, logs.at("ERROR"), "refused input is not a server error")
+		})
+	}
+}
