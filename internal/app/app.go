@@ -140,7 +140,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	if err = a.db.Migrate(ctx); err != nil {
 		return nil, err
 	}
-	if a.bucket, err = blob.OpenBucket(ctx, cfg.BlobURL); err != nil {
+	if a.bucket, err = blob.OpenBucket(ctx, store.BucketURL(cfg.BlobURL)); err != nil {
 		return nil, fmt.Errorf("KOE_BLOB_URL: %w", err)
 	}
 	if a.db.Postgres() {
@@ -250,7 +250,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		Workers: workers,
 		Logger:  riverLogger(log),
 		// Past the generation job's timeout: a job running longer than this
-		// belongs to a process that died, and runs again elsewhere.
+		// belongs to a process that died, and runs again elsewhere. (On
+		// SQLite, Start does not wait that long: see rescueOrphans.)
 		RescueStuckJobsAfter: cfg.JobTimeout*11/10 + 5*time.Second,
 		JobTimeout:           cfg.JobTimeout,
 		FetchCooldown:        20 * time.Millisecond,
@@ -573,6 +574,11 @@ func (a *App) Start(ctx context.Context) error {
 		case <-listening:
 		case <-time.After(10 * time.Second):
 			return errors.New("events: LISTEN did not start within 10s")
+		}
+	}
+	if a.cfg.Role.RunsJobs() && !a.db.Postgres() {
+		if err := a.rescueOrphans(ctx); err != nil {
+			return err
 		}
 	}
 	if a.cfg.Role.RunsJobs() {

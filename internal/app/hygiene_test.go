@@ -5,9 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -199,4 +202,50 @@ func TestErrorPathHygiene(t *testing.T) {
 			require.Empty(t, logs.at("ERROR"), "refused input is not a server error")
 		})
 	}
+}
+
+// TestCrashedGenerationRunsAgainAtStart: after kill -9 of the single-process
+// default (SQLite) mid-generation and a restart on the same data directory,
+// the generation finishes within a minute (it waited KOE_JOB_TIMEOUT × 1.1,
+// 16.5 minutes by default, for River's rescuer).
+func TestCrashedGenerationRunsAgainAtStart(t *testing.T) {
+	t.Parallel()
+	bin := buildKoe(t)
+	dataDir := t.TempDir()
+	env := map[string]string{
+		"KOE_DATA_DIR": dataDir, "KOE_ADDR": "127.0.0.1:0", "KOE_ADMIN_API_KEY": apptest.AdminKey,
+		"KOE_LOG_LEVEL": "info", "KOE_SYNTH_CONCURRENCY": "1",
+	}
+	first := start(t, bin, env)
+	c := &apptest.Client{URL: first.url, Key: apptest.AdminKey}
+	c.Bind(t)
+	g := create(t, c, map[string]any{"voiceId": "espeak-ng:en-us", "text": text(20000), "format": "WAV"})
+	waitRunning(t, follow(t, c, apptest.TransportWS, g.ID))
+	require.NoError(t, first.cmd.Process.Signal(syscall.SIGKILL))
+	_, _ = first.cmd.Process.Wait()
+
+	second := start(t, bin, env)
+	c = &apptest.Client{URL: second.url, Key: apptest.AdminKey}
+	c.Bind(t)
+	evs := events(t, follow(t, c, apptest.TransportWS, g.ID), time.Minute)
+	last := evs[len(evs)-1]
+	require.Equal(t, "SUCCEEDED", last.Status, "%+v", last.Generation.Error)
+
+	var u struct{ Usage usageNumbers }
+	c.Must(usageQuery, nil, &u)
+	require.Equal(t, g.Characters, u.Usage.UsedCharacters, "settled once")
+	require.Zero(t, u.Usage.ReservedCharacters)
+}
+
+// TestOneKoePerSQLiteDataDir: a second Koe on the data directory of a
+// running one is refused at start, saying why (two would share the SQLite
+// file, and each would take the other's running jobs for orphans).
+func TestOneKoePerSQLiteDataDir(t *testing.T) {
+	t.Parallel()
+	srv := apptest.Boot(t, storetest.SQLite, nil)
+	cfg, err := config.Load(func(k string) string { return srv.Env[k] })
+	require.NoError(t, err)
+	_, err = app.New(context.Background(), cfg, logging.New(io.Discard, "error"))
+	require.ErrorContains(t, err, "another Koe is using this data directory")
+	require.ErrorContains(t, err, filepath.Clean(srv.Env["KOE_DATA_DIR"]))
 }

@@ -5,6 +5,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/mail"
 	"net/url"
@@ -167,6 +168,8 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.AdminAPIKey != "" && len(c.AdminAPIKey) < 32 {
 		l.fail("KOE_ADMIN_API_KEY", "must be at least 32 characters, got %d", len(c.AdminAPIKey))
+	} else if c.AdminAPIKey != "" {
+		l.unguessable("KOE_ADMIN_API_KEY", c.AdminAPIKey)
 	}
 	if c.SigningSecret != "" && len(c.SigningSecret) < 32 {
 		l.fail("KOE_SIGNING_SECRET", "must be at least 32 characters, got %d", len(c.SigningSecret))
@@ -212,6 +215,12 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	c.FirebaseProjectID = l.str("FIREBASE_PROJECT_ID", "")
 	c.FirebaseEmulatorHost = l.str("FIREBASE_AUTH_EMULATOR_HOST", "")
+	if raw := l.getenv("FIREBASE_AUTH_EMULATOR_HOST"); raw != "" && c.FirebaseEmulatorHost == "" {
+		// Set but blank reads as unset here, but the Firebase SDK reads the
+		// process environment as is and would go to emulator mode, where
+		// token signatures are not checked.
+		l.fail("FIREBASE_AUTH_EMULATOR_HOST", "is set but blank; unset it (the Firebase SDK would treat it as an emulator and skip signature checks)")
+	}
 	if c.FirebaseEmulatorHost != "" {
 		if c.Production {
 			l.fail("FIREBASE_AUTH_EMULATOR_HOST", "must not be set in production: the Auth emulator accepts unsigned tokens, so anyone could sign in as anyone")
@@ -264,6 +273,39 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 	}
 	return c, errors.Join(l.errs...)
+}
+
+// minSecretBits is how much guessing a secret an operator sets must take, by
+// unguessable's estimate: 32 random bytes in base64 carry about 190 by it, 16
+// in hex about 115.
+const minSecretBits = 128
+
+// unguessable refuses a secret whose characters carry too little
+// information: its length times the Shannon entropy of its characters'
+// frequencies, so "aaaa…" carries none and a phrase repeated carries little.
+// It cannot tell a random key from a clever sentence; it catches the keys
+// people type.
+func (l *loader) unguessable(name, secret string) {
+	if bits := secretBits(secret); bits < minSecretBits {
+		l.fail(name, "looks guessable: its characters carry about %.0f bits and at least %d are wanted; make one with `head -c 32 /dev/urandom | base64`", bits, minSecretBits)
+	}
+}
+
+// secretBits estimates the information in s: its length times the Shannon
+// entropy of its characters' frequencies.
+func secretBits(s string) float64 {
+	counts := map[rune]int{}
+	n := 0
+	for _, r := range s {
+		counts[r]++
+		n++
+	}
+	bits := 0.0
+	for _, c := range counts {
+		p := float64(c) / float64(n)
+		bits -= float64(c) * math.Log2(p)
+	}
+	return bits
 }
 
 type loader struct {
