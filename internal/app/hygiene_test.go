@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -15,6 +16,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"github.com/stripe/stripe-go/v76/webhook"
+	"github.com/uptrace/bun"
 
 	"github.com/koe-voice/koe/internal/app"
 	"github.com/koe-voice/koe/internal/apptest"
@@ -204,6 +207,145 @@ func TestErrorPathHygiene(t *testing.T) {
 	}
 }
 
+// TestMetricsAreNotPublic: /metrics is not on the public listener unless
+// KOE_METRICS_TOKEN is set, and then only for that bearer token; anonymous
+// callers' operation names cannot take the label slots; the job counts are
+// read from the database at most once per five seconds, however often
+// /metrics is scraped.
+func TestMetricsAreNotPublic(t *testing.T) {
+	t.Parallel()
+	plain := apptest.Boot(t, storetest.SQLite, nil)
+	code, _ := get(t, plain.URL+"/metrics")
+	require.Equal(t, http.StatusNotFound, code, "no metrics on the public listener by default")
+
+	const token = "mT5vQ9zR2wX7kB4nL8pC1sF6hJ3dG0yE"
+	jobCounts := &statementMatcher{pattern: "FROM \"river_job\" GROUP BY"}
+	// The anonymous rate would stop the squatting at 60 a minute; sockets
+	// did not, and a botnet would not.
+	srv := apptest.Boot(t, storetest.SQLite, map[string]string{"KOE_METRICS_TOKEN": token, "KOE_ANONYMOUS_RPM": "100000"}, app.WithQueryHook(jobCounts))
+	scrape := func(credential string) (int, string) {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/metrics", nil)
+		if credential != "" {
+			req.Header.Set("Authorization", "Bearer "+credential)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	for _, wrong := range []string{"", "nope", token + "x", apptest.AdminKey} {
+		code, body := scrape(wrong)
+		require.Equal(t, http.StatusUnauthorized, code, "%q", wrong)
+		require.NotContains(t, body, "koe_")
+	}
+
+	// Anonymous names, as many as the old label slots, then the web app's
+	// own operation.
+	anonymous := srv.Client("")
+	for i := range 210 {
+		r := anonymous.Do(fmt.Sprintf(`query Squat%03d { plans { code } }`, i), nil)
+		require.Empty(t, r.Errors)
+	}
+	var voices struct{ Voices struct{ TotalCount int } }
+	srv.Client(apptest.AdminKey).Must(`query Voices { voices { totalCount } }`, nil, &voices)
+	code, body := scrape(token)
+	require.Equal(t, http.StatusOK, code)
+	require.NotContains(t, body, "Squat", "names nobody knows are not labels")
+	require.Positive(t, metricValue(t, body, `koe_graphql_operation_duration_seconds_count\{operation="other",type="query"\}`))
+	require.Positive(t, metricValue(t, body, `koe_graphql_operation_duration_seconds_count\{operation="Voices",type="query"\}`))
+
+	jobCounts.reset()
+	start := time.Now()
+	for range 50 {
+		code, body := scrape(token)
+		require.Equal(t, http.StatusOK, code)
+		require.Contains(t, body, "koe_jobs{")
+	}
+	took := time.Since(start)
+	require.LessOrEqual(t, jobCounts.count(), 1+int(took/(5*time.Second)),
+		"50 scrapes in %s: the job counts are read once per 5 s at most", took)
+}
+
+// statementMatcher counts the statements whose text contains pattern.
+type statementMatcher struct {
+	pattern string
+	mu      sync.Mutex
+	n       int
+}
+
+func (m *statementMatcher) BeforeQuery(ctx context.Context, e *bun.QueryEvent) context.Context {
+	if strings.Contains(e.Query, m.pattern) {
+		m.mu.Lock()
+		m.n++
+		m.mu.Unlock()
+	}
+	return ctx
+}
+
+func (m *statementMatcher) AfterQuery(context.Context, *bun.QueryEvent) {}
+
+func (m *statementMatcher) count() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.n
+}
+
+func (m *statementMatcher) reset() {
+	m.mu.Lock()
+	m.n = 0
+	m.mu.Unlock()
+}
+
+// TestStripeWebhookRefusalsAreLimited: unsigned webhook calls each logged a
+// WARN line, without limit; now a client address has ten refused a minute,
+// then 429 with Retry-After and nothing more in the log than one line saying
+// so. Another address is heard as before.
+func TestStripeWebhookRefusalsAreLimited(t *testing.T) {
+	t.Parallel()
+	a, logs := bootLogged(t, storetest.SQLite, apptest.StripeMock(t))
+	post := func(from string, body []byte, signature string) *http.Response {
+		c := &http.Client{Transport: &http.Transport{DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}).DialContext}}
+		req, _ := http.NewRequest(http.MethodPost, a.URL+"/webhooks/stripe", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if signature != "" {
+			req.Header.Set("Stripe-Signature", signature)
+		}
+		resp, err := c.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp
+	}
+	event := apptest.StripeEvent("evt_hygiene", "customer.created", time.Now(), map[string]any{"id": "cus_x", "object": "customer"})
+	var codes []int
+	for i := range 25 {
+		signature := ""
+		if i%2 == 1 {
+			signature = "t=1,v1=deadbeef"
+		}
+		resp := post("127.0.0.1", event, signature)
+		codes = append(codes, resp.StatusCode)
+		if resp.StatusCode == http.StatusTooManyRequests {
+			require.NotEmpty(t, resp.Header.Get("Retry-After"))
+		}
+	}
+	require.Equal(t, append(repeat(http.StatusBadRequest, 10), repeat(http.StatusTooManyRequests, 15)...), codes)
+	warnings := logs.at("WARN")
+	require.Len(t, warnings, 11, "ten refusals and one line saying the rest are refused unread: %q", warnings)
+	require.Contains(t, warnings[10], "refusing this address's calls")
+
+	signed := webhook.GenerateTestSignedPayload(&webhook.UnsignedPayload{Payload: event, Secret: apptest.StripeWebhookSecret}).Header
+	require.Equal(t, http.StatusOK, post("127.0.0.2", event, signed).StatusCode, "another address is heard")
+}
+
+func repeat(code, n int) []int {
+	out := make([]int, n)
+	for i := range out {
+		out[i] = code
+	}
+	return out
+}
+
 // TestCrashedGenerationRunsAgainAtStart: after kill -9 of the single-process
 // default (SQLite) mid-generation and a restart on the same data directory,
 // the generation finishes within a minute (it waited KOE_JOB_TIMEOUT × 1.1,
@@ -235,6 +377,36 @@ func TestCrashedGenerationRunsAgainAtStart(t *testing.T) {
 	c.Must(usageQuery, nil, &u)
 	require.Equal(t, g.Characters, u.Usage.UsedCharacters, "settled once")
 	require.Zero(t, u.Usage.ReservedCharacters)
+}
+
+// TestHousekeeping: a switched-off voice has no preview (its preview was
+// served to anyone); GraphQL answers are never stored by caches.
+func TestHousekeeping(t *testing.T) {
+	t.Parallel()
+	srv := apptest.Boot(t, storetest.SQLite, nil)
+	admin := srv.Client(apptest.AdminKey)
+	var v struct{ Voice struct{ PreviewURL string } }
+	admin.Must(`{ voice(id: "espeak-ng:fr") { previewUrl } }`, nil, &v)
+	code, _ := get(t, v.Voice.PreviewURL)
+	require.Equal(t, http.StatusOK, code)
+	admin.Must(`mutation { setVoiceEnabled(id: "espeak-ng:fr", enabled: false) { enabled } }`, nil, nil)
+	code, _ = get(t, v.Voice.PreviewURL)
+	require.Equal(t, http.StatusNotFound, code, "a voice switched off has no preview")
+	resp, err := http.Get(srv.URL + "/voices/espeak-ng:de/preview")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode, "voices that are on keep theirs")
+
+	r := admin.Do(`{ plans { code } }`, nil)
+	require.Equal(t, "no-store", r.Header.Get("Cache-Control"))
+	resp, err = http.Get(srv.URL + "/query?query=%7B%20plans%20%7B%20code%20%7D%20%7D")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, "no-store", resp.Header.Get("Cache-Control"), "GET queries too")
+	r = srv.Client("not-a-key").Do(`{ me { id } }`, nil)
+	require.Equal(t, http.StatusUnauthorized, r.Status)
+	require.Equal(t, "no-store", r.Header.Get("Cache-Control"), "and refusals")
 }
 
 // TestOneKoePerSQLiteDataDir: a second Koe on the data directory of a

@@ -63,6 +63,8 @@ type Config struct {
 	RedisURL            string        // KOE_REDIS_URL; empty: rate limits per process
 	AnonymousRPM        int           // KOE_ANONYMOUS_RPM: requests a minute per IP without credentials
 	DebugAddr           string        // KOE_DEBUG_ADDR: pprof, loopback only; empty: off
+	MetricsAddr         string        // KOE_METRICS_ADDR: /metrics on a listener of its own; empty: off
+	MetricsToken        string        // KOE_METRICS_TOKEN: /metrics on the public listener for this bearer token; empty: not there
 	JobTimeout          time.Duration // KOE_JOB_TIMEOUT: a generation job's time limit
 	AppURL              string        // KOE_APP_URL: the web app, for links in email; empty: PublicURL
 	SMTPURL             string        // KOE_SMTP_URL
@@ -132,6 +134,8 @@ func Load(getenv func(string) string) (Config, error) {
 		RedisURL:            l.str("KOE_REDIS_URL", ""),
 		AnonymousRPM:        l.intRange("KOE_ANONYMOUS_RPM", 60, 1, 1_000_000),
 		DebugAddr:           l.str("KOE_DEBUG_ADDR", ""),
+		MetricsAddr:         l.str("KOE_METRICS_ADDR", ""),
+		MetricsToken:        l.str("KOE_METRICS_TOKEN", ""),
 		JobTimeout:          l.duration("KOE_JOB_TIMEOUT", 15*time.Minute),
 		AppURL:              strings.TrimRight(l.str("KOE_APP_URL", ""), "/"),
 		SMTPURL:             l.str("KOE_SMTP_URL", ""),
@@ -170,6 +174,14 @@ func Load(getenv func(string) string) (Config, error) {
 		l.fail("KOE_ADMIN_API_KEY", "must be at least 32 characters, got %d", len(c.AdminAPIKey))
 	} else if c.AdminAPIKey != "" {
 		l.unguessable("KOE_ADMIN_API_KEY", c.AdminAPIKey)
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			l.fail("KOE_METRICS_ADDR", "must be host:port such as 127.0.0.1:9090, got %q", c.MetricsAddr)
+		}
+	}
+	if c.MetricsToken != "" {
+		l.unguessable("KOE_METRICS_TOKEN", c.MetricsToken)
 	}
 	if c.SigningSecret != "" && len(c.SigningSecret) < 32 {
 		l.fail("KOE_SIGNING_SECRET", "must be at least 32 characters, got %d", len(c.SigningSecret))

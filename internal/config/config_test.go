@@ -120,6 +120,8 @@ func TestLoadReadsEveryVariable(t *testing.T) {
 		"KOE_EMAIL_RATE":              "50",
 		"KOE_DEBUG_ADDR":              "127.0.0.1:6060",
 		"KOE_JOB_TIMEOUT":             "5m",
+		"KOE_METRICS_ADDR":            "0.0.0.0:9090",
+		"KOE_METRICS_TOKEN":           "mT5vQ9zR2wX7kB4nL8pC1sF6hJ3dG0yE",
 	}))
 	require.NoError(t, err)
 	require.Equal(t, config.Config{
@@ -165,6 +167,8 @@ func TestLoadReadsEveryVariable(t *testing.T) {
 		EmailFrom:           "Koe <hello@koe.example.com>",
 		EmailRate:           50,
 		DebugAddr:           "127.0.0.1:6060",
+		MetricsAddr:         "0.0.0.0:9090",
+		MetricsToken:        "mT5vQ9zR2wX7kB4nL8pC1sF6hJ3dG0yE",
 		JobTimeout:          5 * time.Minute,
 	}, c)
 	require.True(t, c.Postgres())
@@ -188,6 +192,8 @@ func TestLoadNamesTheVariableAtFault(t *testing.T) {
 		{"short admin key", map[string]string{"KOE_ADMIN_API_KEY": strings.Repeat("k", 31)}, "KOE_ADMIN_API_KEY"},
 		{"guessable admin key", map[string]string{"KOE_ADMIN_API_KEY": strings.Repeat("k", 40)}, "KOE_ADMIN_API_KEY"},
 		{"admin key of a phrase repeated", map[string]string{"KOE_ADMIN_API_KEY": "changemechangemechangemechangeme"}, "KOE_ADMIN_API_KEY"},
+		{"metrics on no port", map[string]string{"KOE_METRICS_ADDR": "127.0.0.1"}, "KOE_METRICS_ADDR"},
+		{"guessable metrics token", map[string]string{"KOE_METRICS_TOKEN": "metrics-metrics-metrics-metrics-"}, "KOE_METRICS_TOKEN"},
 		{"emulator set but blank", map[string]string{"FIREBASE_AUTH_EMULATOR_HOST": " \t"}, "FIREBASE_AUTH_EMULATOR_HOST"},
 		{"emulator set but blank in production", map[string]string{"KOE_ENV": "production", "FIREBASE_AUTH_EMULATOR_HOST": " "}, "FIREBASE_AUTH_EMULATOR_HOST"},
 		{"short signing secret", map[string]string{"KOE_SIGNING_SECRET": "secret"}, "KOE_SIGNING_SECRET"},

@@ -8,7 +8,6 @@ import (
 	"math"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -136,30 +135,33 @@ func measure(ctx context.Context, next graphql.OperationHandler) graphql.Respons
 	}
 }
 
-// maxOperationLabels bounds the operation names /metrics keeps apart:
-// names come from clients, and each one is a new time series.
-const maxOperationLabels = 200
+// knownOperations are the queries and mutations of Koe's own web app
+// (web/app/graphql), the operation names /metrics keeps apart. Names come
+// from clients: taking any would let anyone fill the label slots (and the
+// scraper's memory) with names of their own. A test keeps this list equal
+// to the web app's.
+var knownOperations = map[string]bool{
+	"AdminBroadcasts": true, "AdminCancelBroadcast": true, "AdminCreateBroadcast": true, "AdminKpis": true,
+	"AdminPlans": true, "AdminSetUserRole": true, "AdminSetVoiceEnabled": true, "AdminUpsertPlan": true,
+	"AdminUsers": true, "AdminVoices": true, "ApiKeys": true, "BillingOverview": true,
+	"CancelGeneration": true, "CreateApiKey": true, "CreateBillingPortalSession": true, "CreateCheckoutSession": true,
+	"CreateGeneration": true, "DeleteGeneration": true, "Generation": true, "Generations": true,
+	"MarkNotificationsRead": true, "Me": true, "NotificationPreferences": true, "Notifications": true,
+	"RetryGeneration": true, "RevokeApiKey": true, "UnreadNotificationCount": true, "UpdateNotificationPreferences": true,
+	"Voice": true, "Voices": true,
+}
 
-var (
-	operationLabelsMu sync.Mutex
-	operationLabels   = map[string]bool{}
-)
-
-// operationLabel is the metric label of an operation name: "anonymous"
-// without one, "other" past the first maxOperationLabels names.
+// operationLabel is the metric label of an operation name: the name of one
+// of the web app's operations, "anonymous" without a name, "other" for any
+// other name (scripts' own operations).
 func operationLabel(name string) string {
-	if name == "" {
+	switch {
+	case name == "":
 		return "anonymous"
+	case knownOperations[name]:
+		return name
 	}
-	operationLabelsMu.Lock()
-	defer operationLabelsMu.Unlock()
-	if !operationLabels[name] {
-		if len(operationLabels) >= maxOperationLabels {
-			return "other"
-		}
-		operationLabels[name] = true
-	}
-	return name
+	return "other"
 }
 
 // websocketInit authenticates a socket from its connection_init payload

@@ -6,6 +6,8 @@ package httpapi
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"html/template"
@@ -18,6 +20,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -61,6 +64,10 @@ type Config struct {
 	Log            *slog.Logger
 	// Gauges are the app's values for /metrics.
 	Gauges *metrics.Gauges
+	// MetricsToken, when set, serves /metrics on this listener to callers
+	// with "Authorization: Bearer <MetricsToken>"; empty: /metrics is not
+	// here (KOE_METRICS_ADDR serves it on a listener of its own).
+	MetricsToken string
 	// Tracer traces requests; nil: tracing is off.
 	Tracer trace.TracerProvider
 	// ServeAPI is false on worker-only processes: they answer health checks
@@ -71,7 +78,9 @@ type Config struct {
 // NewHandler returns the whole HTTP surface.
 func NewHandler(c Config) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", metrics.Handler(c.Gauges))
+	if c.MetricsToken != "" {
+		mux.Handle("GET /metrics", requireToken(c.MetricsToken, metrics.Handler(c.Gauges)))
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -85,9 +94,9 @@ func NewHandler(c Config) http.Handler {
 	if !c.ServeAPI {
 		return traced(c.Tracer, requestContext(c.Log, mux))
 	}
-	mux.Handle("/query", authenticate(c.Authenticator, c.Limits.Middleware(c.GraphQL)))
+	mux.Handle("/query", noStore(authenticate(c.Authenticator, c.Limits.Middleware(c.GraphQL))))
 	mux.HandleFunc("GET /audio/{name}", serveAudio(c))
-	mux.HandleFunc("POST /webhooks/stripe", stripeWebhook(c))
+	mux.HandleFunc("POST /webhooks/stripe", stripeWebhook(c, newRefusals(webhookRefusalsPerMinute)))
 	mux.HandleFunc("GET /unsubscribe", unsubscribePage)
 	mux.HandleFunc("POST /unsubscribe", unsubscribe(c))
 	mux.Handle("GET /voices/{id}/preview", authenticate(c.Authenticator, c.Limits.Middleware(servePreview(c))))
@@ -97,7 +106,7 @@ func NewHandler(c Config) http.Handler {
 	})
 	switch {
 	case c.WebDir != "":
-		mux.Handle("/", serveWeb(c.WebDir))
+		mux.Handle("/", serveWeb(c.WebDir, c.Web, c.Log))
 		if c.Playground {
 			mux.Handle("GET /playground", playground.Handler("Koe", "/query"))
 		}
@@ -109,6 +118,31 @@ func NewHandler(c Config) http.Handler {
 		})
 	}
 	return traced(c.Tracer, requestContext(c.Log, cors(c.AllowedOrigins, limitBody(c.MaxBodyBytes, mux))))
+}
+
+// requireToken lets through only requests that carry "Authorization: Bearer
+// <token>", compared in constant time; others get 401.
+func requireToken(token string, next http.Handler) http.Handler {
+	want := sha256.Sum256([]byte(token))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, _ := bearer(r.Header.Get("Authorization"))
+		sum := sha256.Sum256([]byte(got))
+		if subtle.ConstantTimeCompare(sum[:], want[:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="koe-metrics"`)
+			http.Error(w, "this needs the metrics token", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// noStore marks answers as not to be kept by any cache: GraphQL answers are
+// one caller's data, and GET queries would otherwise be cacheable.
+func noStore(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
 }
 
 // traced is next with a span per request when tp is set.
@@ -328,12 +362,26 @@ button{font:inherit;padding:.5rem 1rem}</style></head><body>
 // maxWebhookBody bounds Stripe event bodies (Stripe's are far smaller).
 const maxWebhookBody = 1 << 20
 
+// webhookRefusalsPerMinute is how many Stripe webhook calls one client
+// address may have refused (no or a bad signature) in a minute before its
+// calls are answered 429 unread. Stripe's own deliveries verify and never
+// count; a misconfigured secret still shows in the log, a few lines a minute.
+const webhookRefusalsPerMinute = 10
+
 // stripeWebhook verifies and applies a Stripe event: 200 once applied (or
 // when seen before, or of a type Koe ignores), 400 for a bad signature with
-// nothing stored, 503 without Stripe configured, and 500 when applying failed
-// so Stripe delivers it again.
-func stripeWebhook(c Config) http.HandlerFunc {
+// nothing stored, 429 for a client address whose calls keep being refused,
+// 503 without Stripe configured, and 500 when applying failed so Stripe
+// delivers it again.
+func stripeWebhook(c Config, refused *refusals) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		addr := peerAddress(r)
+		if wait, ok := refused.allowed(addr); !ok {
+			metrics.StripeWebhooks.WithLabelValues("limited").Inc()
+			w.Header().Set("Retry-After", strconv.Itoa(ceilSeconds(wait)))
+			http.Error(w, "too many refused webhook calls from this address", http.StatusTooManyRequests)
+			return
+		}
 		body, err := io.ReadAll(io.LimitReader(r.Body, maxWebhookBody+1))
 		if err != nil || len(body) > maxWebhookBody {
 			http.Error(w, "body too large or unreadable", http.StatusBadRequest)
@@ -344,6 +392,11 @@ func stripeWebhook(c Config) http.HandlerFunc {
 		case err == nil:
 		case apperror.CodeOf(err) == apperror.BadUserInput:
 			metrics.StripeWebhooks.WithLabelValues("rejected").Inc()
+			if refused.add(addr) {
+				// One line per address and minute, however many follow.
+				c.Log.WarnContext(r.Context(), "stripe webhook: refusing this address's calls for the rest of the minute",
+					"addr", addr, "refused", webhookRefusalsPerMinute)
+			}
 			http.Error(w, err.(*apperror.Error).Message, http.StatusBadRequest)
 			return
 		case apperror.CodeOf(err) == apperror.BillingNotConfigured:
@@ -356,6 +409,80 @@ func stripeWebhook(c Config) http.HandlerFunc {
 			return
 		}
 		writeJSON(w, http.StatusOK, map[string]bool{"received": true})
+	}
+}
+
+// peerAddress is the IP address of the connection's peer.
+func peerAddress(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// refusals counts, per client address and per minute, the calls refused,
+// in this process.
+type refusals struct {
+	limit int
+	mu    sync.Mutex
+	by    map[string]*refusalWindow
+}
+
+type refusalWindow struct {
+	start time.Time
+	n     int
+}
+
+// maxRefusalAddresses bounds the addresses remembered: past it, windows that
+// ended are forgotten, and if all are current, all are (the limit then
+// starts over rather than memory growing with an attacker's addresses).
+const maxRefusalAddresses = 10_000
+
+func newRefusals(perMinute int) *refusals {
+	return &refusals{limit: perMinute, by: map[string]*refusalWindow{}}
+}
+
+// allowed reports whether addr may be heard, or how long until it may.
+func (f *refusals) allowed(addr string) (time.Duration, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	w := f.by[addr]
+	if w == nil || w.n < f.limit {
+		return 0, true
+	}
+	if left := time.Minute - time.Since(w.start); left > 0 {
+		return left, false
+	}
+	return 0, true
+}
+
+// add counts one refused call from addr and reports whether it used up the
+// address's allowance for this minute.
+func (f *refusals) add(addr string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	now := time.Now()
+	w := f.by[addr]
+	if w == nil || now.Sub(w.start) >= time.Minute {
+		if len(f.by) >= maxRefusalAddresses {
+			f.forgetEnded(now)
+		}
+		w = &refusalWindow{start: now}
+		f.by[addr] = w
+	}
+	w.n++
+	return w.n == f.limit
+}
+
+func (f *refusals) forgetEnded(now time.Time) {
+	for a, w := range f.by {
+		if now.Sub(w.start) >= time.Minute {
+			delete(f.by, a)
+		}
+	}
+	if len(f.by) >= maxRefusalAddresses {
+		clear(f.by)
 	}
 }
 
