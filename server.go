@@ -7,10 +7,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -22,20 +24,26 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "koe:", err)
 		os.Exit(1)
 	}
 }
 
-func run(args []string) error {
-	cfg, err := config.Load(os.Getenv)
+// run is the command: it serves until ctx ends. Logs go to stderr; stdout
+// gets only what a person at the terminal needs.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := config.Load(getenv)
 	if err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
 	}
-	log := logging.New(os.Stderr, cfg.LogLevel)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	log := logging.New(stderr, cfg.LogLevel)
+	// Everything Koe writes (the database, audio, the first admin key) is
+	// its user's alone.
+	privateFiles()
 
 	switch cmd := first(args); cmd {
 	case "migrate":
@@ -60,7 +68,10 @@ func run(args []string) error {
 		return err
 	}
 	if a.AdminKey != "" {
-		fmt.Printf("\nAn admin API key was made for this server. It is shown this once; keep it:\n\n    %s\n\n", a.AdminKey)
+		if err := handOver(cfg, a.AdminKey, stdout); err != nil {
+			_ = a.Shutdown(context.Background())
+			return err
+		}
 	}
 	if err := a.Start(ctx); err != nil {
 		_ = a.Shutdown(context.Background())
@@ -68,13 +79,55 @@ func run(args []string) error {
 	}
 	log.Info("koe is serving", "url", a.URL, "graphql", a.URL+"/query", "playground", cfg.Playground, "role", cfg.Role)
 	if cfg.Playground && cfg.Role.ServesAPI() {
-		fmt.Printf("GraphQL Playground: %s/\n", a.URL)
+		fmt.Fprintf(stdout, "GraphQL Playground: %s/\n", a.URL)
 	}
 	<-ctx.Done()
 	log.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	return a.Shutdown(shutdownCtx)
+}
+
+// adminKeyFile is where production keeps the admin key made at first start.
+const adminKeyFile = "admin-api-key"
+
+// handOver gives the operator the admin key made at first start (without
+// KOE_ADMIN_API_KEY). In development it is printed. In production stdout
+// goes to log pipelines that keep it, so the key is written to a file in
+// KOE_DATA_DIR readable by this user only, and stdout says where.
+func handOver(cfg config.Config, key string, stdout io.Writer) error {
+	if !cfg.Production {
+		fmt.Fprintf(stdout, "\nAn admin API key was made for this server. It is shown this once; keep it:\n\n    %s\n\n", key)
+		return nil
+	}
+	path := filepath.Join(cfg.DataDir, adminKeyFile)
+	if err := writePrivate(path, key+"\n"); err != nil {
+		return fmt.Errorf("the admin API key made at first start could not be written to %s (set KOE_ADMIN_API_KEY to have an admin key): %w", path, err)
+	}
+	fmt.Fprintf(stdout, "\nAn admin API key was made for this server and written to %s (readable by this user only).\n"+
+		"Move it to your secret store, or into KOE_ADMIN_API_KEY, and delete the file.\n\n", path)
+	return nil
+}
+
+// writePrivate writes a file readable by this user only, whatever it was
+// before.
+func writePrivate(path, content string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Chmod(0o600); err != nil {
+		_ = f.Close()
+		return err
+	}
+	if _, err := f.WriteString(content); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func healthcheck(addr string) error {

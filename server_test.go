@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
@@ -109,4 +113,83 @@ func TestHealthcheckCommand(t *testing.T) {
 	addr := strings.TrimPrefix(srv.URL, "http://")
 	require.NoError(t, healthcheck(addr))
 	require.Error(t, healthcheck("127.0.0.1:1"))
+}
+
+// TestFirstStartInProduction: a first start without KOE_ADMIN_API_KEY
+// printed a working admin key to stdout, which log pipelines keep; in
+// production it is now written to KOE_DATA_DIR/admin-api-key, 0600, and
+// stdout says where. The database (and its WAL), the data directory and
+// the audio kept on disk are the server's user's alone, whatever the umask
+// it was started with.
+func TestFirstStartInProduction(t *testing.T) {
+	t.Parallel()
+	dataDir := filepath.Join(t.TempDir(), "data")
+	env := map[string]string{"KOE_ENV": "production", "KOE_ADDR": "127.0.0.1:0", "KOE_DATA_DIR": dataDir, "KOE_LOG_LEVEL": "info"}
+	ctx, cancel := context.WithCancel(context.Background())
+	// Files, as a terminal or a log pipeline would get them.
+	stdout, stderr := output(t, "stdout"), output(t, "stderr")
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, nil, func(k string) string { return env[k] }, stdout, stderr) }()
+	t.Cleanup(func() {
+		cancel()
+		require.NoError(t, <-done)
+	})
+	url := ""
+	require.Eventually(t, func() bool {
+		for line := range strings.SplitSeq(read(t, stderr), "\n") {
+			var entry struct{ Msg, URL string }
+			if json.Unmarshal([]byte(line), &entry) == nil && entry.Msg == "koe is serving" {
+				url = entry.URL
+				return true
+			}
+		}
+		return false
+	}, time.Minute, 20*time.Millisecond, "the server starts")
+
+	path := filepath.Join(dataDir, "admin-api-key")
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	key := strings.TrimSpace(string(b))
+	require.True(t, strings.HasPrefix(key, "koe_"), "%q", key)
+	require.NotContains(t, read(t, stdout), key, "the key is not printed")
+	require.NotContains(t, read(t, stderr), key, "nor logged")
+	require.Contains(t, read(t, stdout), path, "stdout says where it is")
+	c := &apptest.Client{URL: url, Key: key}
+	c.Bind(t)
+	var me struct{ Me struct{ Role string } }
+	c.Must(`{ me { role } }`, nil, &me)
+	require.Equal(t, "ADMIN", me.Me.Role, "the key in the file works")
+
+	resp, err := http.Get(url + "/voices/espeak-ng:en-us/preview")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode, "a preview is made and kept in the blob folder")
+	for name, want := range map[string]os.FileMode{
+		"admin-api-key":                      0o600,
+		"koe.db":                             0o600,
+		"koe.db-wal":                         0o600,
+		".":                                  0o700,
+		"blobs":                              0o700,
+		"blobs/previews":                     0o700,
+		"blobs/previews/espeak-ng":           0o700,
+		"blobs/previews/espeak-ng/en-us.mp3": 0o600,
+	} {
+		info, err := os.Stat(filepath.Join(dataDir, name))
+		require.NoError(t, err, name)
+		require.Equal(t, want, info.Mode().Perm(), "%s is %v", name, info.Mode().Perm())
+	}
+}
+
+// output is a file for a stream of the server's output.
+func output(t *testing.T, name string) *os.File {
+	f, err := os.Create(filepath.Join(t.TempDir(), name))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = f.Close() })
+	return f
+}
+
+func read(t *testing.T, f *os.File) string {
+	b, err := os.ReadFile(f.Name())
+	require.NoError(t, err)
+	return string(b)
 }

@@ -25,7 +25,7 @@ type koeProcess struct {
 	cmd *exec.Cmd
 	// URL is where it serves; DatabaseURL and DataDir are its database.
 	URL, DatabaseURL, DataDir string
-	debugURL                  string
+	debugURL, metricsURL      string
 }
 
 // buildKoe builds the server binary (the module's main package) into a
@@ -42,16 +42,17 @@ func buildKoe(b *testing.B) string {
 }
 
 // startKoe runs bin on a fresh PostgreSQL schema with env added to the
-// defaults (the admin key apptest.AdminKey, pprof on a loopback port) and
+// defaults (the admin key apptest.AdminKey, pprof and /metrics on loopback ports) and
 // waits until it serves. It is killed when the benchmark ends; it inherits
 // this process's limits, the open-file limit included.
 func startKoe(b *testing.B, bin string, env map[string]string) *koeProcess {
 	b.Helper()
 	databaseURL, dataDir := storetest.URL(b, storetest.Postgres)
-	p := &koeProcess{DatabaseURL: databaseURL, DataDir: dataDir, debugURL: "http://" + freeLoopbackAddr(b)}
+	p := &koeProcess{DatabaseURL: databaseURL, DataDir: dataDir, debugURL: "http://" + freeLoopbackAddr(b), metricsURL: "http://" + freeLoopbackAddr(b)}
 	e := map[string]string{
 		"DATABASE_URL": databaseURL, "KOE_DATA_DIR": dataDir, "KOE_ADDR": "127.0.0.1:0",
 		"KOE_ADMIN_API_KEY": apptest.AdminKey, "KOE_DEBUG_ADDR": strings.TrimPrefix(p.debugURL, "http://"),
+		"KOE_METRICS_ADDR": strings.TrimPrefix(p.metricsURL, "http://"),
 		// info: "koe is serving" is what says where it listens.
 		"KOE_LOG_LEVEL": "info",
 	}
@@ -146,7 +147,7 @@ func (p *koeProcess) memory(b *testing.B) processMemory {
 			m.stack, _ = strconv.ParseUint(inuse, 10, 64)
 		}
 	}
-	for line := range strings.SplitSeq(get(b, p.URL+"/metrics"), "\n") {
+	for line := range strings.SplitSeq(get(b, p.metricsURL+"/metrics"), "\n") {
 		if v, ok := strings.CutPrefix(line, "go_goroutines "); ok {
 			g, _ := strconv.ParseFloat(v, 64)
 			m.goroutines = uint64(g)

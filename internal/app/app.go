@@ -78,7 +78,10 @@ type App struct {
 	server   *http.Server
 	ws       *httpapi.Websocket
 	debug    *http.Server
+	metrics  *http.Server
 	tracer   *tracing.Provider
+	jobs     cachedCounts
+	gauges   *metrics.Gauges
 
 	// AdminKey is the admin API key made at first start, when
 	// KOE_ADMIN_API_KEY is unset; empty on later starts.
@@ -87,6 +90,8 @@ type App struct {
 	URL string
 	// DebugURL is where pprof answers, when KOE_DEBUG_ADDR is set.
 	DebugURL string
+	// MetricsURL is where /metrics answers, when KOE_METRICS_ADDR is set.
+	MetricsURL string
 
 	ready    atomic.Bool
 	cancel   context.CancelFunc
@@ -140,7 +145,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	if err = a.db.Migrate(ctx); err != nil {
 		return nil, err
 	}
-	if a.bucket, err = blob.OpenBucket(ctx, cfg.BlobURL); err != nil {
+	if a.bucket, err = blob.OpenBucket(ctx, store.BucketURL(cfg.BlobURL)); err != nil {
 		return nil, fmt.Errorf("KOE_BLOB_URL: %w", err)
 	}
 	if a.db.Postgres() {
@@ -250,7 +255,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		Workers: workers,
 		Logger:  riverLogger(log),
 		// Past the generation job's timeout: a job running longer than this
-		// belongs to a process that died, and runs again elsewhere.
+		// belongs to a process that died, and runs again elsewhere. (On
+		// SQLite, Start does not wait that long: see rescueOrphans.)
 		RescueStuckJobsAfter: cfg.JobTimeout*11/10 + 5*time.Second,
 		JobTimeout:           cfg.JobTimeout,
 		FetchCooldown:        20 * time.Millisecond,
@@ -357,7 +363,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	previews := voice.NewPreviews(catalog, a.bucket, encoder)
 	gauges := metrics.NewGauges()
 	gauges.Add("koe_websockets_open", "Open websockets in this process.", func() float64 { return float64(a.ws.Open()) })
-	gauges.AddVec("koe_jobs", "River jobs by state (queue depth is available + scheduled + retryable).", "state", a.jobCounts)
+	gauges.AddVec("koe_jobs", "River jobs by state (queue depth is available + scheduled + retryable).", "state", a.jobs.read(a.jobCounts))
 	handler := httpapi.NewHandler(httpapi.Config{
 		GraphQL: gql, Authenticator: a.auth, Limits: limits, Bucket: a.bucket, StripeWebhook: payments.HandleWebhook,
 		Unsubscribe: func(ctx context.Context, token string) error {
@@ -369,7 +375,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 		}, Signer: signer, Previews: previews.Key,
 		Ready: a.readiness, Playground: cfg.Playground, WebDir: cfg.WebDir, Web: webConfig(cfg), AllowedOrigins: cfg.AllowedOrigins,
 		MaxBodyBytes: cfg.MaxBodyBytes, Log: log, ServeAPI: cfg.Role.ServesAPI(), Gauges: gauges, Tracer: tracer,
+		MetricsToken: cfg.MetricsToken,
 	})
+	a.gauges = gauges
 	a.server = &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -400,25 +408,6 @@ func webConfig(cfg config.Config) httpapi.WebConfig {
 		}
 	}
 	return w
-}
-
-// jobCounts is the number of River jobs in each state, for /metrics.
-func (a *App) jobCounts() map[string]float64 {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	var rows []struct {
-		State string `bun:"state"`
-		N     int    `bun:"n"`
-	}
-	out := map[string]float64{}
-	if err := a.db.NewSelect().Table("river_job").ColumnExpr("state, COUNT(*) AS n").GroupExpr("state").Scan(ctx, &rows); err != nil {
-		a.log.Warn("metrics: job counts", "err", err)
-		return out
-	}
-	for _, r := range rows {
-		out[r.State] = float64(r.N)
-	}
-	return out
 }
 
 // observeJobs records how long each finished River job ran, by kind and
@@ -583,6 +572,11 @@ func (a *App) Start(ctx context.Context) error {
 			return errors.New("events: LISTEN did not start within 10s")
 		}
 	}
+	if a.cfg.Role.RunsJobs() && !a.db.Postgres() {
+		if err := a.rescueOrphans(ctx); err != nil {
+			return err
+		}
+	}
 	if a.cfg.Role.RunsJobs() {
 		jobEvents, _ := a.river.Subscribe(river.EventKindJobCompleted, river.EventKindJobFailed, river.EventKindJobCancelled, river.EventKindJobSnoozed)
 		go observeJobs(jobEvents)
@@ -592,6 +586,11 @@ func (a *App) Start(ctx context.Context) error {
 	}
 	if a.cfg.DebugAddr != "" {
 		if err := a.startDebug(); err != nil {
+			return err
+		}
+	}
+	if a.cfg.MetricsAddr != "" {
+		if err := a.startMetrics(); err != nil {
 			return err
 		}
 	}
@@ -636,6 +635,9 @@ func (a *App) Shutdown(ctx context.Context) error {
 		a.ready.Store(false)
 		if a.debug != nil {
 			_ = a.debug.Close()
+		}
+		if a.metrics != nil {
+			_ = a.metrics.Close()
 		}
 		if a.server != nil {
 			if err := a.server.Shutdown(ctx); err != nil {

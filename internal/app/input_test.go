@@ -129,7 +129,7 @@ func TestTextIsSpokenNotExecuted(t *testing.T) {
 		return last.Generation.Audio.DurationMs
 	}
 	for _, text := range []string{
-		"Bell\x07, NUL\x00 and escape\x1b[31m characters.",
+		"Bell\x07 and escape\x1b[31m characters.", // NUL is refused: TestNULIsRefused
 		"Emoji 😀👍🏽 and flags 🇯🇵 in a sentence.",
 		"English, 日本語、中文，العربية and русский together.",
 		"$(rm -rf /) `reboot` ; DROP TABLE generations; --",

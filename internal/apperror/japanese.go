@@ -22,6 +22,8 @@ var japanese = map[string]string{
 	"must be 1 to 40 lower-case letters, digits or dashes":      "半角の小文字・数字・ハイフンで 1〜40 文字にしてください",
 	"must be en or ja":                                          "en か ja を指定してください",
 	"names a language given before":                             "同じ言語が二度指定されています",
+	"is selected %d times; a mutation runs each field once":     "%d 回選択されています。1 回のミューテーションでは各フィールドを 1 回だけ実行します",
+	"must not contain NUL characters (U+0000)":                  "NUL 文字（U+0000）を含めないでください",
 	"must be USER or ADMIN":                                     "USER か ADMIN を指定してください",
 	"must be a BCP 47 tag or prefix such as en or pt-BR":        "en や pt-BR のような BCP 47 の言語タグ（またはその先頭部分）を指定してください",
 	"must be after from":                                        "開始日より後にしてください",

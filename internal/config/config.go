@@ -5,6 +5,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/mail"
 	"net/netip"
@@ -63,6 +64,8 @@ type Config struct {
 	RedisURL            string        // KOE_REDIS_URL; empty: rate limits per process
 	AnonymousRPM        int           // KOE_ANONYMOUS_RPM: requests a minute per IP without credentials
 	DebugAddr           string        // KOE_DEBUG_ADDR: pprof, loopback only; empty: off
+	MetricsAddr         string        // KOE_METRICS_ADDR: /metrics on a listener of its own; empty: off
+	MetricsToken        string        // KOE_METRICS_TOKEN: /metrics on the public listener for this bearer token; empty: not there
 	JobTimeout          time.Duration // KOE_JOB_TIMEOUT: a generation job's time limit
 	AppURL              string        // KOE_APP_URL: the web app, for links in email; empty: PublicURL
 	SMTPURL             string        // KOE_SMTP_URL
@@ -140,6 +143,8 @@ func Load(getenv func(string) string) (Config, error) {
 		RedisURL:            l.str("KOE_REDIS_URL", ""),
 		AnonymousRPM:        l.intRange("KOE_ANONYMOUS_RPM", 60, 1, 1_000_000),
 		DebugAddr:           l.str("KOE_DEBUG_ADDR", ""),
+		MetricsAddr:         l.str("KOE_METRICS_ADDR", ""),
+		MetricsToken:        l.str("KOE_METRICS_TOKEN", ""),
 		JobTimeout:          l.duration("KOE_JOB_TIMEOUT", 15*time.Minute),
 		AppURL:              strings.TrimRight(l.str("KOE_APP_URL", ""), "/"),
 		SMTPURL:             l.str("KOE_SMTP_URL", ""),
@@ -176,6 +181,16 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.AdminAPIKey != "" && len(c.AdminAPIKey) < 32 {
 		l.fail("KOE_ADMIN_API_KEY", "must be at least 32 characters, got %d", len(c.AdminAPIKey))
+	} else if c.AdminAPIKey != "" {
+		l.unguessable("KOE_ADMIN_API_KEY", c.AdminAPIKey)
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			l.fail("KOE_METRICS_ADDR", "must be host:port such as 127.0.0.1:9090, got %q", c.MetricsAddr)
+		}
+	}
+	if c.MetricsToken != "" {
+		l.unguessable("KOE_METRICS_TOKEN", c.MetricsToken)
 	}
 	if c.SigningSecret != "" && len(c.SigningSecret) < 32 {
 		l.fail("KOE_SIGNING_SECRET", "must be at least 32 characters, got %d", len(c.SigningSecret))
@@ -221,6 +236,12 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	c.FirebaseProjectID = l.str("FIREBASE_PROJECT_ID", "")
 	c.FirebaseEmulatorHost = l.str("FIREBASE_AUTH_EMULATOR_HOST", "")
+	if raw := l.getenv("FIREBASE_AUTH_EMULATOR_HOST"); raw != "" && c.FirebaseEmulatorHost == "" {
+		// Set but blank reads as unset here, but the Firebase SDK reads the
+		// process environment as is and would go to emulator mode, where
+		// token signatures are not checked.
+		l.fail("FIREBASE_AUTH_EMULATOR_HOST", "is set but blank; unset it (the Firebase SDK would treat it as an emulator and skip signature checks)")
+	}
 	if c.FirebaseEmulatorHost != "" {
 		if c.Production {
 			l.fail("FIREBASE_AUTH_EMULATOR_HOST", "must not be set in production: the Auth emulator accepts unsigned tokens, so anyone could sign in as anyone")
@@ -275,6 +296,39 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 	}
 	return c, errors.Join(l.errs...)
+}
+
+// minSecretBits is how much guessing a secret an operator sets must take, by
+// unguessable's estimate: 32 random bytes in base64 carry about 190 by it, 16
+// in hex about 115.
+const minSecretBits = 128
+
+// unguessable refuses a secret whose characters carry too little
+// information: its length times the Shannon entropy of its characters'
+// frequencies, so "aaaa…" carries none and a phrase repeated carries little.
+// It cannot tell a random key from a clever sentence; it catches the keys
+// people type.
+func (l *loader) unguessable(name, secret string) {
+	if bits := secretBits(secret); bits < minSecretBits {
+		l.fail(name, "looks guessable: its characters carry about %.0f bits and at least %d are wanted; make one with `head -c 32 /dev/urandom | base64`", bits, minSecretBits)
+	}
+}
+
+// secretBits estimates the information in s: its length times the Shannon
+// entropy of its characters' frequencies.
+func secretBits(s string) float64 {
+	counts := map[rune]int{}
+	n := 0
+	for _, r := range s {
+		counts[r]++
+		n++
+	}
+	bits := 0.0
+	for _, c := range counts {
+		p := float64(c) / float64(n)
+		bits -= float64(c) * math.Log2(p)
+	}
+	return bits
 }
 
 type loader struct {

@@ -1,6 +1,10 @@
 package config_test
 
 import (
+	"crypto/rand"
+	"encoding/base32"
+	"encoding/base64"
+	"encoding/hex"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -31,6 +35,9 @@ func problems(t *testing.T, err error) []string {
 	}
 	return out
 }
+
+// adminKey is a KOE_ADMIN_API_KEY made as the README says.
+const adminKey = "q3V8x0Yc9mS2pLk4TnW7bRz1HfJ6gDeA5uPoMiKvEsQ="
 
 func TestLoadDefaults(t *testing.T) {
 	t.Parallel()
@@ -84,7 +91,7 @@ func TestLoadReadsEveryVariable(t *testing.T) {
 		"KOE_ADDR":                    "127.0.0.1:9000",
 		"KOE_DATA_DIR":                "/var/lib/koe",
 		"DATABASE_URL":                "postgres://koe@db/koe",
-		"KOE_ADMIN_API_KEY":           strings.Repeat("k", 32),
+		"KOE_ADMIN_API_KEY":           adminKey,
 		"KOE_PUBLIC_URL":              "https://koe.example.com/",
 		"KOE_ENV":                     "Production",
 		"KOE_ROLE":                    "worker",
@@ -116,6 +123,8 @@ func TestLoadReadsEveryVariable(t *testing.T) {
 		"KOE_EMAIL_RATE":              "50",
 		"KOE_DEBUG_ADDR":              "127.0.0.1:6060",
 		"KOE_JOB_TIMEOUT":             "5m",
+		"KOE_METRICS_ADDR":            "0.0.0.0:9090",
+		"KOE_METRICS_TOKEN":           "mT5vQ9zR2wX7kB4nL8pC1sF6hJ3dG0yE",
 
 		"KOE_TRUSTED_PROXIES":          "10.0.0.0/8, 192.168.1.7,fd00::1/8",
 		"KOE_AUTH_FAILURES_PER_MINUTE": "5",
@@ -126,7 +135,7 @@ func TestLoadReadsEveryVariable(t *testing.T) {
 		DataDir:             "/var/lib/koe",
 		DatabaseURL:         "postgres://koe@db/koe",
 		BlobURL:             "file:///var/lib/koe/blobs?create_dir=true",
-		AdminAPIKey:         strings.Repeat("k", 32),
+		AdminAPIKey:         adminKey,
 		PublicURL:           "https://koe.example.com",
 		Production:          true,
 		Role:                config.RoleWorker,
@@ -164,6 +173,8 @@ func TestLoadReadsEveryVariable(t *testing.T) {
 		EmailFrom:           "Koe <hello@koe.example.com>",
 		EmailRate:           50,
 		DebugAddr:           "127.0.0.1:6060",
+		MetricsAddr:         "0.0.0.0:9090",
+		MetricsToken:        "mT5vQ9zR2wX7kB4nL8pC1sF6hJ3dG0yE",
 		JobTimeout:          5 * time.Minute,
 
 		TrustedProxies:        []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.168.1.7/32"), netip.MustParsePrefix("fd00::/8")},
@@ -188,6 +199,12 @@ func TestLoadNamesTheVariableAtFault(t *testing.T) {
 		{"database that is not postgres", map[string]string{"DATABASE_URL": "mysql://koe@db/koe"}, "DATABASE_URL"},
 		{"database that is a path", map[string]string{"DATABASE_URL": "/var/lib/koe/koe.db"}, "DATABASE_URL"},
 		{"short admin key", map[string]string{"KOE_ADMIN_API_KEY": strings.Repeat("k", 31)}, "KOE_ADMIN_API_KEY"},
+		{"guessable admin key", map[string]string{"KOE_ADMIN_API_KEY": strings.Repeat("k", 40)}, "KOE_ADMIN_API_KEY"},
+		{"admin key of a phrase repeated", map[string]string{"KOE_ADMIN_API_KEY": "changemechangemechangemechangeme"}, "KOE_ADMIN_API_KEY"},
+		{"metrics on no port", map[string]string{"KOE_METRICS_ADDR": "127.0.0.1"}, "KOE_METRICS_ADDR"},
+		{"guessable metrics token", map[string]string{"KOE_METRICS_TOKEN": "metrics-metrics-metrics-metrics-"}, "KOE_METRICS_TOKEN"},
+		{"emulator set but blank", map[string]string{"FIREBASE_AUTH_EMULATOR_HOST": " \t"}, "FIREBASE_AUTH_EMULATOR_HOST"},
+		{"emulator set but blank in production", map[string]string{"KOE_ENV": "production", "FIREBASE_AUTH_EMULATOR_HOST": " "}, "FIREBASE_AUTH_EMULATOR_HOST"},
 		{"short signing secret", map[string]string{"KOE_SIGNING_SECRET": "secret"}, "KOE_SIGNING_SECRET"},
 		{"unknown environment", map[string]string{"KOE_ENV": "staging"}, "KOE_ENV"},
 		{"unknown role", map[string]string{"KOE_ROLE": "boss"}, "KOE_ROLE"},
@@ -246,6 +263,43 @@ func TestLoadNamesTheVariableAtFault(t *testing.T) {
 			require.Len(t, got, 1, "one problem, one message: %q", got)
 			require.True(t, strings.HasPrefix(got[0], tt.want+" "), "the message starts with the variable: %q", got[0])
 		})
+	}
+}
+
+// TestAdminKeyStrength: keys made as the README says (32 random bytes in
+// base64), or as Koe makes its own, pass; keys people type are refused with a
+// message that says what is wanted.
+func TestAdminKeyStrength(t *testing.T) {
+	t.Parallel()
+	for range 1000 {
+		var b [32]byte
+		_, _ = rand.Read(b[:])
+		for _, key := range []string{
+			base64.StdEncoding.EncodeToString(b[:]),                           // head -c 32 /dev/urandom | base64
+			hex.EncodeToString(b[:]),                                          // openssl rand -hex 32
+			"koe_" + strings.ToLower(base32.HexEncoding.EncodeToString(b[:])), // the shape of Koe's own keys
+			"koe-e2e-admin-" + hex.EncodeToString(b[:24]),                     // scripts/web-test.sh
+		} {
+			_, err := config.Load(env(map[string]string{"KOE_ADMIN_API_KEY": key}))
+			require.NoError(t, err, key)
+		}
+	}
+	for _, key := range []string{
+		strings.Repeat("a", 32),
+		"password1234password1234password",
+		"0123456789012345678901234567890123",
+	} {
+		_, err := config.Load(env(map[string]string{"KOE_ADMIN_API_KEY": key}))
+		got := problems(t, err)
+		require.Len(t, got, 1, key)
+		require.Contains(t, got[0], "KOE_ADMIN_API_KEY looks guessable")
+		require.Contains(t, got[0], "at least 128 are wanted", "says what is wanted")
+		require.Contains(t, got[0], "head -c 32 /dev/urandom | base64", "and how to make one")
+	}
+	// The keys this repository's own stacks use pass.
+	for _, key := range []string{"local-admin-key-change-me-0123456789", "koe_test_admin_key_0123456789abcdefghijkl"} {
+		_, err := config.Load(env(map[string]string{"KOE_ADMIN_API_KEY": key}))
+		require.NoError(t, err, key)
 	}
 }
 

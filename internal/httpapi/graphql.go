@@ -8,7 +8,6 @@ import (
 	"math"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -19,6 +18,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+	"github.com/vektah/gqlparser/v2/validator/core"
+	"github.com/vektah/gqlparser/v2/validator/rules"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/koe-voice/koe/graph/loaders"
@@ -92,10 +93,16 @@ func NewGraphQL(c GraphQLConfig) *handler.Server {
 	srv.SetParserTokenLimit(parserTokenLimit)
 	if c.Introspection {
 		srv.Use(extension.Introspection{})
+	} else {
+		// With the schema hidden, validation neither answers introspection
+		// nor suggests names ("Did you mean …?") that would reveal it.
+		srv.SetDisableSuggestion(true)
+		srv.SetValidationRulesFn(rulesWithoutIntrospection)
 	}
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](1000)})
 	srv.Use(extension.FixedComplexityLimit(complexityLimit))
 	srv.Use(shapeLimit{})
+	srv.Use(refuseNUL{})
 	srv.AroundOperations(c.Limits.AroundOperations)
 	srv.AroundOperations(measure)
 	if c.Tracer != nil {
@@ -133,30 +140,33 @@ func measure(ctx context.Context, next graphql.OperationHandler) graphql.Respons
 	}
 }
 
-// maxOperationLabels bounds the operation names /metrics keeps apart:
-// names come from clients, and each one is a new time series.
-const maxOperationLabels = 200
+// knownOperations are the queries and mutations of Koe's own web app
+// (web/app/graphql), the operation names /metrics keeps apart. Names come
+// from clients: taking any would let anyone fill the label slots (and the
+// scraper's memory) with names of their own. A test keeps this list equal
+// to the web app's.
+var knownOperations = map[string]bool{
+	"AdminBroadcasts": true, "AdminCancelBroadcast": true, "AdminCreateBroadcast": true, "AdminKpis": true,
+	"AdminPlans": true, "AdminSetUserRole": true, "AdminSetVoiceEnabled": true, "AdminUpsertPlan": true,
+	"AdminUsers": true, "AdminVoices": true, "ApiKeys": true, "BillingOverview": true,
+	"CancelGeneration": true, "CreateApiKey": true, "CreateBillingPortalSession": true, "CreateCheckoutSession": true,
+	"CreateGeneration": true, "DeleteGeneration": true, "Generation": true, "Generations": true,
+	"MarkNotificationsRead": true, "Me": true, "NotificationPreferences": true, "Notifications": true,
+	"RetryGeneration": true, "RevokeApiKey": true, "UnreadNotificationCount": true, "UpdateNotificationPreferences": true,
+	"Voice": true, "Voices": true,
+}
 
-var (
-	operationLabelsMu sync.Mutex
-	operationLabels   = map[string]bool{}
-)
-
-// operationLabel is the metric label of an operation name: "anonymous"
-// without one, "other" past the first maxOperationLabels names.
+// operationLabel is the metric label of an operation name: the name of one
+// of the web app's operations, "anonymous" without a name, "other" for any
+// other name (scripts' own operations).
 func operationLabel(name string) string {
-	if name == "" {
+	switch {
+	case name == "":
 		return "anonymous"
+	case knownOperations[name]:
+		return name
 	}
-	operationLabelsMu.Lock()
-	defer operationLabelsMu.Unlock()
-	if !operationLabels[name] {
-		if len(operationLabels) >= maxOperationLabels {
-			return "other"
-		}
-		operationLabels[name] = true
-	}
-	return name
+	return "other"
 }
 
 // socketGuard authorizes websockets as HTTP requests are: at
@@ -344,6 +354,32 @@ func bearer(header string) (string, bool) {
 	}
 	rest = strings.TrimSpace(rest)
 	return rest, rest != ""
+}
+
+// rulesWithoutIntrospection are gqlparser's validation rules for a server
+// whose schema is hidden. An operation that selects __schema or __type is
+// invalid (BAD_USER_INPUT, HTTP 422, refused before it runs and logged
+// nowhere), rather than failing inside execution as an internal error; and
+// the rules that suggest names ("Did you mean …?") keep them to themselves.
+// (SetDisableSuggestion quiets the other two: FieldsOnCorrectType and
+// ScalarLeafs.)
+func rulesWithoutIntrospection() *rules.Rules {
+	r := rules.NewDefaultRules()
+	for name, quiet := range map[string]core.Rule{
+		rules.KnownArgumentNamesRule.Name:  rules.KnownArgumentNamesRuleWithoutSuggestions,
+		rules.KnownTypeNamesRule.Name:      rules.KnownTypeNamesRuleWithoutSuggestions,
+		rules.ValuesOfCorrectTypeRule.Name: rules.ValuesOfCorrectTypeRuleWithoutSuggestions,
+	} {
+		r.ReplaceRule(name, quiet.RuleFunc)
+	}
+	r.AddRule("NoIntrospection", func(observers *core.Events, addError core.AddErrFunc) {
+		observers.OnField(func(_ *core.Walker, field *ast.Field) {
+			if field.Name == "__schema" || field.Name == "__type" {
+				addError(core.Message("introspection is off on this server"), core.At(field.Position))
+			}
+		})
+	})
+	return r
 }
 
 // presentError decides what clients see of an error: every error gets an

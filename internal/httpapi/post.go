@@ -23,17 +23,15 @@ import (
 // (application/graphql-response+json) are left to gqlgen's.
 type POST struct{ transport.POST }
 
-// Do answers one request. The errors and status codes are gqlgen's.
+// Do answers one request. The errors and status codes are gqlgen's, except
+// that a body that is not JSON is not quoted back in the error (gqlgen's
+// would echo a 2 MB body in full).
 func (t POST) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
-	if !acceptsJSON(r.Header.Get("Accept")) {
-		t.POST.Do(w, r, exec)
-		return
-	}
 	ctx := r.Context()
-	w.Header().Set("Content-Type", "application/json")
 	start := graphql.Now()
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
+		w.Header().Set("Content-Type", responseType(r))
 		writeResponse(w, exec.DispatchError(ctx, gqlerror.List{gqlerror.Errorf("could not read request body: %+v", err)}))
 		return
 	}
@@ -41,10 +39,17 @@ func (t POST) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecu
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	if err := dec.Decode(&params); err != nil {
+		w.Header().Set("Content-Type", responseType(r))
 		w.WriteHeader(http.StatusBadRequest)
-		writeResponse(w, exec.DispatchError(ctx, gqlerror.List{gqlerror.Errorf("json request body could not be decoded: %+v body:%s", err, body)}))
+		writeResponse(w, exec.DispatchError(ctx, gqlerror.List{gqlerror.Errorf("json request body could not be decoded: %+v", err)}))
 		return
 	}
+	if !acceptsJSON(r.Header.Get("Accept")) {
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		t.POST.Do(w, r, exec)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
 	params.Headers = r.Header
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
 	rc, opErr := exec.CreateOperationContext(ctx, &params)
@@ -57,6 +62,14 @@ func (t POST) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecu
 	}
 	responses, ctx := exec.DispatchOperation(ctx, rc)
 	writeResponse(w, responses(ctx))
+}
+
+// responseType is the content type gqlgen answers r in.
+func responseType(r *http.Request) string {
+	if acceptsJSON(r.Header.Get("Accept")) {
+		return "application/json"
+	}
+	return "application/graphql-response+json"
 }
 
 // acceptsJSON reports whether a client with this Accept header takes

@@ -181,24 +181,39 @@ func (l *Limits) socketOperations(ctx context.Context) (operations, queries int)
 // nothing. It refuses valid credentials from that address too, which is
 // the price of asking before reading them.
 func (l *Limits) refuseFailing(ctx context.Context) *apperror.Error {
-	if l.Failures == nil || l.AuthFailuresPerMinute <= 0 {
+	return l.refuseRefused(ctx, "auth", l.AuthFailuresPerMinute, "failed sign-ins")
+}
+
+// authFailed counts a failed authentication against ctx's client address.
+func (l *Limits) authFailed(ctx context.Context) {
+	l.countRefusal(ctx, "auth", l.AuthFailuresPerMinute)
+}
+
+// refuseRefused returns RATE_LIMITED when ctx's client address had perMinute
+// calls of kind refused lately (counted by countRefusal, in Failures); what
+// names them in the message. perMinute 0: no limit.
+func (l *Limits) refuseRefused(ctx context.Context, kind string, perMinute int, what string) *apperror.Error {
+	if l.Failures == nil || perMinute <= 0 {
 		return nil
 	}
-	d := l.Failures.Peek(clientAddress(ctx), l.AuthFailuresPerMinute)
+	d := l.Failures.Peek(kind+":"+clientAddress(ctx), perMinute)
 	if d.Allowed {
 		return nil
 	}
 	return &apperror.Error{
 		Code: apperror.RateLimited, RetryAfter: d.RetryAfter,
-		Message: fmt.Sprintf("more than %d failed sign-ins a minute from this address; try again in %d s", d.Limit, ceilSeconds(d.RetryAfter)),
+		Message: fmt.Sprintf("more than %d %s a minute from this address; try again in %d s", d.Limit, what, ceilSeconds(d.RetryAfter)),
 	}
 }
 
-// authFailed counts a failed authentication against ctx's client address.
-func (l *Limits) authFailed(ctx context.Context) {
-	if l.Failures != nil && l.AuthFailuresPerMinute > 0 {
-		_, _ = l.Failures.Allow(ctx, clientAddress(ctx), l.AuthFailuresPerMinute)
+// countRefusal counts one refused call of kind against ctx's client address,
+// and reports whether that used up the address's allowance.
+func (l *Limits) countRefusal(ctx context.Context, kind string, perMinute int) (exhausted bool) {
+	if l.Failures == nil || perMinute <= 0 {
+		return false
 	}
+	d, _ := l.Failures.Allow(ctx, kind+":"+clientAddress(ctx), perMinute)
+	return d.Remaining == 0
 }
 
 type clientAddressKey struct{}

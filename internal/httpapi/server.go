@@ -6,6 +6,8 @@ package httpapi
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"html/template"
@@ -61,6 +63,10 @@ type Config struct {
 	Log            *slog.Logger
 	// Gauges are the app's values for /metrics.
 	Gauges *metrics.Gauges
+	// MetricsToken, when set, serves /metrics on this listener to callers
+	// with "Authorization: Bearer <MetricsToken>"; empty: /metrics is not
+	// here (KOE_METRICS_ADDR serves it on a listener of its own).
+	MetricsToken string
 	// Tracer traces requests; nil: tracing is off.
 	Tracer trace.TracerProvider
 	// ServeAPI is false on worker-only processes: they answer health checks
@@ -71,7 +77,9 @@ type Config struct {
 // NewHandler returns the whole HTTP surface.
 func NewHandler(c Config) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", metrics.Handler(c.Gauges))
+	if c.MetricsToken != "" {
+		mux.Handle("GET /metrics", requireToken(c.MetricsToken, metrics.Handler(c.Gauges)))
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -85,7 +93,7 @@ func NewHandler(c Config) http.Handler {
 	if !c.ServeAPI {
 		return traced(c.Tracer, requestContext(c.Log, mux))
 	}
-	mux.Handle("/query", authenticate(c.Authenticator, c.Limits, c.Limits.Middleware(c.GraphQL)))
+	mux.Handle("/query", noStore(authenticate(c.Authenticator, c.Limits, c.Limits.Middleware(c.GraphQL))))
 	mux.HandleFunc("GET /audio/{name}", serveAudio(c))
 	mux.HandleFunc("POST /webhooks/stripe", stripeWebhook(c))
 	mux.HandleFunc("GET /unsubscribe", unsubscribePage)
@@ -97,7 +105,7 @@ func NewHandler(c Config) http.Handler {
 	})
 	switch {
 	case c.WebDir != "":
-		mux.Handle("/", serveWeb(c.WebDir))
+		mux.Handle("/", serveWeb(c.WebDir, c.Web, c.Log))
 		if c.Playground {
 			mux.Handle("GET /playground", playground.Handler("Koe", "/query"))
 		}
@@ -109,6 +117,31 @@ func NewHandler(c Config) http.Handler {
 		})
 	}
 	return traced(c.Tracer, requestContext(c.Log, cors(c.AllowedOrigins, limitBody(c.MaxBodyBytes, mux))))
+}
+
+// requireToken lets through only requests that carry "Authorization: Bearer
+// <token>", compared in constant time; others get 401.
+func requireToken(token string, next http.Handler) http.Handler {
+	want := sha256.Sum256([]byte(token))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, _ := bearer(r.Header.Get("Authorization"))
+		sum := sha256.Sum256([]byte(got))
+		if subtle.ConstantTimeCompare(sum[:], want[:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="koe-metrics"`)
+			http.Error(w, "this needs the metrics token", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// noStore marks answers as not to be kept by any cache: GraphQL answers are
+// one caller's data, and GET queries would otherwise be cacheable.
+func noStore(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
 }
 
 // traced is next with a span per request when tp is set.
@@ -339,12 +372,26 @@ button{font:inherit;padding:.5rem 1rem}</style></head><body>
 // maxWebhookBody bounds Stripe event bodies (Stripe's are far smaller).
 const maxWebhookBody = 1 << 20
 
+// webhookRefusalsPerMinute is how many Stripe webhook calls one client
+// address may have refused (no or a bad signature) in a minute before its
+// calls are answered 429 unread. Stripe's own deliveries verify and never
+// count; a misconfigured secret still shows in the log, a few lines a minute.
+const webhookRefusalsPerMinute = 10
+
 // stripeWebhook verifies and applies a Stripe event: 200 once applied (or
 // when seen before, or of a type Koe ignores), 400 for a bad signature with
-// nothing stored, 503 without Stripe configured, and 500 when applying failed
-// so Stripe delivers it again.
+// nothing stored, 429 for a client address whose calls keep being refused,
+// 503 without Stripe configured, and 500 when applying failed so Stripe
+// delivers it again.
 func stripeWebhook(c Config) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		ctx := c.Limits.identify(r)
+		if e := c.Limits.refuseRefused(ctx, "webhook", webhookRefusalsPerMinute, "refused webhook calls"); e != nil {
+			metrics.StripeWebhooks.WithLabelValues("limited").Inc()
+			w.Header().Set("Retry-After", strconv.Itoa(ceilSeconds(e.RetryAfter)))
+			http.Error(w, e.Message, http.StatusTooManyRequests)
+			return
+		}
 		body, err := io.ReadAll(io.LimitReader(r.Body, maxWebhookBody+1))
 		if err != nil || len(body) > maxWebhookBody {
 			http.Error(w, "body too large or unreadable", http.StatusBadRequest)
@@ -355,6 +402,12 @@ func stripeWebhook(c Config) http.HandlerFunc {
 		case err == nil:
 		case apperror.CodeOf(err) == apperror.BadUserInput:
 			metrics.StripeWebhooks.WithLabelValues("rejected").Inc()
+			if c.Limits.countRefusal(ctx, "webhook", webhookRefusalsPerMinute) {
+				// One line when the address's allowance runs out, however
+				// many calls follow.
+				c.Log.WarnContext(ctx, "stripe webhook: refusing this address's calls for the rest of the minute",
+					"addr", clientAddress(ctx), "refused", webhookRefusalsPerMinute)
+			}
 			http.Error(w, err.(*apperror.Error).Message, http.StatusBadRequest)
 			return
 		case apperror.CodeOf(err) == apperror.BillingNotConfigured:

@@ -41,6 +41,10 @@ type DB struct {
 	// still inserted inside bun's transactions, on Pool.
 	Jobs     *sql.DB
 	JobsPool *pgxpool.Pool
+
+	// lock is held on SQLite while the database is open, so only one
+	// process uses it (see lockDataDir).
+	lock *os.File
 }
 
 // jobsPoolSize is River's share: its LISTEN connection, and the producers,
@@ -55,7 +59,10 @@ const statementCacheSize = 64
 func (db *DB) Postgres() bool { return db.Pool != nil }
 
 // Open connects to PostgreSQL when databaseURL is set, else to the SQLite file
-// koe.db in dataDir (created if missing).
+// koe.db in dataDir (created if missing, readable by this user only). On
+// SQLite it refuses to open a database another process has open: there is
+// one Koe per SQLite file, so at start every job still marked running belongs
+// to a process that died.
 func Open(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
 	if databaseURL != "" {
 		return openPostgres(ctx, databaseURL)
@@ -63,11 +70,26 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*DB, error) {
 	return openSQLite(dataDir)
 }
 
-func openSQLite(dataDir string) (*DB, error) {
-	if err := os.MkdirAll(dataDir, 0o750); err != nil {
+func openSQLite(dataDir string) (_ *DB, err error) {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data dir: %w", err)
 	}
-	dsn := "file:" + filepath.Join(dataDir, "koe.db") +
+	lock, err := lockDataDir(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			_ = lock.Close()
+		}
+	}()
+	path := filepath.Join(dataDir, "koe.db")
+	// It holds the signing secret of every link and every key's hash: made
+	// 0600 here, its -wal and -shm files take its mode (SQLite does that).
+	if err := createPrivate(path); err != nil {
+		return nil, fmt.Errorf("create %s: %w", path, err)
+	}
+	dsn := "file:" + path +
 		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
 	connector, err := newSQLiteConnector(dsn)
 	if err != nil {
@@ -85,7 +107,7 @@ func openSQLite(dataDir string) (*DB, error) {
 	readers := sql.OpenDB(&sqliteConnector{dsn: dsn + "&_pragma=query_only(1)", driver: connector.driver})
 	readers.SetMaxOpenConns(sqliteReaders())
 	readers.SetMaxIdleConns(sqliteReaders())
-	db := &DB{DB: bun.NewDB(sqldb, sqlitedialect.New())}
+	db := &DB{DB: bun.NewDB(sqldb, sqlitedialect.New()), lock: lock}
 	db.Read = bun.NewDB(readers, sqlitedialect.New())
 	return db, nil
 }
@@ -154,6 +176,9 @@ func (db *DB) Close() error {
 		err = errors.Join(err, db.Jobs.Close())
 		db.JobsPool.Close()
 		db.Pool.Close()
+	}
+	if db.lock != nil {
+		err = errors.Join(err, db.lock.Close())
 	}
 	return err
 }

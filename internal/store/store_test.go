@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -74,4 +76,42 @@ func TestReadersReadWhileTheWriterWrites(t *testing.T) {
 
 	_, err = db.Read.ExecContext(ctx, "UPDATE settings SET value = 'x'")
 	require.ErrorContains(t, err, "readonly", "the readers cannot write")
+}
+
+// TestSQLiteIsPrivateAndOneProcess: under the usual umask (022) the data
+// directory, the database and its WAL were readable by every local user;
+// they are now the server user's alone. A second open of the same data
+// directory is refused while the first is open, and works once it closes.
+func TestSQLiteIsPrivateAndOneProcess(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "data")
+	db, err := store.Open(ctx, "", dir)
+	require.NoError(t, err)
+	require.NoError(t, db.Migrate(ctx))
+	for name, want := range map[string]os.FileMode{".": 0o700, "koe.db": 0o600, "koe.db-wal": 0o600, "koe.lock": 0o600} {
+		info, err := os.Stat(filepath.Join(dir, name))
+		require.NoError(t, err, name)
+		require.Equal(t, want, info.Mode().Perm(), name)
+	}
+
+	_, err = store.Open(ctx, "", dir)
+	require.ErrorIs(t, err, store.ErrDataDirInUse)
+	require.ErrorContains(t, err, "KOE_DATA_DIR")
+	require.NoError(t, db.Close())
+	again, err := store.Open(ctx, "", dir)
+	require.NoError(t, err, "the lock goes with the process that held it")
+	require.NoError(t, again.Close())
+}
+
+func TestBucketURL(t *testing.T) {
+	t.Parallel()
+	for raw, want := range map[string]string{
+		"file:///var/lib/koe/blobs?create_dir=true":         "file:///var/lib/koe/blobs?create_dir=true&dir_file_mode=0700&no_tmp_dir=true",
+		"file:///data/blobs?dir_file_mode=0750":             "file:///data/blobs?dir_file_mode=0750&no_tmp_dir=true",
+		"file:///data/blobs?no_tmp_dir=&dir_file_mode=0700": "file:///data/blobs?dir_file_mode=0700&no_tmp_dir=",
+		"s3://bucket?region=eu-west-1":                      "s3://bucket?region=eu-west-1",
+	} {
+		require.Equal(t, want, store.BucketURL(raw), raw)
+	}
 }

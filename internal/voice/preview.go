@@ -8,6 +8,7 @@ import (
 	"gocloud.dev/blob"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/koe-voice/koe/internal/apperror"
 	"github.com/koe-voice/koe/internal/tts"
 )
 
@@ -71,11 +72,16 @@ func (p *Previews) format() tts.Format {
 }
 
 // Key returns the blob key of a voice's preview, making it first if needed.
-// Concurrent first requests for one voice synthesize it once.
+// Concurrent first requests for one voice synthesize it once. A voice
+// switched off (or whose engine is gone) has no preview: NOT_FOUND, as
+// voice(id:) answers null for it, and previews are public and cached.
 func (p *Previews) Key(ctx context.Context, id string) (string, error) {
 	v, err := p.catalog.Get(ctx, id)
 	if err != nil {
 		return "", err
+	}
+	if !v.Usable() {
+		return "", apperror.New(apperror.NotFound, "no voice %s", id)
 	}
 	format := p.format()
 	key := "previews/" + strings.NewReplacer(":", "/").Replace(v.ID) + "." + strings.ToLower(string(format))
