@@ -317,7 +317,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 			log.WarnContext(ctx, "publish key revocation", "err", err)
 		}
 	})
-	// A user whose role or plan changed is read again on every replica.
+	// A user whose role or plan changed, or who was disabled or enabled, is
+	// read again on every replica.
 	a.bus.Subscribe(userChangedTopic, func(userID []byte) {
 		if userID == nil {
 			a.auth.ForgetKeys()
@@ -331,7 +332,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 			log.WarnContext(ctx, "publish user change", "err", err)
 		}
 	}
-	a.auth.OnRoleChange(userChanged)
+	a.auth.OnUserChange(userChanged)
 	payments.OnPlanChange(userChanged)
 	schema := generated.NewExecutableSchema(generated.Config{
 		Resolvers: &resolvers.Resolver{

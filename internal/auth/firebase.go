@@ -20,6 +20,9 @@ import (
 // SDK satisfies it.
 type IDTokenVerifier interface {
 	VerifyIDTokenAndCheckRevoked(ctx context.Context, idToken string) (*fbauth.Token, error)
+	// VerifyIDToken checks only the token itself: it names the user of a
+	// token refused as revoked or disabled.
+	VerifyIDToken(ctx context.Context, idToken string) (*fbauth.Token, error)
 }
 
 // tokenCacheTTL is how long a verified token is trusted without asking
@@ -30,6 +33,11 @@ const tokenCacheTTL = 30 * time.Second
 // verifiedToken is what Koe keeps of a verified ID token.
 type verifiedToken struct {
 	uid, email, name, role string
+	// emailVerified is the email_verified claim: Koe mails only verified
+	// addresses.
+	emailVerified bool
+	// issuedAt is when Firebase issued the token (Unix seconds).
+	issuedAt int64
 }
 
 // EnableFirebase makes Authenticate accept Firebase ID tokens checked by v.
@@ -56,9 +64,14 @@ func (s *Service) authenticateFirebase(ctx context.Context, idToken string) (Pri
 		seen := s.tokens.version()
 		tok, err := s.firebase.VerifyIDTokenAndCheckRevoked(ctx, idToken)
 		if err != nil {
+			if fbauth.IsUserDisabled(err) || fbauth.IsIDTokenRevoked(err) {
+				if derr := s.disabledByFirebase(ctx, idToken); derr != nil {
+					return Principal{}, derr
+				}
+			}
 			return Principal{}, tokenError(err)
 		}
-		t = verifiedToken{uid: tok.UID}
+		t = verifiedToken{uid: tok.UID, issuedAt: tok.IssuedAt}
 		until := now.Add(tokenCacheTTL)
 		if exp := time.Unix(tok.Expires, 0); exp.Before(until) {
 			until = exp // an expiring token is not trusted past its expiry
@@ -66,6 +79,7 @@ func (s *Service) authenticateFirebase(ctx context.Context, idToken string) (Pri
 		t.email, _ = tok.Claims["email"].(string)
 		t.name, _ = tok.Claims["name"].(string)
 		t.role, _ = tok.Claims["role"].(string)
+		t.emailVerified, _ = tok.Claims["email_verified"].(bool)
 		s.tokens.put(key, t, until, now, seen)
 	}
 	// The user is remembered like an API key's, under the uid.
@@ -73,6 +87,9 @@ func (s *Service) authenticateFirebase(ctx context.Context, idToken string) (Pri
 		u, err := s.userOf(ctx, t)
 		if err != nil {
 			return Principal{}, fmt.Errorf("authenticate: %w", err)
+		}
+		if u.DisabledAt != nil {
+			return Principal{}, errDisabled
 		}
 		return Principal{UserID: u.ID, Role: u.Role, PlanCode: u.PlanCode, User: u}, nil
 	})
@@ -89,7 +106,7 @@ func tokenError(err error) error {
 	case fbauth.IsIDTokenRevoked(err):
 		return apperror.New(apperror.Unauthenticated, "this sign-in was revoked; sign in again")
 	case fbauth.IsUserDisabled(err):
-		return apperror.New(apperror.Unauthenticated, "this account is disabled")
+		return errDisabled
 	case fbauth.IsIDTokenExpired(err):
 		return apperror.New(apperror.Unauthenticated, "the ID token has expired; refresh it and try again")
 	case fbauth.IsCertificateFetchFailed(err):
@@ -98,26 +115,77 @@ func tokenError(err error) error {
 	return apperror.New(apperror.Unauthenticated, "the ID token is not valid for this server")
 }
 
+// disabledByFirebase disables the Koe user of a token Firebase refused as
+// revoked or of a disabled account, so their API keys stop working too. A
+// token Firebase issues later lifts it (userOf); an operator's disablement
+// stays.
+func (s *Service) disabledByFirebase(ctx context.Context, idToken string) error {
+	tok, err := s.firebase.VerifyIDToken(ctx, idToken)
+	if err != nil {
+		return nil // not a token of this project: nobody to disable
+	}
+	var ids []string
+	if err := s.db.NewUpdate().Table("users").Set("disabled_at = ?", s.now()).Set("disabled_by = ?", DisabledByFirebase).
+		Where("firebase_uid = ? AND disabled_at IS NULL", tok.UID).Returning("id").Scan(ctx, &ids); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("disable user seen disabled in Firebase: %w", err)
+	}
+	for _, id := range ids {
+		s.userChanged(ctx, id)
+	}
+	return nil
+}
+
 // userOf returns the user of a verified token, creating it on first sight.
+// A known user's address and its verification follow the token, and a
+// disablement seen in Firebase before the token was issued is lifted.
 func (s *Service) userOf(ctx context.Context, t verifiedToken) (*User, error) {
 	u := new(User)
 	err := s.db.Read.NewSelect().Model(u).Where("firebase_uid = ?", t.uid).Scan(ctx)
-	if err == nil || !errors.Is(err, sql.ErrNoRows) {
-		return u, err
+	if err == nil {
+		return s.refresh(ctx, u, t)
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
 	}
 	role := RoleUser
 	if Role(strings.ToUpper(t.role)) == RoleAdmin {
 		role = RoleAdmin
 	}
 	uid := t.uid
-	u = &User{ID: gid.New(gid.User), FirebaseUID: &uid, Email: nonEmpty(t.email), DisplayName: nonEmpty(t.name), Role: role, PlanCode: FreePlan,
-		Locale: Locale(ctx), CreatedAt: s.now()}
+	u = &User{ID: gid.New(gid.User), FirebaseUID: &uid, Email: nonEmpty(t.email), EmailVerified: t.email != "" && t.emailVerified,
+		DisplayName: nonEmpty(t.name), Role: role, PlanCode: FreePlan, Locale: Locale(ctx), CreatedAt: s.now()}
 	// Two first requests at once: one insert wins, both read the winner.
 	if _, err := s.db.NewInsert().Model(u).On("CONFLICT (firebase_uid) DO NOTHING").Exec(ctx); err != nil {
 		return nil, err
 	}
 	u = new(User)
 	return u, s.db.NewSelect().Model(u).Where("firebase_uid = ?", t.uid).Scan(ctx)
+}
+
+// refresh brings a known user up to date with a verified token: the
+// address and whether it is verified (which change when the person changes
+// their address in Firebase), and a disablement Koe saw in Firebase that a
+// token issued after it shows to be over. It writes only what changed.
+func (s *Service) refresh(ctx context.Context, u *User, t verifiedToken) (*User, error) {
+	if t.email != "" && (deref(u.Email) != t.email || u.EmailVerified != t.emailVerified) {
+		u.Email, u.EmailVerified = &t.email, t.emailVerified
+		if _, err := s.db.NewUpdate().Model(u).Column("email", "email_verified").WherePK().Exec(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if u.DisabledAt == nil || deref(u.DisabledBy) != DisabledByFirebase || t.issuedAt <= u.DisabledAt.Unix() {
+		return u, nil
+	}
+	res, err := s.db.NewUpdate().Table("users").Set("disabled_at = NULL").Set("disabled_by = NULL").
+		Where("id = ? AND disabled_by = ?", u.ID, DisabledByFirebase).Exec(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		u.DisabledAt, u.DisabledBy = nil, nil
+		s.userChanged(ctx, u.ID)
+	} // else an operator disabled them meanwhile, and they stay disabled
+	return u, nil
 }
 
 func nonEmpty(s string) *string {
