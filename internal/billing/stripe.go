@@ -101,7 +101,9 @@ func NewStripe(c StripeConfig, db *store.DB, plans *Plans, credits Credits, log 
 		api: client.New(c.SecretKey, backends), secret: c.WebhookSecret, db: db, plans: plans, credits: credits, log: log,
 		now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
 	}
-	plans.stripe = s // setting a plan's price applies the events that waited for it
+	if plans != nil {
+		plans.stripe = s // setting a plan's price applies the events that waited for it
+	}
 	return s
 }
 
