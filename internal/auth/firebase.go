@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -20,9 +22,6 @@ import (
 // SDK satisfies it.
 type IDTokenVerifier interface {
 	VerifyIDTokenAndCheckRevoked(ctx context.Context, idToken string) (*fbauth.Token, error)
-	// VerifyIDToken checks only the token itself: it names the user of a
-	// token refused as revoked or disabled.
-	VerifyIDToken(ctx context.Context, idToken string) (*fbauth.Token, error)
 }
 
 // tokenCacheTTL is how long a verified token is trusted without asking
@@ -65,7 +64,10 @@ func (s *Service) authenticateFirebase(ctx context.Context, idToken string) (Pri
 		tok, err := s.firebase.VerifyIDTokenAndCheckRevoked(ctx, idToken)
 		if err != nil {
 			if fbauth.IsUserDisabled(err) || fbauth.IsIDTokenRevoked(err) {
-				if derr := s.disabledByFirebase(ctx, idToken); derr != nil {
+				// The SDK checks revocation and disablement only after the
+				// token itself verified (signature, audience, expiry), so its
+				// subject is the person Firebase refuses.
+				if derr := s.disabledByFirebase(ctx, subjectOf(idToken)); derr != nil {
 					return Principal{}, derr
 				}
 			}
@@ -115,18 +117,33 @@ func tokenError(err error) error {
 	return apperror.New(apperror.Unauthenticated, "the ID token is not valid for this server")
 }
 
-// disabledByFirebase disables the Koe user of a token Firebase refused as
-// revoked or of a disabled account, so their API keys stop working too. A
-// token Firebase issues later lifts it (userOf); an operator's disablement
-// stays.
-func (s *Service) disabledByFirebase(ctx context.Context, idToken string) error {
-	tok, err := s.firebase.VerifyIDToken(ctx, idToken)
-	if err != nil {
-		return nil // not a token of this project: nobody to disable
+// subjectOf is the sub claim of a JWT the SDK verified, or "".
+func subjectOf(idToken string) string {
+	parts := strings.Split(idToken, ".")
+	if len(parts) != 3 {
+		return ""
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	var claims struct {
+		Sub string `json:"sub"`
+	}
+	if err != nil || json.Unmarshal(payload, &claims) != nil {
+		return ""
+	}
+	return claims.Sub
+}
+
+// disabledByFirebase disables the Koe user of Firebase uid, whose token
+// Firebase refused as revoked or of a disabled account, so their API keys
+// stop working too. A token Firebase issues later lifts it (refresh); an
+// operator's disablement stays.
+func (s *Service) disabledByFirebase(ctx context.Context, uid string) error {
+	if uid == "" {
+		return nil
 	}
 	var ids []string
 	if err := s.db.NewUpdate().Table("users").Set("disabled_at = ?", s.now()).Set("disabled_by = ?", DisabledByFirebase).
-		Where("firebase_uid = ? AND disabled_at IS NULL", tok.UID).Returning("id").Scan(ctx, &ids); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		Where("firebase_uid = ? AND disabled_at IS NULL", uid).Returning("id").Scan(ctx, &ids); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("disable user seen disabled in Firebase: %w", err)
 	}
 	for _, id := range ids {

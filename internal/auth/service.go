@@ -488,7 +488,7 @@ func (s *Service) SetRole(ctx context.Context, userID string, role Role) (*User,
 // writer anyway.
 func (s *Service) lastAdmin(ctx context.Context, tx bun.Tx) (bool, error) {
 	var admins []string
-	q := tx.NewSelect().Model((*User)(nil)).Column("id").Where("role = ? AND disabled_at IS NULL", RoleAdmin)
+	q := tx.NewSelect().Model((*User)(nil)).Column("id").Where("role = ? AND disabled_at IS NULL", RoleAdmin).Order("id")
 	if s.db.Postgres() {
 		q = q.For("UPDATE")
 	}
