@@ -35,8 +35,9 @@ type verifiedToken struct {
 	// emailVerified is the email_verified claim: Koe mails only verified
 	// addresses.
 	emailVerified bool
-	// issuedAt is when Firebase issued the token (Unix seconds).
-	issuedAt int64
+	// verifiedAt is when Koe asked Firebase about the token, which then
+	// said its account was enabled and the token not revoked.
+	verifiedAt time.Time
 }
 
 // EnableFirebase makes Authenticate accept Firebase ID tokens checked by v.
@@ -73,7 +74,7 @@ func (s *Service) authenticateFirebase(ctx context.Context, idToken string) (Pri
 			}
 			return Principal{}, tokenError(err)
 		}
-		t = verifiedToken{uid: tok.UID, issuedAt: tok.IssuedAt}
+		t = verifiedToken{uid: tok.UID, verifiedAt: now}
 		until := now.Add(tokenCacheTTL)
 		if exp := time.Unix(tok.Expires, 0); exp.Before(until) {
 			until = exp // an expiring token is not trusted past its expiry
@@ -135,8 +136,8 @@ func subjectOf(idToken string) string {
 
 // disabledByFirebase disables the Koe user of Firebase uid, whose token
 // Firebase refused as revoked or of a disabled account, so their API keys
-// stop working too. A token Firebase issues later lifts it (refresh); an
-// operator's disablement stays.
+// stop working too. Firebase accepting one of their tokens after that lifts
+// it (refresh); an operator's disablement stays.
 func (s *Service) disabledByFirebase(ctx context.Context, uid string) error {
 	if uid == "" {
 		return nil
@@ -182,7 +183,7 @@ func (s *Service) userOf(ctx context.Context, t verifiedToken) (*User, error) {
 // refresh brings a known user up to date with a verified token: the
 // address and whether it is verified (which change when the person changes
 // their address in Firebase), and a disablement Koe saw in Firebase that a
-// token issued after it shows to be over. It writes only what changed.
+// later verification shows to be over. It writes only what changed.
 func (s *Service) refresh(ctx context.Context, u *User, t verifiedToken) (*User, error) {
 	if t.email != "" && (deref(u.Email) != t.email || u.EmailVerified != t.emailVerified) {
 		u.Email, u.EmailVerified = &t.email, t.emailVerified
@@ -190,7 +191,10 @@ func (s *Service) refresh(ctx context.Context, u *User, t verifiedToken) (*User,
 			return nil, err
 		}
 	}
-	if u.DisabledAt == nil || deref(u.DisabledBy) != DisabledByFirebase || t.issuedAt <= u.DisabledAt.Unix() {
+	// Firebase vouched for the person after Koe saw them disabled or
+	// revoked: they were enabled again, or signed in again since. A token
+	// verified before (and still trusted from the cache) lifts nothing.
+	if u.DisabledAt == nil || deref(u.DisabledBy) != DisabledByFirebase || !t.verifiedAt.After(*u.DisabledAt) {
 		return u, nil
 	}
 	res, err := s.db.NewUpdate().Table("users").Set("disabled_at = NULL").Set("disabled_by = NULL").

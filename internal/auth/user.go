@@ -35,7 +35,8 @@ const (
 	// DisabledByOperator: setUserDisabled; only an operator lifts it.
 	DisabledByOperator = "operator"
 	// DisabledByFirebase: Firebase answered that the account is disabled or
-	// its sessions were revoked. A token Firebase issues after that lifts it.
+	// its sessions were revoked. Firebase accepting a token of theirs after
+	// that lifts it.
 	DisabledByFirebase = "firebase"
 )
 
