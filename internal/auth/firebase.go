@@ -154,8 +154,7 @@ func (s *Service) disabledByFirebase(ctx context.Context, uid string) error {
 }
 
 // userOf returns the user of a verified token, creating it on first sight.
-// A known user's address and its verification follow the token, and a
-// disablement seen in Firebase before the token was issued is lifted.
+// A known user's address and its verification follow the token (refresh).
 func (s *Service) userOf(ctx context.Context, t verifiedToken) (*User, error) {
 	u := new(User)
 	err := s.db.Read.NewSelect().Model(u).Where("firebase_uid = ?", t.uid).Scan(ctx)

@@ -460,10 +460,7 @@ func (s *Service) SetRole(ctx context.Context, userID string, role Role) (*User,
 			return nil
 		}
 		if u.Role == RoleAdmin && u.DisabledAt == nil {
-			if last, err := s.lastAdmin(ctx, tx); err != nil || last {
-				if err == nil {
-					err = apperror.New(apperror.Conflict, "the last admin cannot be demoted")
-				}
+			if err := s.keepAnAdmin(ctx, tx, "the last admin cannot be demoted"); err != nil {
 				return err
 			}
 		}
@@ -481,21 +478,24 @@ func (s *Service) SetRole(ctx context.Context, userID string, role Role) (*User,
 	return u, nil
 }
 
-// lastAdmin reports whether at most one admin is enabled, so none of them
-// may be demoted or disabled: Koe always has an operator who can sign in.
-// The enabled admins are locked on PostgreSQL until tx ends, so two changes
-// at once cannot both see the other admin still in place; SQLite has one
-// writer anyway.
-func (s *Service) lastAdmin(ctx context.Context, tx bun.Tx) (bool, error) {
+// keepAnAdmin answers CONFLICT with message when at most one admin is
+// enabled, so none of them may be demoted or disabled: Koe always has an
+// operator who can sign in. The enabled admins are locked on PostgreSQL
+// until tx ends, so two changes at once cannot both see the other admin
+// still in place; SQLite has one writer anyway.
+func (s *Service) keepAnAdmin(ctx context.Context, tx bun.Tx, message string) error {
 	var admins []string
 	q := tx.NewSelect().Model((*User)(nil)).Column("id").Where("role = ? AND disabled_at IS NULL", RoleAdmin).Order("id")
 	if s.db.Postgres() {
 		q = q.For("UPDATE")
 	}
 	if err := q.Scan(ctx, &admins); err != nil {
-		return false, err
+		return err
 	}
-	return len(admins) <= 1, nil
+	if len(admins) <= 1 {
+		return apperror.New(apperror.Conflict, "%s", message)
+	}
+	return nil
 }
 
 // SetDisabled disables a user, or enables them again. A disabled user's
@@ -528,10 +528,7 @@ func (s *Service) SetDisabled(ctx context.Context, by Principal, userID string, 
 				return nil
 			}
 			if u.Role == RoleAdmin && u.DisabledAt == nil {
-				if last, err := s.lastAdmin(ctx, tx); err != nil || last {
-					if err == nil {
-						err = apperror.New(apperror.Conflict, "the last admin cannot be disabled")
-					}
+				if err := s.keepAnAdmin(ctx, tx, "the last admin cannot be disabled"); err != nil {
 					return err
 				}
 			}

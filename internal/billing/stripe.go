@@ -263,6 +263,9 @@ var ErrBadSignature = apperror.New(apperror.BadUserInput, "the Stripe-Signature 
 // ahead; five minutes covers clock drift.
 const maxFutureSkew = 5 * time.Minute
 
+// errFromTheFuture refuses a genuine signature whose time is too far ahead.
+var errFromTheFuture = errors.New("the signature's timestamp is more than 5 minutes in the future")
+
 // signedAt is the time of a Stripe-Signature header (its t= element).
 func signedAt(header string) (time.Time, bool) {
 	for _, part := range strings.Split(header, ",") {
@@ -289,7 +292,7 @@ func (s *Stripe) HandleWebhook(ctx context.Context, body []byte, signature strin
 	}
 	event, err := webhook.ConstructEventWithOptions(body, signature, s.secret, webhook.ConstructEventOptions{})
 	if t, ok := signedAt(signature); err == nil && (!ok || t.After(s.now().Add(maxFutureSkew))) {
-		err = webhook.ErrTooOld // the signature is genuine, its time is not
+		err = errFromTheFuture
 	}
 	if err != nil {
 		s.log.WarnContext(ctx, "stripe webhook refused", "err", err)
