@@ -190,6 +190,7 @@ type ComplexityRoot struct {
 		MarkNotificationsRead         func(childComplexity int, ids []string) int
 		RetryGeneration               func(childComplexity int, id string) int
 		RevokeAPIKey                  func(childComplexity int, id string) int
+		SetUserDisabled               func(childComplexity int, userID string, disabled bool) int
 		SetUserRole                   func(childComplexity int, userID string, role auth.Role) int
 		SetVoiceEnabled               func(childComplexity int, id string, enabled bool) int
 		UpdateNotificationPreferences func(childComplexity int, input model.NotificationPreferencesInput) int
@@ -252,7 +253,7 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		APIKeys       func(childComplexity int) int
+		APIKeys       func(childComplexity int, first *int, after *string) int
 		Broadcasts    func(childComplexity int, first *int, after *string) int
 		CreditPacks   func(childComplexity int) int
 		Generation    func(childComplexity int, id string) int
@@ -294,6 +295,7 @@ type ComplexityRoot struct {
 
 	User struct {
 		CreatedAt               func(childComplexity int) int
+		DisabledAt              func(childComplexity int) int
 		DisplayName             func(childComplexity int) int
 		Email                   func(childComplexity int) int
 		ID                      func(childComplexity int) int
@@ -1002,6 +1004,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeAPIKey(childComplexity, args["id"].(string)), true
+	case "Mutation.setUserDisabled":
+		if e.ComplexityRoot.Mutation.SetUserDisabled == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setUserDisabled_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetUserDisabled(childComplexity, args["userId"].(string), args["disabled"].(bool)), true
 	case "Mutation.setUserRole":
 		if e.ComplexityRoot.Mutation.SetUserRole == nil {
 			break
@@ -1268,7 +1281,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.Query.APIKeys(childComplexity), true
+		args, err := ec.field_Query_apiKeys_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.APIKeys(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Query.broadcasts":
 		if e.ComplexityRoot.Query.Broadcasts == nil {
 			break
@@ -1498,6 +1516,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.User.CreatedAt(childComplexity), true
+	case "User.disabledAt":
+		if e.ComplexityRoot.User.DisabledAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.User.DisabledAt(childComplexity), true
 	case "User.displayName":
 		if e.ComplexityRoot.User.DisplayName == nil {
 			break
@@ -1836,6 +1860,8 @@ type User implements Node {
   notificationPreferences: NotificationPreferences!
   "When the user first signed in."
   createdAt: Time!
+  "When the user was disabled (by an operator, or because Firebase said their account was disabled or their sessions revoked); null while they may sign in. Every credential of a disabled user is refused with UNAUTHENTICATED."
+  disabledAt: Time
 }
 
 "Perceived gender of a voice."
@@ -2471,8 +2497,8 @@ type Query {
   usage: Usage! @auth
   "The caller's notifications, newest first."
   notifications(unreadOnly: Boolean = false, first: Int = 20, after: String): NotificationConnection! @auth
-  "The caller's API keys, newest first, revoked ones included."
-  apiKeys: [ApiKey!]! @auth
+  "The caller's API keys, newest first, revoked ones included: ` + "`" + `first` + "`" + ` of them (at most 100) after the key whose id is ` + "`" + `after` + "`" + ` (the last key of the previous page)."
+  apiKeys(first: Int = 50, after: String): [ApiKey!]! @auth
 
   "Users, newest first; ` + "`" + `search` + "`" + ` matches email or display name."
   users(search: String, "Only people with this role." role: Role, first: Int = 50, after: String): UserConnection! @hasRole(role: ADMIN)
@@ -2496,7 +2522,7 @@ type Mutation {
   createCheckoutSession(input: CheckoutInput!): CheckoutSession! @auth
   "Open Stripe's billing portal."
   createBillingPortalSession(returnUrl: String!): PortalSession! @auth
-  "Create an API key; its secret is in the answer and never again."
+  "Create an API key; its secret is in the answer and never again. A person may hold 50 active keys; the 51st answers CONFLICT until one is revoked."
   createApiKey(name: String!): CreatedApiKey! @auth
   "Revoke one of the caller's API keys; it stops working at once."
   revokeApiKey(id: ID!): ApiKey! @auth
@@ -2507,6 +2533,8 @@ type Mutation {
 
   "Make a user an ADMIN or a USER; the last admin cannot be demoted."
   setUserRole(userId: ID!, role: Role!): User! @hasRole(role: ADMIN)
+  "Disable a user (every API key, ID token and socket of theirs is refused at once, on every replica; their data stays) or enable them again. Answers CONFLICT for the caller themselves and for the last enabled admin."
+  setUserDisabled(userId: ID!, disabled: Boolean!): User! @hasRole(role: ADMIN)
   "Create or change a plan by its code."
   upsertPlan(input: PlanInput!): Plan! @hasRole(role: ADMIN)
   "Create or change a credit pack by its code."
@@ -2978,6 +3006,8 @@ func (ec *executionContext) childFields_User(ctx context.Context, field graphql.
 		return ec.fieldContext_User_notificationPreferences(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_User_createdAt(ctx, field)
+	case "disabledAt":
+		return ec.fieldContext_User_disabledAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type User", field.Name)
 }

@@ -132,6 +132,10 @@ func (r *mutationResolver) SetUserRole(ctx context.Context, userID string, role 
 	return r.AuthService.SetRole(ctx, userID, role)
 }
 
+func (r *mutationResolver) SetUserDisabled(ctx context.Context, userID string, disabled bool) (*auth.User, error) {
+	return r.AuthService.SetDisabled(ctx, principal(ctx), userID, disabled)
+}
+
 func (r *mutationResolver) UpsertPlan(ctx context.Context, input model.PlanInput) (*billing.Plan, error) {
 	return r.PlanCatalog.Upsert(ctx, billing.PlanInput{
 		Code: input.Code, Name: input.Name, MonthlyPriceCents: input.MonthlyPriceCents, Currency: input.Currency,
@@ -253,8 +257,8 @@ func (r *queryResolver) Notifications(ctx context.Context, unreadOnly *bool, fir
 	return c, nil
 }
 
-func (r *queryResolver) APIKeys(ctx context.Context) ([]*auth.APIKey, error) {
-	return r.AuthService.APIKeys(ctx, principal(ctx))
+func (r *queryResolver) APIKeys(ctx context.Context, first *int, after *string) ([]*auth.APIKey, error) {
+	return r.AuthService.APIKeys(ctx, principal(ctx), first, after)
 }
 
 func (r *queryResolver) Users(ctx context.Context, search *string, role *auth.Role, first *int, after *string) (*model.UserConnection, error) {

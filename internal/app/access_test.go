@@ -407,6 +407,7 @@ var operatorCalls = map[string]string{
 	"Query.broadcasts":          `{ broadcasts { totalCount } }`,
 	"Query.kpis":                `{ kpis(from: "2026-01-01T00:00:00Z", to: "2026-02-01T00:00:00Z") { mrrCents } }`,
 	"Mutation.setUserRole":      `mutation { setUserRole(userId: "usr_06h1pxqjw9sphck41qec0g4pbm", role: ADMIN) { id } }`,
+	"Mutation.setUserDisabled":  `mutation { setUserDisabled(userId: "usr_06h1pxqjw9sphck41qec0g4pbm", disabled: true) { id } }`,
 	"Mutation.upsertPlan":       `mutation { upsertPlan(input: {code: "x", name: "X", monthlyPriceCents: 1, currency: "usd", includedCharacters: 1, maxConcurrentGenerations: 1, maxCharactersPerGeneration: 1}) { id } }`,
 	"Mutation.upsertCreditPack": `mutation { upsertCreditPack(input: {code: "x", name: "X", characters: 1, priceCents: 1, currency: "usd"}) { id } }`,
 	"Mutation.setVoiceEnabled":  `mutation { setVoiceEnabled(id: "espeak-ng:en-us", enabled: false) { id } }`,

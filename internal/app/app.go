@@ -327,9 +327,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 			log.WarnContext(ctx, "publish key revocation", "err", err)
 		}
 	})
-	// A user whose role or plan changed is read again on every replica,
-	// and their open sockets checked against what they may do now (off the
-	// bus's goroutine: checking may read the database).
+	// A user whose role or plan changed, or who was disabled or enabled, is
+	// read again on every replica, and their open sockets checked against
+	// what they may do now (off the bus's goroutine: checking may read the
+	// database).
 	a.bus.Subscribe(userChangedTopic, func(userID []byte) {
 		if userID == nil {
 			a.auth.ForgetKeys()
@@ -345,7 +346,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 			log.WarnContext(ctx, "publish user change", "err", err)
 		}
 	}
-	a.auth.OnRoleChange(userChanged)
+	a.auth.OnUserChange(userChanged)
 	payments.OnPlanChange(userChanged)
 	schema := generated.NewExecutableSchema(generated.Config{
 		Resolvers: &resolvers.Resolver{

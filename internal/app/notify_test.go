@@ -153,12 +153,12 @@ func bulkUsers(t *testing.T, srv *apptest.Server, n int) string {
 		var pargs []any
 		for i := start; i < min(start+500, n); i++ {
 			id := fmt.Sprintf("usr_bulk%s%06d", strings.ReplaceAll(domain, ".", ""), i)
-			users = append(users, "(?, ?, 'USER', 'free', 'en', ?)")
+			users = append(users, "(?, ?, TRUE, 'USER', 'free', 'en', ?)")
 			args = append(args, id, fmt.Sprintf("p%d@%s", i, domain), time.Now().UTC())
 			prefs = append(prefs, "(?, TRUE)")
 			pargs = append(pargs, id)
 		}
-		_, err := srv.DB().NewRaw("INSERT INTO users (id, email, role, plan_code, locale, created_at) VALUES "+strings.Join(users, ", "), args...).Exec(ctx)
+		_, err := srv.DB().NewRaw("INSERT INTO users (id, email, email_verified, role, plan_code, locale, created_at) VALUES "+strings.Join(users, ", "), args...).Exec(ctx)
 		require.NoError(t, err)
 		_, err = srv.DB().NewRaw("INSERT INTO notification_preferences (user_id, product_news) VALUES "+strings.Join(prefs, ", "), pargs...).Exec(ctx)
 		require.NoError(t, err)

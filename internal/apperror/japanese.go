@@ -16,6 +16,7 @@ var japanese = map[string]string{
 	"is not a generation id":                                    "音声生成の ID ではありません",
 	"is not a user id":                                          "ユーザーの ID ではありません",
 	"is not an API key id":                                      "API キーの ID ではありません",
+	"is not one of your API keys":                               "あなたの API キーではありません",
 	"must be 1 to 100 characters":                               "1〜100 文字で入力してください",
 	"must be 1 to 200 characters":                               "1〜200 文字で入力してください",
 	"must be 1 to 255 characters":                               "1〜255 文字で入力してください",

@@ -175,12 +175,12 @@ func (c *Client) Must(query string, vars map[string]any, out any) {
 // DB opens the server's database for assertions that look under the API.
 func (s *Server) DB() *bun.DB { return s.App.DB().DB }
 
-// NewUser adds a person with role to the server's database, as sign-up will,
-// and returns their id and an API key of theirs.
+// NewUser adds a person with role and a verified address to the server's
+// database, as sign-up will, and returns their id and an API key of theirs.
 func (s *Server) NewUser(role auth.Role, email string) (userID, key string) {
 	s.t.Helper()
 	ctx := context.Background()
-	u := &auth.User{ID: gid.New(gid.User), Email: &email, Role: role, PlanCode: auth.FreePlan, Locale: "en", CreatedAt: time.Now().UTC()}
+	u := &auth.User{ID: gid.New(gid.User), Email: &email, EmailVerified: true, Role: role, PlanCode: auth.FreePlan, Locale: "en", CreatedAt: time.Now().UTC()}
 	if _, err := s.App.DB().NewInsert().Model(u).Exec(ctx); err != nil {
 		s.t.Fatalf("add user: %v", err)
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -31,6 +33,12 @@ const tokenCacheTTL = 30 * time.Second
 type verifiedToken struct {
 	uid, email, name, role string
 	expires                time.Time
+	// emailVerified is the email_verified claim: Koe mails only verified
+	// addresses.
+	emailVerified bool
+	// verifiedAt is when Koe asked Firebase about the token, which then
+	// said its account was enabled and the token not revoked.
+	verifiedAt time.Time
 }
 
 // EnableFirebase makes Authenticate accept Firebase ID tokens checked by v.
@@ -57,9 +65,17 @@ func (s *Service) authenticateFirebase(ctx context.Context, idToken string) (Pri
 		seen := s.tokens.version()
 		tok, err := s.firebase.VerifyIDTokenAndCheckRevoked(ctx, idToken)
 		if err != nil {
+			if fbauth.IsUserDisabled(err) || fbauth.IsIDTokenRevoked(err) {
+				// The SDK checks revocation and disablement only after the
+				// token itself verified (signature, audience, expiry), so its
+				// subject is the person Firebase refuses.
+				if derr := s.disabledByFirebase(ctx, subjectOf(idToken)); derr != nil {
+					return Principal{}, derr
+				}
+			}
 			return Principal{}, tokenError(err)
 		}
-		t = verifiedToken{uid: tok.UID, expires: time.Unix(tok.Expires, 0)}
+		t = verifiedToken{uid: tok.UID, expires: time.Unix(tok.Expires, 0), verifiedAt: now}
 		until := now.Add(tokenCacheTTL)
 		if t.expires.Before(until) {
 			until = t.expires // an expiring token is not trusted past its expiry
@@ -67,6 +83,7 @@ func (s *Service) authenticateFirebase(ctx context.Context, idToken string) (Pri
 		t.email, _ = tok.Claims["email"].(string)
 		t.name, _ = tok.Claims["name"].(string)
 		t.role, _ = tok.Claims["role"].(string)
+		t.emailVerified, _ = tok.Claims["email_verified"].(bool)
 		s.tokens.put(key, t, until, now, seen)
 	}
 	// The user is remembered like an API key's, under the uid.
@@ -74,6 +91,9 @@ func (s *Service) authenticateFirebase(ctx context.Context, idToken string) (Pri
 		u, err := s.userOf(ctx, t)
 		if err != nil {
 			return Principal{}, fmt.Errorf("authenticate: %w", err)
+		}
+		if u.DisabledAt != nil {
+			return Principal{}, errDisabled
 		}
 		return Principal{UserID: u.ID, Role: u.Role, PlanCode: u.PlanCode, User: u}, nil
 	})
@@ -95,7 +115,7 @@ func tokenError(err error) error {
 	case fbauth.IsIDTokenRevoked(err):
 		return apperror.New(apperror.Unauthenticated, "this sign-in was revoked; sign in again")
 	case fbauth.IsUserDisabled(err):
-		return apperror.New(apperror.Unauthenticated, "this account is disabled")
+		return errDisabled
 	case fbauth.IsIDTokenExpired(err):
 		return apperror.New(apperror.Unauthenticated, "the ID token has expired; refresh it and try again")
 	case fbauth.IsCertificateFetchFailed(err):
@@ -104,26 +124,94 @@ func tokenError(err error) error {
 	return apperror.New(apperror.Unauthenticated, "the ID token is not valid for this server")
 }
 
+// subjectOf is the sub claim of a JWT the SDK verified, or "".
+func subjectOf(idToken string) string {
+	parts := strings.Split(idToken, ".")
+	if len(parts) != 3 {
+		return ""
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	var claims struct {
+		Sub string `json:"sub"`
+	}
+	if err != nil || json.Unmarshal(payload, &claims) != nil {
+		return ""
+	}
+	return claims.Sub
+}
+
+// disabledByFirebase disables the Koe user of Firebase uid, whose token
+// Firebase refused as revoked or of a disabled account, so their API keys
+// stop working too. Firebase accepting one of their tokens after that lifts
+// it (refresh); an operator's disablement stays.
+func (s *Service) disabledByFirebase(ctx context.Context, uid string) error {
+	if uid == "" {
+		return nil
+	}
+	var ids []string
+	if err := s.db.NewUpdate().Table("users").Set("disabled_at = ?", s.now()).Set("disabled_by = ?", DisabledByFirebase).
+		Where("firebase_uid = ? AND disabled_at IS NULL", uid).Returning("id").Scan(ctx, &ids); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("disable user seen disabled in Firebase: %w", err)
+	}
+	for _, id := range ids {
+		s.userChanged(ctx, id)
+	}
+	return nil
+}
+
 // userOf returns the user of a verified token, creating it on first sight.
+// A known user's address and its verification follow the token (refresh).
 func (s *Service) userOf(ctx context.Context, t verifiedToken) (*User, error) {
 	u := new(User)
 	err := s.db.Read.NewSelect().Model(u).Where("firebase_uid = ?", t.uid).Scan(ctx)
-	if err == nil || !errors.Is(err, sql.ErrNoRows) {
-		return u, err
+	if err == nil {
+		return s.refresh(ctx, u, t)
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return nil, err
 	}
 	role := RoleUser
 	if Role(strings.ToUpper(t.role)) == RoleAdmin {
 		role = RoleAdmin
 	}
 	uid := t.uid
-	u = &User{ID: gid.New(gid.User), FirebaseUID: &uid, Email: nonEmpty(t.email), DisplayName: nonEmpty(t.name), Role: role, PlanCode: FreePlan,
-		Locale: Locale(ctx), CreatedAt: s.now()}
+	u = &User{ID: gid.New(gid.User), FirebaseUID: &uid, Email: nonEmpty(t.email), EmailVerified: t.email != "" && t.emailVerified,
+		DisplayName: nonEmpty(t.name), Role: role, PlanCode: FreePlan, Locale: Locale(ctx), CreatedAt: s.now()}
 	// Two first requests at once: one insert wins, both read the winner.
 	if _, err := s.db.NewInsert().Model(u).On("CONFLICT (firebase_uid) DO NOTHING").Exec(ctx); err != nil {
 		return nil, err
 	}
 	u = new(User)
 	return u, s.db.NewSelect().Model(u).Where("firebase_uid = ?", t.uid).Scan(ctx)
+}
+
+// refresh brings a known user up to date with a verified token: the
+// address and whether it is verified (which change when the person changes
+// their address in Firebase), and a disablement Koe saw in Firebase that a
+// later verification shows to be over. It writes only what changed.
+func (s *Service) refresh(ctx context.Context, u *User, t verifiedToken) (*User, error) {
+	if t.email != "" && (deref(u.Email) != t.email || u.EmailVerified != t.emailVerified) {
+		u.Email, u.EmailVerified = &t.email, t.emailVerified
+		if _, err := s.db.NewUpdate().Model(u).Column("email", "email_verified").WherePK().Exec(ctx); err != nil {
+			return nil, err
+		}
+	}
+	// Firebase vouched for the person after Koe saw them disabled or
+	// revoked: they were enabled again, or signed in again since. A token
+	// verified before (and still trusted from the cache) lifts nothing.
+	if u.DisabledAt == nil || deref(u.DisabledBy) != DisabledByFirebase || !t.verifiedAt.After(*u.DisabledAt) {
+		return u, nil
+	}
+	res, err := s.db.NewUpdate().Table("users").Set("disabled_at = NULL").Set("disabled_by = NULL").
+		Where("id = ? AND disabled_by = ?", u.ID, DisabledByFirebase).Exec(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		u.DisabledAt, u.DisabledBy = nil, nil
+		s.userChanged(ctx, u.ID)
+	} // else an operator disabled them meanwhile, and they stay disabled
+	return u, nil
 }
 
 func nonEmpty(s string) *string {

@@ -47,7 +47,7 @@ type Service struct {
 	keys     *expiring[string, Principal] // by secret hash, or firebaseUserKey + uid
 
 	onRevoke     func(ctx context.Context, keyID string)
-	onRoleChange func(ctx context.Context, userID string)
+	onUserChange func(ctx context.Context, userID string)
 }
 
 // OnRevoke sets what happens after a key is revoked, besides refusing its
@@ -55,10 +55,20 @@ type Service struct {
 // the key, on every replica.
 func (s *Service) OnRevoke(f func(ctx context.Context, keyID string)) { s.onRevoke = f }
 
-// OnRoleChange sets what happens after a user's role changed, besides
-// acting on it here at once: the app has every replica forget the user's
-// keys (ForgetUser), so the new role counts everywhere at once.
-func (s *Service) OnRoleChange(f func(ctx context.Context, userID string)) { s.onRoleChange = f }
+// OnUserChange sets what happens after a user's role changed or they were
+// disabled or enabled again, besides acting on it here at once: the app has
+// every replica forget the user's keys (ForgetUser), so the change counts
+// everywhere at once.
+func (s *Service) OnUserChange(f func(ctx context.Context, userID string)) { s.onUserChange = f }
+
+// userChanged forgets what is remembered of the user here and tells the
+// other replicas.
+func (s *Service) userChanged(ctx context.Context, userID string) {
+	s.ForgetUser(userID)
+	if s.onUserChange != nil {
+		s.onUserChange(ctx, userID)
+	}
+}
 
 // NewService returns the identity service on db.
 func NewService(db *store.DB) *Service {
@@ -94,7 +104,7 @@ func prefixOf(secret string) string {
 // can print it; later starts return "".
 func (s *Service) Bootstrap(ctx context.Context, adminKey string) (generated string, err error) {
 	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		adminID, err := s.ensureAdminUser(ctx, tx)
+		adminID, err := s.ensureAdminUser(ctx, tx, adminKey)
 		if err != nil {
 			return err
 		}
@@ -147,9 +157,15 @@ func (s *Service) Bootstrap(ctx context.Context, adminKey string) (generated str
 
 const adminUserSetting = "admin_user_id"
 
-func (s *Service) ensureAdminUser(ctx context.Context, tx bun.Tx) (string, error) {
+func (s *Service) ensureAdminUser(ctx context.Context, tx bun.Tx, adminKey string) (string, error) {
 	var id string
 	err := tx.NewSelect().Table("settings").Column("value").Where("key = ?", adminUserSetting).Scan(ctx, &id)
+	if err == nil && adminKey != "" {
+		// Like the key, the built-in admin works again after a restart:
+		// the configuration is the operator's word.
+		_, err = tx.NewUpdate().Table("users").Set("disabled_at = NULL").Set("disabled_by = NULL").
+			Where("id = ? AND disabled_at IS NOT NULL", id).Exec(ctx)
+	}
 	if err == nil {
 		return id, nil
 	}
@@ -202,6 +218,9 @@ func (s *Service) authenticateKey(ctx context.Context, secret string) (Principal
 		if err != nil {
 			return Principal{}, fmt.Errorf("authenticate: %w", err)
 		}
+		if row.User.DisabledAt != nil {
+			return Principal{}, errDisabled
+		}
 		u := row.User
 		return Principal{UserID: u.ID, Role: u.Role, PlanCode: u.PlanCode, APIKeyID: row.KeyID, User: &u}, nil
 	})
@@ -213,6 +232,9 @@ func (s *Service) authenticateKey(ctx context.Context, secret string) (Principal
 	s.mu.Unlock()
 	return p, nil
 }
+
+// errDisabled refuses every credential of a disabled user.
+var errDisabled = apperror.New(apperror.Unauthenticated, "this account is disabled")
 
 // remembered returns the principal remembered under key, or reads it with
 // read and remembers it for keyCacheTTL. A principal read while something
@@ -280,8 +302,14 @@ func (s *Service) FlushLastUsed(ctx context.Context) error {
 	return nil
 }
 
+// MaxActiveKeys is how many unrevoked API keys one person may hold: enough
+// for every script and machine, and a bound on what a leaked session can
+// mint.
+const MaxActiveKeys = 50
+
 // CreateAPIKey makes a key for the principal's user and returns it with its
-// secret, which is not kept and cannot be shown again.
+// secret, which is not kept and cannot be shown again. CONFLICT when they
+// hold MaxActiveKeys already: revoking one makes room.
 func (s *Service) CreateAPIKey(ctx context.Context, p Principal, name string) (*APIKey, string, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || utf8.RuneCountInString(name) > 100 {
@@ -292,7 +320,27 @@ func (s *Service) CreateAPIKey(ctx context.Context, p Principal, name string) (*
 		ID: gid.New(gid.APIKey), UserID: p.UserID, Name: name, Prefix: prefixOf(secret),
 		SecretHash: hashSecret(secret), Source: sourceUser, CreatedAt: s.now(),
 	}
-	if _, err := s.db.NewInsert().Model(k).Exec(ctx); err != nil {
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if s.db.Postgres() {
+			// Two creations at once must not both see room for one more.
+			if _, err := tx.NewRaw("SELECT 1 FROM users WHERE id = ? FOR UPDATE", p.UserID).Exec(ctx); err != nil {
+				return err
+			}
+		}
+		active, err := tx.NewSelect().Model((*APIKey)(nil)).Where("user_id = ? AND revoked_at IS NULL", p.UserID).Count(ctx)
+		if err != nil {
+			return err
+		}
+		if active >= MaxActiveKeys {
+			return apperror.New(apperror.Conflict, "you have %d active API keys, the most one person may have; revoke one you no longer use first", MaxActiveKeys)
+		}
+		_, err = tx.NewInsert().Model(k).Exec(ctx)
+		return err
+	})
+	if _, ok := apperror.As(err); ok {
+		return nil, "", err
+	}
+	if err != nil {
 		return nil, "", fmt.Errorf("create api key: %w", err)
 	}
 	return k, secret, nil
@@ -325,10 +373,34 @@ func (s *Service) RevokeAPIKey(ctx context.Context, p Principal, id string) (*AP
 	return k, nil
 }
 
-// APIKeys lists the principal's keys, newest first.
-func (s *Service) APIKeys(ctx context.Context, p Principal) ([]*APIKey, error) {
-	var keys []*APIKey
-	if err := s.db.NewSelect().Model(&keys).Where("user_id = ?", p.UserID).Order("created_at DESC", "id DESC").Scan(ctx); err != nil {
+// APIKeys lists the principal's keys, revoked ones included, newest first:
+// first of them (default 50, at most page.MaxFirst) after the key whose id
+// is after (nil or "": from the newest). BAD_USER_INPUT names "first", or
+// "after" when it is not one of the principal's keys.
+func (s *Service) APIKeys(ctx context.Context, p Principal, first *int, after *string) ([]*APIKey, error) {
+	req, err := page.Parse(first, nil, MaxActiveKeys, 0)
+	if err != nil {
+		return nil, err
+	}
+	keys := []*APIKey{}
+	if req.First == 0 {
+		return keys, nil // bun reads Limit(0) as no limit
+	}
+	q := s.db.NewSelect().Model(&keys).Where("user_id = ?", p.UserID)
+	if after != nil && *after != "" {
+		if !gid.Is(*after, gid.APIKey) {
+			return nil, apperror.Invalid("after", "is not an API key id")
+		}
+		last := new(APIKey)
+		if err := s.db.NewSelect().Model(last).Where("id = ? AND user_id = ?", *after, p.UserID).Scan(ctx); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil, apperror.Invalid("after", "is not one of your API keys")
+			}
+			return nil, fmt.Errorf("list api keys: %w", err)
+		}
+		q = q.Where("(created_at < ? OR (created_at = ? AND id < ?))", last.CreatedAt, last.CreatedAt, last.ID)
+	}
+	if err := q.Order("created_at DESC", "id DESC").Limit(int64(req.First)).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("list api keys: %w", err)
 	}
 	return keys, nil
@@ -387,19 +459,9 @@ func (s *Service) SetRole(ctx context.Context, userID string, role Role) (*User,
 		if u.Role == role {
 			return nil
 		}
-		if u.Role == RoleAdmin {
-			// Lock the admins on PostgreSQL so two demotions at once cannot
-			// both see the other still in place; SQLite has one writer anyway.
-			var admins []string
-			q := tx.NewSelect().Model((*User)(nil)).Column("id").Where("role = ?", RoleAdmin)
-			if s.db.Postgres() {
-				q = q.For("UPDATE")
-			}
-			if err := q.Scan(ctx, &admins); err != nil {
+		if u.Role == RoleAdmin && u.DisabledAt == nil {
+			if err := s.keepAnAdmin(ctx, tx, "the last admin cannot be demoted"); err != nil {
 				return err
-			}
-			if len(admins) <= 1 {
-				return apperror.New(apperror.Conflict, "the last admin cannot be demoted")
 			}
 		}
 		u.Role = role
@@ -412,11 +474,93 @@ func (s *Service) SetRole(ctx context.Context, userID string, role Role) (*User,
 		}
 		return nil, fmt.Errorf("set role: %w", err)
 	}
-	s.ForgetUser(userID)
-	if s.onRoleChange != nil {
-		s.onRoleChange(ctx, userID)
+	s.userChanged(ctx, userID)
+	return u, nil
+}
+
+// keepAnAdmin answers CONFLICT with message when at most one admin is
+// enabled, so none of them may be demoted or disabled: Koe always has an
+// operator who can sign in. The enabled admins are locked on PostgreSQL
+// until tx ends, so two changes at once cannot both see the other admin
+// still in place; SQLite has one writer anyway.
+func (s *Service) keepAnAdmin(ctx context.Context, tx bun.Tx, message string) error {
+	var admins []string
+	q := tx.NewSelect().Model((*User)(nil)).Column("id").Where("role = ? AND disabled_at IS NULL", RoleAdmin).Order("id")
+	if s.db.Postgres() {
+		q = q.For("UPDATE")
+	}
+	if err := q.Scan(ctx, &admins); err != nil {
+		return err
+	}
+	if len(admins) <= 1 {
+		return apperror.New(apperror.Conflict, "%s", message)
+	}
+	return nil
+}
+
+// SetDisabled disables a user, or enables them again. A disabled user's
+// API keys, ID tokens and sockets are refused on every replica at once;
+// their data stays. CONFLICT for the caller themselves and for the last
+// enabled admin.
+func (s *Service) SetDisabled(ctx context.Context, by Principal, userID string, disabled bool) (*User, error) {
+	if !gid.Is(userID, gid.User) {
+		return nil, apperror.Invalid("userId", "is not a user id")
+	}
+	if disabled && userID == by.UserID {
+		return nil, apperror.New(apperror.Conflict, "you cannot disable yourself; ask another admin")
+	}
+	u := new(User)
+	changed := false
+	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if err := tx.NewSelect().Model(u).Where("id = ?", userID).Scan(ctx); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return apperror.New(apperror.NotFound, "no user %s", userID)
+			}
+			return err
+		}
+		if !disabled {
+			if u.DisabledAt == nil {
+				return nil
+			}
+			u.DisabledAt, u.DisabledBy = nil, nil
+		} else {
+			if u.DisabledAt != nil && deref(u.DisabledBy) == DisabledByOperator {
+				return nil
+			}
+			if u.Role == RoleAdmin && u.DisabledAt == nil {
+				if err := s.keepAnAdmin(ctx, tx, "the last admin cannot be disabled"); err != nil {
+					return err
+				}
+			}
+			// An operator's word replaces Firebase's: only an operator
+			// enables them again.
+			now, by := s.now(), DisabledByOperator
+			if u.DisabledAt == nil {
+				u.DisabledAt = &now
+			}
+			u.DisabledBy = &by
+		}
+		changed = true
+		_, err := tx.NewUpdate().Model(u).Column("disabled_at", "disabled_by").WherePK().Exec(ctx)
+		return err
+	})
+	if err != nil {
+		if _, ok := apperror.As(err); ok {
+			return nil, err
+		}
+		return nil, fmt.Errorf("set disabled: %w", err)
+	}
+	if changed {
+		s.userChanged(ctx, userID)
 	}
 	return u, nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 // Cursor is the page cursor of u in Users' order.

@@ -207,7 +207,7 @@ func TestCreateAPIKey(t *testing.T) {
 		_, _, err = b.auth.CreateAPIKey(ctx, p, strings.Repeat("声", 100))
 		require.NoError(t, err, "100 characters, whatever their bytes")
 
-		keys, err := b.auth.APIKeys(ctx, p)
+		keys, err := b.auth.APIKeys(ctx, p, nil, nil)
 		require.NoError(t, err)
 		require.Len(t, keys, 3)
 		require.Equal(t, key.ID, keys[2].ID, "newest first")
@@ -282,7 +282,7 @@ func TestFlushLastUsed(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, b.auth.FlushLastUsed(ctx))
 
-		keys, err := b.auth.APIKeys(ctx, p)
+		keys, err := b.auth.APIKeys(ctx, p, nil, nil)
 		require.NoError(t, err)
 		byID := map[string]*auth.APIKey{}
 		for _, k := range keys {

@@ -42,6 +42,9 @@ type Plan struct {
 // Plans reads plans.
 type Plans struct {
 	db *store.DB
+	// stripe applies the webhook events that waited for a plan's price; nil
+	// without Stripe.
+	stripe *Stripe
 
 	mu       sync.Mutex
 	cached   map[string]*Plan
@@ -230,10 +233,24 @@ func (p *Plans) Upsert(ctx context.Context, in PlanInput) (*Plan, error) {
 		}
 		q = q.Set("stripe_price_id = EXCLUDED.stripe_price_id")
 	}
-	_, err := q.Exec(ctx)
+	var changed []string
+	err := p.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := q.Conn(tx).Exec(ctx); err != nil {
+			return err
+		}
+		if p.stripe == nil || pl.StripePriceID == nil {
+			return nil
+		}
+		// Subscriptions to this price that Stripe reported before it was
+		// mapped count from now on.
+		var err error
+		changed, err = p.stripe.applyPending(ctx, tx, waitPrice(*pl.StripePriceID))
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("upsert plan: %w", err)
 	}
+	p.stripe.announce(ctx, changed)
 	p.mu.Lock()
 	p.cached = nil
 	p.mu.Unlock()

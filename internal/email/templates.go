@@ -14,8 +14,11 @@ import (
 
 // The kinds of message Render knows.
 const (
-	KindGenerationSucceeded  = "generation.succeeded"
-	KindGenerationFailed     = "generation.failed"
+	KindGenerationSucceeded = "generation.succeeded"
+	KindGenerationFailed    = "generation.failed"
+	// KindGenerationDigest tells of the audio that finished since the last
+	// "audio ready" email, which Koe sends at most every few minutes.
+	KindGenerationDigest     = "generation.digest"
 	KindUsageThreshold       = "usage.threshold"
 	KindBillingPaymentFailed = "billing.payment_failed"
 	KindBillingPlanChanged   = "billing.plan_changed"
@@ -23,11 +26,13 @@ const (
 )
 
 // kindKeys lists the data each kind needs. Every kind also takes "Name"
-// (the greeting; may be empty) and "Unsubscribe" (the footer's link; only
-// shown when set); broadcast also takes "HTML".
+// (the greeting; may be empty, and used only when SafeName keeps it) and
+// "Unsubscribe" (the footer's link; only shown when set); broadcast also
+// takes "HTML".
 var kindKeys = map[string][]string{
 	KindGenerationSucceeded:  {"Characters", "Voice", "URL"},
 	KindGenerationFailed:     {"Reason", "URL"},
+	KindGenerationDigest:     {"Count", "URL"},
 	KindUsageThreshold:       {"Percent", "Used", "Quota", "PeriodEnd", "URL"},
 	KindBillingPaymentFailed: {"URL"},
 	KindBillingPlanChanged:   {"From", "To", "URL"},
@@ -64,13 +69,14 @@ func init() {
 //
 //	generation.succeeded    Characters, Voice, URL (the history page)
 //	generation.failed       Reason, URL
+//	generation.digest       Count (how many finished), URL
 //	usage.threshold         Percent (80 or 100), Used, Quota, PeriodEnd (a formatted date), URL
 //	billing.payment_failed  URL
 //	billing.plan_changed    From, To, URL
 //	broadcast               Subject (the operator's, used as is), Text, and optionally HTML
 //
-// and, for every kind, optionally Name (the greeting) and Unsubscribe (a URL
-// the footer of both parts then offers). Numbers may be any integer type or
+// and, for every kind, optionally Name (the greeting, dropped unless SafeName
+// keeps it) and Unsubscribe (a URL the footer of both parts then offers). Numbers may be any integer type or
 // whole float64. Values are escaped for HTML; only broadcast's HTML, which
 // must already be sanitized, is inserted as is (without it, the HTML part is
 // Text's paragraphs). Render sets the keys Lang, Title, Content and
@@ -86,6 +92,8 @@ func Render(kind, locale string, data map[string]any) (subject, text, html strin
 	for k, v := range data {
 		d[k] = v
 	}
+	name, _ := d["Name"].(string)
+	d["Name"] = SafeName(name)
 	for _, k := range required {
 		if v, ok := data[k]; !ok || v == nil || v == "" {
 			return "", "", "", fmt.Errorf("email: render %s: missing %q", kind, k)
@@ -98,6 +106,12 @@ func Render(kind, locale string, data map[string]any) (subject, text, html strin
 			return "", "", "", fmt.Errorf("email: render %s: Percent %v is not a whole number", kind, d["Percent"])
 		}
 		d["Percent"] = p
+	case KindGenerationDigest:
+		n, ok := toInt(d["Count"])
+		if !ok {
+			return "", "", "", fmt.Errorf("email: render %s: Count %v is not a whole number", kind, d["Count"])
+		}
+		d["Count"] = n
 	case KindBroadcast:
 		d["Paragraphs"] = paragraphs(fmt.Sprint(d["Text"]))
 		if h := fmt.Sprint(d["HTML"]); h != "" {

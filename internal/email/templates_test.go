@@ -13,6 +13,7 @@ func sampleData() map[string]map[string]any {
 	return map[string]map[string]any{
 		KindGenerationSucceeded:  {"Name": `Ada <script>alert("x")</script>`, "Characters": 12345, "Voice": `Aria & <b>Co</b>`, "URL": "https://koe.test/history"},
 		KindGenerationFailed:     {"Name": "Ada", "Reason": `<img src=x onerror=alert(1)> too long`, "URL": "https://koe.test/history"},
+		KindGenerationDigest:     {"Name": "Ada", "Count": 3, "URL": "https://koe.test/history"},
 		KindUsageThreshold:       {"Name": "Ada", "Percent": 80, "Used": 80000, "Quota": 100000, "PeriodEnd": "2026-12-01", "URL": "https://koe.test/billing"},
 		KindBillingPaymentFailed: {"Name": "Ada", "URL": "https://koe.test/billing"},
 		KindBillingPlanChanged:   {"Name": "Ada", "From": "Free", "To": "Pro", "URL": "https://koe.test/billing"},
@@ -77,9 +78,10 @@ func TestRenderEscapesUserValues(t *testing.T) {
 		_, text, html, err := Render(KindGenerationSucceeded, loc, sampleData()[KindGenerationSucceeded])
 		require.NoError(t, err)
 		require.NotContains(t, html, "<script>")
-		require.Contains(t, html, "Ada &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;")
+		require.NotContains(t, html, "script", "a name that is not plain words is not shown at all")
+		require.NotContains(t, text, "script")
 		require.Contains(t, html, "Aria &amp; &lt;b&gt;Co&lt;/b&gt;")
-		require.Contains(t, text, `Ada <script>alert("x")</script>`, "plain text is not HTML-escaped")
+		require.Contains(t, text, `Aria & <b>Co</b>`, "plain text is not HTML-escaped")
 		require.Contains(t, text, "12,345")
 
 		_, _, html, err = Render(KindGenerationFailed, loc, sampleData()[KindGenerationFailed])
@@ -145,6 +147,45 @@ func TestRenderUsageThreshold(t *testing.T) {
 	data["Percent"] = "lots"
 	_, _, _, err = Render(KindUsageThreshold, "en", data)
 	require.Error(t, err)
+}
+
+// TestRenderGreetsOnlyByAHarmlessName: a display name that reads as a
+// message of its own never reaches the greeting; a plain one does.
+func TestRenderGreetsOnlyByAHarmlessName(t *testing.T) {
+	t.Parallel()
+	data := sampleData()[KindGenerationSucceeded]
+	for name, want := range map[string]string{
+		"Ann Example": "Hi Ann Example,",
+		"Your account is locked - call +1-555-0100 or visit http://evil.example/login": "Hi there,",
+		"Ann\nVisit evil.example": "Hi there,",
+		"":                        "Hi there,",
+	} {
+		data["Name"] = name
+		_, text, html, err := Render(KindGenerationSucceeded, "en", data)
+		require.NoError(t, err)
+		require.True(t, strings.HasPrefix(text, want), "%q: %q", name, text)
+		require.Contains(t, html, ">"+want+"</p>", name)
+	}
+	data["Name"] = "山田 花子"
+	_, text, _, err := Render(KindGenerationSucceeded, "ja", data)
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(text, "山田 花子 様"), text)
+}
+
+func TestRenderDigest(t *testing.T) {
+	t.Parallel()
+	data := sampleData()[KindGenerationDigest]
+	subject, text, _, err := Render(KindGenerationDigest, "en", data)
+	require.NoError(t, err)
+	require.Equal(t, "3 audio files are ready", subject)
+	require.Contains(t, text, "3 more audio files are ready")
+	data["Count"] = float64(1) // as decoded from JSON
+	subject, _, _, err = Render(KindGenerationDigest, "en", data)
+	require.NoError(t, err)
+	require.Equal(t, "Your audio is ready", subject)
+	ja, _, _, err := Render(KindGenerationDigest, "ja", map[string]any{"Count": 12, "URL": "https://koe.test/history"})
+	require.NoError(t, err)
+	require.Contains(t, ja, "12 件")
 }
 
 func TestRenderBroadcast(t *testing.T) {

@@ -2,7 +2,9 @@ package generation
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -35,7 +37,22 @@ type idempotencyKey struct {
 	Key          string    `bun:"key,pk"`
 	GenerationID string    `bun:"generation_id,notnull"`
 	CreatedAt    time.Time `bun:"created_at,notnull"`
+	// InputHash is inputHash of the input the key was first used with; nil
+	// for keys recorded before it was kept, which match any input.
+	InputHash *string `bun:"input_hash"`
 }
+
+// inputHash identifies a validated input (what a generation is made from),
+// so a key used again with another input is told apart from a retry.
+func inputHash(voiceID, text string, format tts.Format, speed, pitch float64) string {
+	b, _ := json.Marshal([]any{voiceID, text, format, speed, pitch})
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// errKeyReused answers an idempotency key used again with another input.
+var errKeyReused = &apperror.Error{Code: apperror.Conflict, Field: "input.idempotencyKey",
+	Message: "this idempotency key was used in the last 24 hours with another input; use a new key for a new generation"}
 
 // idempotencyWindow is how long an idempotency key returns its first
 // generation.
@@ -202,8 +219,9 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, in CreateInput) 
 	if err := s.validate(ctx, lim, unlimited, &in); err != nil {
 		return nil, err
 	}
+	hash := inputHash(in.VoiceID, in.Text, in.Format, in.Speed, in.Pitch)
 	if in.IdempotencyKey != nil {
-		if g, err := s.byIdempotencyKey(ctx, p.UserID, *in.IdempotencyKey); err != nil || g != nil {
+		if g, err := s.byIdempotencyKey(ctx, p.UserID, *in.IdempotencyKey, hash); err != nil || g != nil {
 			return g, err
 		}
 	}
@@ -219,9 +237,10 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, in CreateInput) 
 		return s.insert(ctx, tx, g, in.IdempotencyKey)
 	})
 	if err != nil && in.IdempotencyKey != nil && store.IsUniqueViolation(err) {
-		// Another request with the same key won the race: answer its generation.
-		if first, err2 := s.byIdempotencyKey(ctx, p.UserID, *in.IdempotencyKey); err2 == nil && first != nil {
-			return first, nil
+		// Another request with the same key won the race: answer its
+		// generation (or CONFLICT, when its input was another).
+		if first, err2 := s.byIdempotencyKey(ctx, p.UserID, *in.IdempotencyKey, hash); err2 != nil || first != nil {
+			return first, err2
 		}
 	}
 	if _, ok := apperror.As(err); ok {
@@ -265,7 +284,8 @@ func (s *Service) admit(ctx context.Context, tx bun.Tx, lim PlanLimits, unlimite
 	return s.quota.Reserve(ctx, tx, g.OwnerID, g.ID, g.Characters)
 }
 
-// insert writes a queued generation, its idempotency key and its job in tx.
+// insert writes a queued generation, its idempotency key (with the hash of
+// its input) and its job in tx.
 func (s *Service) insert(ctx context.Context, tx bun.Tx, g *Generation, key *string) error {
 	if key != nil {
 		// An expired key is replaced: it starts a new 24-hour window.
@@ -273,7 +293,8 @@ func (s *Service) insert(ctx context.Context, tx bun.Tx, g *Generation, key *str
 			g.OwnerID, *key, g.CreatedAt.Add(-idempotencyWindow)).Exec(ctx); err != nil {
 			return err
 		}
-		if _, err := tx.NewInsert().Model(&idempotencyKey{OwnerID: g.OwnerID, Key: *key, GenerationID: g.ID, CreatedAt: g.CreatedAt}).Exec(ctx); err != nil {
+		hash := inputHash(g.VoiceID, g.Text, g.Format, g.Speed, g.Pitch)
+		if _, err := tx.NewInsert().Model(&idempotencyKey{OwnerID: g.OwnerID, Key: *key, GenerationID: g.ID, CreatedAt: g.CreatedAt, InputHash: &hash}).Exec(ctx); err != nil {
 			return err
 		}
 	}
@@ -286,18 +307,26 @@ func (s *Service) insert(ctx context.Context, tx bun.Tx, g *Generation, key *str
 	return err
 }
 
-func (s *Service) byIdempotencyKey(ctx context.Context, ownerID, key string) (*Generation, error) {
-	var gens []*Generation
-	err := s.db.NewSelect().Model(&gens).
-		Where("id = (SELECT generation_id FROM idempotency_keys WHERE owner_id = ? AND key = ? AND created_at >= ?)", ownerID, key, s.now().Add(-idempotencyWindow)).
-		Scan(ctx)
+// byIdempotencyKey returns the generation the owner's key made in the last
+// idempotencyWindow, nil when none did, and CONFLICT naming the key when it
+// was made from an input other than the one of hash.
+func (s *Service) byIdempotencyKey(ctx context.Context, ownerID, key, hash string) (*Generation, error) {
+	var keys []*idempotencyKey
+	err := s.db.NewSelect().Model(&keys).Where("owner_id = ? AND key = ? AND created_at >= ?", ownerID, key, s.now().Add(-idempotencyWindow)).Scan(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("idempotency key: %w", err)
 	}
-	if len(gens) == 0 {
+	if len(keys) == 0 {
 		return nil, nil
 	}
-	return gens[0], nil
+	if k := keys[0]; k.InputHash != nil && *k.InputHash != hash {
+		return nil, errKeyReused
+	}
+	g, err := s.load(ctx, s.db, keys[0].GenerationID)
+	if err != nil {
+		return nil, fmt.Errorf("idempotency key: %w", err)
+	}
+	return g, nil
 }
 
 // Get returns a generation the principal may see, or nil.

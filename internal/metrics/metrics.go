@@ -47,7 +47,7 @@ var (
 		Name: "koe_emails_total", Help: "Email send attempts by result (sent, failed, retry).",
 	}, []string{"result"})
 	StripeWebhooks = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "koe_stripe_webhooks_total", Help: "Stripe webhook requests by outcome (applied, duplicate, ignored, rejected, limited, error).",
+		Name: "koe_stripe_webhooks_total", Help: "Stripe webhook requests by outcome (applied, duplicate, ignored, pending, rejected, limited, error).",
 	}, []string{"outcome"})
 )
 

@@ -20,6 +20,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/koe-voice/koe/internal/apperror"
+	"github.com/koe-voice/koe/internal/email"
 	"github.com/koe-voice/koe/internal/email/outbox"
 	"github.com/koe-voice/koe/internal/events"
 	"github.com/koe-voice/koe/internal/gid"
@@ -82,7 +83,7 @@ func (p *Preferences) allows(kind string) bool {
 // preferenceOf is the preference an unsubscribe link of kind turns off.
 func preferenceOf(kind string) string {
 	switch kind {
-	case events.KindGenerationSucceeded, events.KindGenerationFailed:
+	case events.KindGenerationSucceeded, events.KindGenerationFailed, email.KindGenerationDigest:
 		return PrefGenerationFinished
 	case events.KindUsageThreshold:
 		return PrefUsageThreshold
@@ -106,7 +107,18 @@ type Links interface {
 // Mailer is what notification needs of the outbox.
 type Mailer interface {
 	Enqueue(ctx context.Context, tx bun.Tx, mails ...outbox.Mail) error
+	// Latest is the user's message of one of kinds due last, or nil.
+	Latest(ctx context.Context, tx bun.Tx, userID string, kinds ...string) (*outbox.Queued, error)
+	// Revise rewrites a pending message; false once it is being sent.
+	Revise(ctx context.Context, tx bun.Tx, m outbox.Mail) (bool, error)
 }
+
+// audioReadyEvery is how often at most a person is emailed that audio is
+// ready: the first finished generation is told at once, the ones that
+// finish in the next audioReadyEvery in one digest at its end, and so on. A
+// script making generations all day sends a handful of messages, not one
+// each.
+const audioReadyEvery = 10 * time.Minute
 
 // Service creates notifications and keeps preferences.
 type Service struct {
@@ -179,16 +191,24 @@ func (s *Service) Dispatch(ctx context.Context) (int, error) {
 
 // recipient is what a message needs of its person.
 type recipient struct {
-	Email  *string `bun:"email"`
-	Name   *string `bun:"display_name"`
-	Locale string  `bun:"locale"`
+	Email    *string    `bun:"email"`
+	Verified bool       `bun:"email_verified"`
+	Disabled *time.Time `bun:"disabled_at"`
+	Name     *string    `bun:"display_name"`
+	Locale   string     `bun:"locale"`
 }
+
+// mailable reports whether Koe may email the person: only to an address
+// its owner verified (anyone can sign up with someone else's address), and
+// not while their account is disabled.
+func (r recipient) mailable() bool { return r.Email != nil && r.Verified && r.Disabled == nil }
 
 // handle makes the notification of one event (once: the cause id is
 // unique) and, when allowed, its email.
 func (s *Service) handle(ctx context.Context, tx bun.Tx, e *events.DomainEvent) (*Notification, error) {
 	var who recipient
-	if err := tx.NewSelect().Table("users").Column("email", "display_name", "locale").Where("id = ?", e.UserID).Scan(ctx, &who); err != nil {
+	if err := tx.NewSelect().Table("users").Column("email", "email_verified", "disabled_at", "display_name", "locale").
+		Where("id = ?", e.UserID).Scan(ctx, &who); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, nil // the user is gone
 		}
@@ -207,25 +227,80 @@ func (s *Service) handle(ctx context.Context, tx bun.Tx, e *events.DomainEvent) 
 	if err != nil {
 		return nil, err
 	}
-	if who.Email == nil || !prefs.allows(e.Kind) {
+	if !who.mailable() || !prefs.allows(e.Kind) {
 		return n, nil
 	}
-	name := deref(who.Name)
-	data := map[string]any{"Name": name}
+	data := map[string]any{}
 	for k, v := range e.Payload {
 		data[k] = v
 	}
-	data["URL"] = s.links.App(appPath(e.Kind))
-	unsubscribe := s.links.Unsubscribe(e.UserID, preferenceOf(e.Kind))
-	data["Unsubscribe"] = unsubscribe
-	subject, text, html, err := s.render(e.Kind, who.Locale, templateData(e.Kind, data))
+	m, err := s.message(e.Kind, mailID(e.ID), e.UserID, who, templateData(e.Kind, data))
 	if err != nil {
 		return nil, err
 	}
-	return n, s.mailer.Enqueue(ctx, tx, outbox.Mail{
-		ID: mailID(e.ID), UserID: e.UserID, Kind: e.Kind, To: *who.Email, ToName: name,
+	if e.Kind == events.KindGenerationSucceeded {
+		return n, s.audioReady(ctx, tx, e, who, m)
+	}
+	return n, s.mailer.Enqueue(ctx, tx, m)
+}
+
+// message renders a message of kind to who, with the link to the app page
+// of kind and the one that turns its preference off.
+func (s *Service) message(kind, id, userID string, who recipient, data map[string]any) (outbox.Mail, error) {
+	// The template greets by name only when email.SafeName keeps it.
+	data["Name"] = deref(who.Name)
+	data["URL"] = s.links.App(appPath(kind))
+	unsubscribe := s.links.Unsubscribe(userID, preferenceOf(kind))
+	data["Unsubscribe"] = unsubscribe
+	subject, text, html, err := s.render(kind, who.Locale, data)
+	if err != nil {
+		return outbox.Mail{}, err
+	}
+	return outbox.Mail{
+		ID: id, UserID: userID, Kind: kind, To: *who.Email, ToName: deref(who.Name),
 		Subject: subject, Text: text, HTML: html, Unsubscribe: unsubscribe,
-	})
+	}, nil
+}
+
+// audioReady emails that a generation finished: at once (mail) when the
+// person had no such email in the last audioReadyEvery, else in the digest
+// at the end of that window, which it joins while the digest is pending or
+// starts when the last one is already being sent. All of it is in tx, the
+// transaction that marks the event processed, so a crash loses or repeats
+// nothing; on PostgreSQL the person's row is locked first, so two
+// dispatchers cannot both see no recent email.
+func (s *Service) audioReady(ctx context.Context, tx bun.Tx, e *events.DomainEvent, who recipient, mail outbox.Mail) error {
+	if s.db.Postgres() {
+		if _, err := tx.NewRaw("SELECT 1 FROM users WHERE id = ? FOR UPDATE", e.UserID).Exec(ctx); err != nil {
+			return err
+		}
+	}
+	last, err := s.mailer.Latest(ctx, tx, e.UserID, events.KindGenerationSucceeded, email.KindGenerationDigest)
+	if err != nil {
+		return err
+	}
+	if last == nil || !s.now().Before(last.SendAfter.Add(audioReadyEvery)) {
+		return s.mailer.Enqueue(ctx, tx, mail)
+	}
+	digest := func(id string, count int, at time.Time) (outbox.Mail, error) {
+		m, err := s.message(email.KindGenerationDigest, id, e.UserID, who, map[string]any{"Count": count})
+		m.DigestCount, m.SendAfter = count, at
+		return m, err
+	}
+	if last.Kind == email.KindGenerationDigest && last.State == outbox.StatePending {
+		m, err := digest(last.ID, last.DigestCount+1, last.SendAfter)
+		if err != nil {
+			return err
+		}
+		if revised, err := s.mailer.Revise(ctx, tx, m); err != nil || revised {
+			return err
+		}
+	}
+	m, err := digest(mailID(e.ID), 1, last.SendAfter.Add(audioReadyEvery))
+	if err != nil {
+		return err
+	}
+	return s.mailer.Enqueue(ctx, tx, m)
 }
 
 // mailID is the idempotent send key of an event's email: derived from the
@@ -237,7 +312,7 @@ func mailID(eventID string) string {
 
 func appPath(kind string) string {
 	switch kind {
-	case events.KindGenerationSucceeded, events.KindGenerationFailed:
+	case events.KindGenerationSucceeded, events.KindGenerationFailed, email.KindGenerationDigest:
 		return "/history"
 	}
 	return "/billing"

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,7 +63,7 @@ func TestOncePerCause(t *testing.T) {
 			ctx := context.Background()
 			s, db, bus := setup(t, kind)
 			userID := gid.New(gid.User)
-			_, err := db.NewRaw("INSERT INTO users (id, email, role, plan_code, locale, created_at) VALUES (?, 'once@koe.test', 'USER', 'free', 'en', ?)",
+			_, err := db.NewRaw("INSERT INTO users (id, email, email_verified, role, plan_code, locale, created_at) VALUES (?, 'once@koe.test', TRUE, 'USER', 'free', 'en', ?)",
 				userID, time.Now()).Exec(ctx)
 			require.NoError(t, err)
 			var published int
@@ -105,3 +106,94 @@ func TestOncePerCause(t *testing.T) {
 }
 
 func pageOf(n int) page.Request { return page.Request{First: n} }
+
+// outboxRow is what the throttle test reads of the outbox.
+type outboxRow struct {
+	Kind        string    `bun:"kind"`
+	State       string    `bun:"state"`
+	ToName      string    `bun:"to_name"`
+	Text        string    `bun:"text_body"`
+	SendAfter   time.Time `bun:"send_after"`
+	DigestCount int       `bun:"digest_count"`
+}
+
+// TestAudioReadyThrottled: ten generations finishing at once make one
+// "audio ready" email and one digest of the other nine at the end of the
+// window; a generation finishing while that digest is being sent starts the
+// next digest after it; after a quiet window the next is told at once. An
+// unverified address gets no email at all, only the in-app notifications.
+func TestAudioReadyThrottled(t *testing.T) {
+	t.Parallel()
+	for _, kind := range storetest.Kinds {
+		t.Run(string(kind), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			s, db, _ := setup(t, kind)
+			user := func(address string, verified bool) string {
+				id := gid.New(gid.User)
+				_, err := db.NewRaw("INSERT INTO users (id, email, email_verified, display_name, role, plan_code, locale, created_at) VALUES (?, ?, ?, ?, 'USER', 'free', 'en', ?)",
+					id, address, verified, "Call +1-555-0100 at http://evil.example", time.Now()).Exec(ctx)
+				require.NoError(t, err)
+				return id
+			}
+			verified, unverified := user("busy@koe.test", true), user("stranger@koe.test", false)
+			finished := func(userID string, n int) {
+				t.Helper()
+				for range n {
+					id := gid.New(gid.Generation)
+					require.NoError(t, events.Record(ctx, db, "generation.succeeded:"+id, events.KindGenerationSucceeded, userID,
+						map[string]any{"generationId": id, "characters": 1, "voiceId": "espeak-ng:en-us"}))
+				}
+				_, err := s.Dispatch(ctx)
+				require.NoError(t, err)
+			}
+			mails := func(userID string) []outboxRow {
+				t.Helper()
+				var rows []outboxRow
+				require.NoError(t, db.NewSelect().Table("email_outbox").Column("kind", "state", "to_name", "text_body", "send_after", "digest_count").
+					Where("user_id = ?", userID).Order("send_after").Scan(ctx, &rows))
+				return rows
+			}
+
+			finished(unverified, 10)
+			require.Empty(t, mails(unverified), "never to an address its owner did not verify")
+			require.Equal(t, 10, count(t, db, "SELECT count(*) FROM notifications WHERE user_id = ?", unverified))
+
+			finished(verified, 10)
+			got := mails(verified)
+			require.Len(t, got, 2)
+			first, digest := got[0], got[1]
+			require.Equal(t, "generation.succeeded", first.Kind)
+			require.Empty(t, first.ToName, "a phone number and a link are no name")
+			require.True(t, strings.HasPrefix(first.Text, "Hi there,"), first.Text)
+			require.NotContains(t, first.Text, "evil")
+			require.Equal(t, "generation.digest", digest.Kind)
+			require.Equal(t, "pending", digest.State)
+			require.Equal(t, 9, digest.DigestCount)
+			require.Contains(t, digest.Text, "9 more audio files are ready")
+			require.WithinDuration(t, first.SendAfter.Add(audioReadyEvery), digest.SendAfter, time.Millisecond)
+
+			// The digest is being sent when one more finishes: that one waits
+			// for the next window.
+			_, err := db.NewRaw("UPDATE email_outbox SET state = 'sending' WHERE user_id = ? AND kind = 'generation.digest'", verified).Exec(ctx)
+			require.NoError(t, err)
+			s.now = func() time.Time { return first.SendAfter.Add(audioReadyEvery + time.Second) }
+			finished(verified, 1)
+			got = mails(verified)
+			require.Len(t, got, 3)
+			require.Equal(t, 9, got[1].DigestCount, "what is being sent is not changed")
+			require.Equal(t, 1, got[2].DigestCount)
+			require.WithinDuration(t, digest.SendAfter.Add(audioReadyEvery), got[2].SendAfter, time.Millisecond)
+
+			// A quiet window after the digests went out, the next is told at
+			// once.
+			_, err = db.NewRaw("UPDATE email_outbox SET state = 'sent' WHERE user_id = ?", verified).Exec(ctx)
+			require.NoError(t, err)
+			s.now = func() time.Time { return got[2].SendAfter.Add(audioReadyEvery) }
+			finished(verified, 1)
+			require.Len(t, mails(verified), 4)
+			require.Equal(t, 2, count(t, db, "SELECT count(*) FROM email_outbox WHERE user_id = ? AND kind = 'generation.succeeded'", verified))
+			require.Equal(t, 12, count(t, db, "SELECT count(*) FROM notifications WHERE user_id = ?", verified), "every one is told in the app")
+		})
+	}
+}

@@ -335,9 +335,10 @@ func sendTime(sendAt time.Time, optimize bool, usualHour int) time.Time {
 	return sendAt
 }
 
-// recipients returns the broadcast's next batch: people with an email who
-// accept product news, on one of its plans (any plan when none are named),
-// after the fan-out cursor, with their usual hour when it is asked for.
+// recipients returns the broadcast's next batch: people with a verified
+// email who accept product news and are not disabled, on one of its plans
+// (any plan when none are named), after the fan-out cursor, with their usual
+// hour when it is asked for.
 func (b *Broadcasts) recipients(ctx context.Context, tx bun.Tx, bc *Broadcast) ([]Recipient, error) {
 	var rows []struct {
 		ID     string  `bun:"id"`
@@ -347,7 +348,7 @@ func (b *Broadcasts) recipients(ctx context.Context, tx bun.Tx, bc *Broadcast) (
 	}
 	q := tx.NewSelect().TableExpr("users AS u").Join("JOIN notification_preferences AS np ON np.user_id = u.id").
 		ColumnExpr("u.id, u.email, u.display_name, u.locale").
-		Where("u.email IS NOT NULL AND np.product_news AND u.id > ?", bc.FanOutCursor).OrderExpr("u.id").Limit(int64(b.batch))
+		Where("u.email IS NOT NULL AND u.email_verified AND u.disabled_at IS NULL AND np.product_news AND u.id > ?", bc.FanOutCursor).OrderExpr("u.id").Limit(int64(b.batch))
 	if len(bc.PlanCodes) > 0 {
 		q = q.Where("u.plan_code IN (?)", bun.In(bc.PlanCodes))
 	}

@@ -52,8 +52,11 @@ type Mail struct {
 	HTML        string
 	Unsubscribe string
 	BroadcastID *string
-	// SendAfter delays the message (broadcasts at the recipient's hour).
+	// SendAfter delays the message (broadcasts at the recipient's hour, a
+	// digest to the end of its window).
 	SendAfter time.Time
+	// DigestCount is how many things a digest tells of; 0 for other mail.
+	DigestCount int
 }
 
 type row struct {
@@ -72,6 +75,7 @@ type row struct {
 	State       string     `bun:"state,notnull"`
 	LastError   *string    `bun:"last_error"`
 	SendAfter   time.Time  `bun:"send_after,notnull"`
+	DigestCount int        `bun:"digest_count,notnull"`
 	CreatedAt   time.Time  `bun:"created_at,notnull"`
 	SentAt      *time.Time `bun:"sent_at"`
 }
@@ -128,7 +132,8 @@ func New(db *store.DB, sender email.Sender, perSecond int, log *slog.Logger) *Ou
 func (o *Outbox) SetJobs(jobs Jobs) { o.jobs = jobs }
 
 // Enqueue writes mails and their send jobs in tx. Mails whose ID was
-// enqueued before are skipped.
+// enqueued before are skipped. A display name is kept only when
+// email.SafeName keeps it.
 func (o *Outbox) Enqueue(ctx context.Context, tx bun.Tx, mails ...Mail) error {
 	if len(mails) == 0 {
 		return nil
@@ -141,8 +146,8 @@ func (o *Outbox) Enqueue(ctx context.Context, tx bun.Tx, mails ...Mail) error {
 			after = now
 		}
 		rows[i] = &row{
-			ID: m.ID, UserID: m.UserID, Kind: m.Kind, To: m.To, ToName: m.ToName, Subject: m.Subject, Text: m.Text, HTML: m.HTML,
-			Unsubscribe: m.Unsubscribe, BroadcastID: m.BroadcastID, State: StatePending, SendAfter: after, CreatedAt: now,
+			ID: m.ID, UserID: m.UserID, Kind: m.Kind, To: m.To, ToName: email.SafeName(m.ToName), Subject: m.Subject, Text: m.Text, HTML: m.HTML,
+			Unsubscribe: m.Unsubscribe, BroadcastID: m.BroadcastID, State: StatePending, SendAfter: after, DigestCount: m.DigestCount, CreatedAt: now,
 		}
 	}
 	var inserted []string
@@ -169,6 +174,45 @@ func (o *Outbox) Enqueue(ctx context.Context, tx bun.Tx, mails ...Mail) error {
 		return fmt.Errorf("enqueue email: %w", err)
 	}
 	return nil
+}
+
+// Queued is what Latest tells of a message.
+type Queued struct {
+	ID          string    `bun:"id"`
+	Kind        string    `bun:"kind"`
+	State       string    `bun:"state"`
+	SendAfter   time.Time `bun:"send_after"`
+	DigestCount int       `bun:"digest_count"`
+}
+
+// Latest returns the user's message of one of kinds that is (or was) due
+// last, in any state, or nil: what a throttle needs to know.
+func (o *Outbox) Latest(ctx context.Context, tx bun.Tx, userID string, kinds ...string) (*Queued, error) {
+	var q []*Queued
+	if err := tx.NewSelect().Table("email_outbox").Column("id", "kind", "state", "send_after", "digest_count").
+		Where("user_id = ? AND kind IN (?)", userID, bun.In(kinds)).Order("send_after DESC").Limit(1).Scan(ctx, &q); err != nil {
+		return nil, fmt.Errorf("latest email: %w", err)
+	}
+	if len(q) == 0 {
+		return nil, nil
+	}
+	return q[0], nil
+}
+
+// Revise rewrites a message that is still pending (a digest that grew) and
+// reports whether it did: once a worker has claimed it, it is sent as it
+// was, and the caller queues another.
+func (o *Outbox) Revise(ctx context.Context, tx bun.Tx, m Mail) (bool, error) {
+	res, err := tx.NewUpdate().Table("email_outbox").
+		Set("to_address = ?", m.To).Set("to_name = ?", email.SafeName(m.ToName)).Set("subject = ?", m.Subject).
+		Set("text_body = ?", m.Text).Set("html_body = ?", m.HTML).Set("unsubscribe_url = ?", m.Unsubscribe).
+		Set("digest_count = ?", m.DigestCount).
+		Where("id = ? AND state = ?", m.ID, StatePending).Exec(ctx)
+	if err != nil {
+		return false, fmt.Errorf("revise email: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
 }
 
 // SendWorker sends outbox rows.
@@ -214,6 +258,11 @@ func (w *SendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return nil // canceled meanwhile
+	}
+	// Read it again now that it is ours: a revision (Revise) that came
+	// before the claim is sent, none can come after.
+	if err := o.db.NewSelect().Model(r).WherePK().Scan(ctx); err != nil {
+		return err
 	}
 	err = o.sender.Send(ctx, email.Message{
 		ID: r.ID, To: r.To, ToName: r.ToName, Subject: r.Subject, Text: r.Text, HTML: r.HTML, Unsubscribe: r.Unsubscribe,

@@ -39,7 +39,7 @@ func insertClient(t *testing.T, db *store.DB) *river.Client[*sql.Tx] {
 func addUser(t *testing.T, db *store.DB, address string) string {
 	t.Helper()
 	id := gid.New(gid.User)
-	_, err := db.NewRaw("INSERT INTO users (id, email, role, plan_code, locale, created_at) VALUES (?, ?, 'USER', 'free', 'en', ?)",
+	_, err := db.NewRaw("INSERT INTO users (id, email, email_verified, role, plan_code, locale, created_at) VALUES (?, ?, TRUE, 'USER', 'free', 'en', ?)",
 		id, address, time.Now()).Exec(context.Background())
 	require.NoError(t, err)
 	return id
@@ -219,6 +219,61 @@ func TestOptimizeSendTime(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, BroadcastSending, got.Status)
 			require.Equal(t, 4, got.Recipients)
+		})
+	}
+}
+
+// TestReviseWhilePending: a pending message can be rewritten (a digest that
+// grew) and is sent as rewritten; once a worker has claimed it, it cannot,
+// and what was sent is what the row says. A display name that is not plain
+// words never reaches the To header.
+func TestReviseWhilePending(t *testing.T) {
+	t.Parallel()
+	for _, kind := range storetest.Kinds {
+		t.Run(string(kind), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			db := storetest.Open(t, kind)
+			address := fmt.Sprintf("revise-%d@outbox.koe.test", time.Now().UnixNano())
+			userID := addUser(t, db, address)
+			o := New(db, nil, 100, slog.New(slog.DiscardHandler))
+			o.SetJobs(insertClient(t, db))
+			m := Mail{ID: "m-revise-" + userID, UserID: userID, Kind: "generation.digest", To: address,
+				ToName: "Call +1-555-0100 now", Subject: "2 ready", Text: "2 more.", DigestCount: 2}
+			revise := func(m Mail) (revised bool) {
+				require.NoError(t, db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) (err error) {
+					revised, err = o.Revise(ctx, tx, m)
+					return err
+				}))
+				return revised
+			}
+			require.False(t, revise(m), "nothing to revise yet")
+			require.NoError(t, db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error { return o.Enqueue(ctx, tx, m) }))
+			m.Subject, m.Text, m.DigestCount = "3 ready", "3 more.", 3
+			require.True(t, revise(m))
+
+			var sent []email.Message
+			o.sender = sendFunc(func(_ context.Context, got email.Message) error {
+				m.Subject, m.Text, m.DigestCount = "4 ready", "4 more.", 4
+				require.False(t, revise(m), "claimed: it goes out as it is")
+				sent = append(sent, got)
+				return nil
+			})
+			job := &river.Job[SendArgs]{JobRow: &rivertype.JobRow{Attempt: 1, MaxAttempts: maxAttempts}, Args: SendArgs{ID: m.ID}}
+			require.NoError(t, NewSendWorker(o).Work(ctx, job))
+			require.Len(t, sent, 1)
+			require.Equal(t, "3 ready", sent[0].Subject)
+			require.Equal(t, "3 more.", sent[0].Text)
+			require.Empty(t, sent[0].ToName, "a phone number is no display name")
+
+			var latest []*Queued
+			require.NoError(t, db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+				q, err := o.Latest(ctx, tx, userID, "generation.succeeded", "generation.digest")
+				latest = append(latest, q)
+				return err
+			}))
+			require.Equal(t, StateSent, latest[0].State)
+			require.Equal(t, 3, latest[0].DigestCount)
 		})
 	}
 }

@@ -16,6 +16,7 @@ export const AdminUsersQuery = graphql(`
           displayName
           role
           createdAt
+          disabledAt
           plan {
             id
             code
@@ -32,6 +33,15 @@ export const AdminSetUserRoleMutation = graphql(`
     setUserRole(userId: $userId, role: $role) {
       id
       role
+    }
+  }
+`)
+
+export const AdminSetUserDisabledMutation = graphql(`
+  mutation AdminSetUserDisabled($userId: ID!, $disabled: Boolean!) {
+    setUserDisabled(userId: $userId, disabled: $disabled) {
+      id
+      disabledAt
     }
   }
 `)

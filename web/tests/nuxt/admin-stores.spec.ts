@@ -13,7 +13,7 @@ const page = <T>(nodes: T[], hasNextPage = false) => ({
   edges: nodes.map((node, i) => ({ cursor: `c${i}`, node })),
 })
 const user = (id: string, role: 'USER' | 'ADMIN', email = `${id}@example.test`) => ({
-  id, email, displayName: null, role, createdAt: '2026-01-01T00:00:00Z', plan: { id: 'pl', code: 'free', name: 'Free' },
+  id, email, displayName: null, role, createdAt: '2026-01-01T00:00:00Z', disabledAt: null as string | null, plan: { id: 'pl', code: 'free', name: 'Free' },
 })
 const broadcast = (id: string, status: AdminBroadcast['status']): AdminBroadcast => ({
   id, subject: `S ${id}`, status, sendAt: '2026-06-01T00:00:00Z', optimizeSendTime: false, recipients: 10, sent: 3, failed: 1, canceled: 0, createdAt: '2026-05-01T00:00:00Z',
@@ -76,6 +76,36 @@ describe('admin users store', () => {
     expect(await s.setRole('u1', 'USER')).toBe(false)
     expect(s.users[0]!.role).toBe('ADMIN')
     expect(s.roleErrors.u1?.map((e) => e.code)).toEqual(['LAST_ADMIN'])
+    expect(s.saving.u1).toBe(false)
+  })
+
+  it('disables and enables a user and shows it', async () => {
+    const { calls } = fakeServer({
+      AdminUsers: () => ({ data: { users: page([user('u2', 'USER')]) } }),
+      AdminSetUserDisabled: (v) => ({ data: { setUserDisabled: { id: v.userId, disabledAt: v.disabled ? '2026-02-01T00:00:00Z' : null } } }),
+    })
+    const s = useAdminUsersStore()
+    await s.load()
+    expect(await s.setDisabled('u2', true)).toBe(true)
+    expect(s.users[0]!.disabledAt).toBe('2026-02-01T00:00:00Z')
+    expect(await s.setDisabled('u2', false)).toBe(true)
+    expect(s.users[0]!.disabledAt).toBeNull()
+    expect(calls.filter((c) => c.op === 'AdminSetUserDisabled').map((c) => c.vars)).toEqual([
+      { userId: 'u2', disabled: true },
+      { userId: 'u2', disabled: false },
+    ])
+  })
+
+  it('keeps the refusal to disable the last admin', async () => {
+    fakeServer({
+      AdminUsers: () => ({ data: { users: page([user('u1', 'ADMIN')]) } }),
+      AdminSetUserDisabled: () => ({ error: gqlError('CONFLICT', 'the last admin cannot be disabled') }),
+    })
+    const s = useAdminUsersStore()
+    await s.load()
+    expect(await s.setDisabled('u1', true)).toBe(false)
+    expect(s.users[0]!.disabledAt).toBeNull()
+    expect(s.roleErrors.u1?.map((e) => e.code)).toEqual(['CONFLICT'])
     expect(s.saving.u1).toBe(false)
   })
 
