@@ -147,7 +147,7 @@ func measure(ctx context.Context, next graphql.OperationHandler) graphql.Respons
 // to the web app's.
 var knownOperations = map[string]bool{
 	"AdminBroadcasts": true, "AdminCancelBroadcast": true, "AdminCreateBroadcast": true, "AdminKpis": true,
-	"AdminPlans": true, "AdminSetUserRole": true, "AdminSetVoiceEnabled": true, "AdminUpsertPlan": true,
+	"AdminPlans": true, "AdminSetUserDisabled": true, "AdminSetUserRole": true, "AdminSetVoiceEnabled": true, "AdminUpsertPlan": true,
 	"AdminUsers": true, "AdminVoices": true, "ApiKeys": true, "BillingOverview": true,
 	"CancelGeneration": true, "CreateApiKey": true, "CreateBillingPortalSession": true, "CreateCheckoutSession": true,
 	"CreateGeneration": true, "DeleteGeneration": true, "Generation": true, "Generations": true,
