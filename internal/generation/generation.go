@@ -50,7 +50,7 @@ const (
 // what is billed and audio per character varies tenfold ("9999999999999. "
 // at half speed makes about 1.05 s a character, prose at half speed 0.12 s):
 // at most AudioSecondsPerCharacter a billed character, but never less than
-// MinAudioSeconds, so that a short text spoken slowly ("Hi", about 1.3 s
+// MinAudioSeconds, so that a short text spoken slowly ("Hi", about 1.6 s
 // at half speed) is never refused.
 const (
 	AudioSecondsPerCharacter = 1

@@ -230,7 +230,7 @@ func (enc *Encoding) wait() error {
 	return nil
 }
 
-// fail records the first error and ends the span with it; nil passes.
+// fail records the first error; nil passes.
 func (enc *Encoding) fail(err error) error {
 	if err != nil && enc.err == nil {
 		enc.err = err
@@ -241,12 +241,21 @@ func (enc *Encoding) fail(err error) error {
 // Close finishes the file and describes it.
 func (enc *Encoding) Close() (Encoded, error) {
 	err := enc.finish()
-	enc.span.SetAttributes(attribute.Int64("tts.samples", enc.samples), attribute.Int64("tts.bytes", enc.out.n))
-	tracing.End(enc.span, err)
+	enc.endSpan(err)
 	if err != nil {
 		return Encoded{}, err
 	}
 	return enc.result, nil
+}
+
+// endSpan ends the trace span of the file, once.
+func (enc *Encoding) endSpan(err error) {
+	if enc.span == nil {
+		return
+	}
+	enc.span.SetAttributes(attribute.Int64("tts.samples", enc.samples), attribute.Int64("tts.bytes", enc.out.n))
+	tracing.End(enc.span, err)
+	enc.span = nil
 }
 
 func (enc *Encoding) finish() error {
@@ -304,10 +313,9 @@ func (enc *Encoding) Abort() {
 	enc.cancel() // kills the program
 	if enc.exited != nil {
 		_ = enc.stdin.Close()
-		<-enc.exited
-		close(enc.exited)
-		enc.exited = nil
+		_ = enc.wait()
 	}
+	enc.endSpan(enc.err)
 }
 
 // countingProbe passes the encoder's output on to w, counting and probing

@@ -18,7 +18,7 @@ var ErrOutputTooLong = errors.New("audio output too long")
 // DefaultSpoolMemory is how many bytes of audio one Speak keeps in memory
 // while chunks wait for those before them (about 95 s at 22,050 Hz, so
 // ordinary texts never touch the disk); beyond it they wait in temporary
-// files.
+// files. Memory is taken in blocks of 64 KiB.
 const DefaultSpoolMemory = 4 << 20
 
 // Sequence puts the audio of chunks spoken at the same time back in chunk
@@ -181,7 +181,8 @@ type spool struct {
 
 	mu      sync.Mutex
 	more    sync.Cond // data came, the writer closed or the spool failed
-	mem     [][]byte  // oldest first
+	mem     []*[]byte // blocks of spoolBlock bytes, oldest first; the last may be filling
+	off     int       // bytes of mem[0] read
 	file    *os.File
 	wrote   int64 // bytes written to file
 	taken   int64 // bytes of file read
@@ -190,6 +191,14 @@ type spool struct {
 	spilled int64
 }
 
+// spoolBlock is the unit of a spool's memory. Blocks are reused, so audio
+// passing through memory makes no garbage: a long job would otherwise grow
+// the heap by what the collector lets it (128 MB with gctune) before it is
+// collected.
+const spoolBlock = 64 << 10
+
+var spoolBlocks = sync.Pool{New: func() any { b := make([]byte, 0, spoolBlock); return &b }}
+
 // write appends a copy of b.
 func (s *spool) write(b []byte) error {
 	s.mu.Lock()
@@ -197,9 +206,20 @@ func (s *spool) write(b []byte) error {
 	if s.err != nil {
 		return s.err
 	}
-	if s.file == nil && s.budget.take(len(b)) {
-		s.mem = append(s.mem, append([]byte(nil), b...))
+	for s.file == nil && len(b) > 0 {
+		if n := len(s.mem); n == 0 || len(*s.mem[n-1]) == spoolBlock {
+			if !s.budget.take(spoolBlock) {
+				break
+			}
+			s.mem = append(s.mem, spoolBlocks.Get().(*[]byte))
+		}
+		last := s.mem[len(s.mem)-1]
+		k := min(spoolBlock-len(*last), len(b))
+		*last = append(*last, b[:k]...)
+		b = b[k:]
 		s.more.Broadcast()
+	}
+	if len(b) == 0 {
 		return nil
 	}
 	if s.file == nil {
@@ -229,19 +249,18 @@ func (s *spool) write(b []byte) error {
 func (s *spool) read(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for len(s.mem) == 0 && s.taken == s.wrote && !s.closed && s.err == nil {
+	for !s.readable() && !s.closed && s.err == nil {
 		s.more.Wait()
 	}
 	switch {
 	case s.err != nil:
 		return 0, s.err
-	case len(s.mem) > 0:
-		n := copy(p, s.mem[0])
-		if s.mem[0] = s.mem[0][n:]; len(s.mem[0]) == 0 {
-			s.mem[0] = nil
-			s.mem = s.mem[1:]
+	case len(s.mem) > 0 && s.off < len(*s.mem[0]):
+		n := copy(p, (*s.mem[0])[s.off:])
+		s.off += n
+		if s.off == spoolBlock { // full and read: the writer is past it
+			s.drop()
 		}
-		s.budget.give(n)
 		return n, nil
 	case s.taken < s.wrote:
 		f, off := s.file, s.taken
@@ -256,6 +275,21 @@ func (s *spool) read(p []byte) (int, error) {
 		return n, nil
 	}
 	return 0, io.EOF
+}
+
+// readable reports whether read has bytes to give.
+func (s *spool) readable() bool {
+	return len(s.mem) > 0 && s.off < len(*s.mem[0]) || s.taken < s.wrote
+}
+
+// drop gives the oldest block back.
+func (s *spool) drop() {
+	b := s.mem[0]
+	*b = (*b)[:0]
+	spoolBlocks.Put(b)
+	s.budget.give(spoolBlock)
+	s.mem[0] = nil
+	s.mem, s.off = s.mem[1:], 0
 }
 
 // close says the writer is done.
@@ -280,10 +314,9 @@ func (s *spool) fail(err error) {
 func (s *spool) release() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, b := range s.mem {
-		s.budget.give(len(b))
+	for len(s.mem) > 0 {
+		s.drop()
 	}
-	s.mem = nil
 	if s.file != nil {
 		_ = s.file.Close()
 		s.file = nil
