@@ -1,8 +1,10 @@
 package bench
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -46,8 +48,10 @@ func BenchmarkGenerationMemory(b *testing.B) {
 						generate(b, c, "Warm up.", format)
 						before := peakResident(b, p.cmd.Process.Pid)
 						cpu0 := treeCPU(p.cmd.Process.Pid)
+						p.saveProfile(b, "allocs", b.Name()+".before")
 						start := time.Now()
 						g := generate(b, c, text, format)
+						p.saveProfile(b, "allocs", b.Name()+".after")
 						wall += time.Since(start).Seconds()
 						cpu += (treeCPU(p.cmd.Process.Pid) - cpu0).Seconds()
 						after := peakResident(b, p.cmd.Process.Pid)
@@ -71,6 +75,22 @@ func BenchmarkGenerationMemory(b *testing.B) {
 	}
 }
 
+// saveProfile writes the server's pprof profile kind to
+// $KOE_BENCH_PROFILE_DIR/<name>.pprof when that variable is set (compare two
+// allocs profiles with `go tool pprof -base`). It collects garbage first, as
+// the profile is as of the last collection.
+func (p *koeProcess) saveProfile(b *testing.B, kind, name string) {
+	b.Helper()
+	dir := os.Getenv("KOE_BENCH_PROFILE_DIR")
+	if dir == "" {
+		return
+	}
+	file := filepath.Join(dir, strings.NewReplacer("/", "_", "=", "").Replace(name)+".pprof")
+	if err := os.WriteFile(file, []byte(get(b, p.debugURL+"/debug/pprof/"+kind+"?gc=1")), 0o644); err != nil {
+		b.Fatal(err)
+	}
+}
+
 // generated is what generate waits for.
 type generated struct {
 	Status string
@@ -81,25 +101,33 @@ type generated struct {
 	Error *struct{ Code, Message string }
 }
 
-// generate speaks text at speed 0.5 in format and waits until it has
-// succeeded, polling every 100 ms.
+// generate speaks text at speed 0.5 in format and follows it over a
+// websocket until it has succeeded (a poll would add requests, and their
+// garbage, to the server's memory).
 func generate(b *testing.B, c *apptest.Client, text, format string) generated {
 	b.Helper()
 	var created struct{ CreateGeneration struct{ ID string } }
 	c.Must(`mutation($input: CreateGenerationInput!) { createGeneration(input: $input) { id } }`,
 		map[string]any{"input": map[string]any{"voiceId": "espeak-ng:en-us", "text": text, "format": format, "speed": 0.5}}, &created)
+	sub := c.Subscribe(apptest.TransportWS, `subscription($id: ID!) { generationUpdated(id: $id) {
+		generation { status audio { durationMs bytes } error { code message } } } }`, map[string]any{"id": created.CreateGeneration.ID})
+	defer sub.Conn.Close()
+	var last generated
 	for {
-		var g struct{ Generation generated }
-		c.Must(`query($id: ID!) { generation(id: $id) { status audio { durationMs bytes } error { code message } } }`,
-			map[string]any{"id": created.CreateGeneration.ID}, &g)
-		switch g.Generation.Status {
-		case "SUCCEEDED":
-			return g.Generation
-		case "FAILED", "CANCELED":
-			b.Fatalf("generation %s: %+v", g.Generation.Status, g.Generation.Error)
+		m := sub.Next(b, 3*time.Hour)
+		if m.Complete {
+			break
 		}
-		time.Sleep(100 * time.Millisecond)
+		var e struct{ GenerationUpdated struct{ Generation generated } }
+		if err := json.Unmarshal(m.Data, &e); err != nil || len(m.Errors) > 0 {
+			b.Fatalf("generationUpdated: %v %+v", err, m.Errors)
+		}
+		last = e.GenerationUpdated.Generation
 	}
+	if last.Status != "SUCCEEDED" {
+		b.Fatalf("generation %s: %+v", last.Status, last.Error)
+	}
+	return last
 }
 
 // peakResident is the process's peak resident set so far (VmHWM).
