@@ -5,8 +5,7 @@ import (
 	"fmt"
 	"runtime"
 	"testing"
-
-	"golang.org/x/sync/errgroup"
+	"time"
 
 	"github.com/koe-voice/koe/internal/generation"
 	"github.com/koe-voice/koe/internal/tts"
@@ -27,28 +26,26 @@ func espeak(b *testing.B) *tts.Espeak {
 	return e
 }
 
-// speak is the synthesis step of generation.Worker without the database:
-// split text into chunks of at most chunkRunes runes (0: do not split), speak
-// them on `workers` goroutines, and join the audio in order.
-func speak(ctx context.Context, e tts.Synthesizer, text string, chunkRunes, workers int) (tts.PCM, int, error) {
+// speak is the synthesis step of generation.Worker without the database
+// and the encoder: split text into chunks of at most chunkRunes runes (0: do
+// not split) and speak them through tts.Speak on `workers` slots, the audio
+// leaving in order into a sink that counts it.
+func speak(ctx context.Context, e tts.Synthesizer, text string, chunkRunes, workers int) (time.Duration, int, error) {
 	chunks := []string{text}
 	if chunkRunes > 0 {
 		chunks = tts.Split(text, chunkRunes)
 	}
-	parts := make([]tts.PCM, len(chunks))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(workers)
-	for i, chunk := range chunks {
-		g.Go(func() (err error) {
-			parts[i], err = e.Synthesize(gctx, voice, chunk, tts.Params{})
-			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return tts.PCM{}, 0, err
-	}
-	pcm, err := tts.Concat(parts)
-	return pcm, len(chunks), err
+	var sink counted
+	err := tts.Speak(ctx, e, voice, chunks, tts.Params{}, &sink, tts.SpeakOptions{Acquire: tts.Slots(make(chan struct{}, workers))})
+	return sink.d, len(chunks), err
+}
+
+// counted is a PCMWriter that keeps only the length of what it gets.
+type counted struct{ d time.Duration }
+
+func (c *counted) WritePCM(p tts.PCM) error {
+	c.d += p.Duration()
+	return nil
 }
 
 // BenchmarkPipeline measures speech throughput in characters per second for
@@ -56,13 +53,14 @@ func speak(ctx context.Context, e tts.Synthesizer, text string, chunkRunes, work
 //
 //   - whole: one espeak-ng run over the whole text, the baseline;
 //   - ChunkRunes=N: what the worker does, tts.Split at generation.ChunkRunes
-//     and the chunks spoken on runtime.NumCPU() goroutines, then tts.Concat;
+//     and the chunks spoken by tts.Speak on runtime.NumCPU() slots, their
+//     audio leaving in order;
 //   - chunk=300: the same with 300-rune chunks, to show why ChunkRunes does
 //     not go below 500 (every espeak-ng run pays a fixed start-up cost).
 //
 // Besides chars/s it reports the CPU time espeak-ng used (espeak-cpu-ms/op)
 // and the CPU time of this process (go-cpu-ms/op: starting processes, reading
-// their WAV, decoding and joining), which say where the time goes.
+// their WAV, decoding and putting it in order), which say where the time goes.
 func BenchmarkPipeline(b *testing.B) {
 	e := espeak(b)
 	ctx := context.Background()
@@ -104,7 +102,7 @@ func BenchmarkEspeakStartup(b *testing.B) {
 	e := espeak(b)
 	ctx := context.Background()
 	for b.Loop() {
-		if _, err := e.Synthesize(ctx, voice, "Hi.", tts.Params{}); err != nil {
+		if _, err := tts.Record(ctx, e, voice, "Hi.", tts.Params{}); err != nil {
 			b.Fatal(err)
 		}
 	}

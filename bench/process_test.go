@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/json"
 	"io"
 	"net"
@@ -29,12 +30,14 @@ type koeProcess struct {
 }
 
 // buildKoe builds the server binary (the module's main package) into a
-// temporary directory and returns its path.
+// temporary directory and returns its path. KOE_BENCH_SOURCE names another
+// checkout to build instead (a second worktree at an older commit), to
+// measure the code before a change with the same benchmark.
 func buildKoe(b *testing.B) string {
 	b.Helper()
 	bin := filepath.Join(b.TempDir(), "koe")
 	cmd := exec.Command("go", "build", "-o", bin, ".")
-	cmd.Dir = ".."
+	cmd.Dir = cmp.Or(os.Getenv("KOE_BENCH_SOURCE"), "..")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		b.Fatalf("go build: %v\n%s", err, out)
 	}

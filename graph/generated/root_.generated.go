@@ -231,21 +231,22 @@ type ComplexityRoot struct {
 	}
 
 	Plan struct {
-		Code                       func(childComplexity int) int
-		Currency                   func(childComplexity int) int
-		Features                   func(childComplexity int) int
-		ID                         func(childComplexity int) int
-		IncludedCharacters         func(childComplexity int) int
-		MaxCharactersPerGeneration func(childComplexity int) int
-		MaxConcurrentGenerations   func(childComplexity int) int
-		MaxSubscriptions           func(childComplexity int) int
-		MaxWebsockets              func(childComplexity int) int
-		MonthlyPriceCents          func(childComplexity int) int
-		Name                       func(childComplexity int) int
-		OveragePricePer1000Cents   func(childComplexity int) int
-		Purchasable                func(childComplexity int) int
-		RequestsPerMinute          func(childComplexity int) int
-		StripePriceID              func(childComplexity int) int
+		Code                         func(childComplexity int) int
+		Currency                     func(childComplexity int) int
+		Features                     func(childComplexity int) int
+		ID                           func(childComplexity int) int
+		IncludedCharacters           func(childComplexity int) int
+		MaxAudioSecondsPerGeneration func(childComplexity int) int
+		MaxCharactersPerGeneration   func(childComplexity int) int
+		MaxConcurrentGenerations     func(childComplexity int) int
+		MaxSubscriptions             func(childComplexity int) int
+		MaxWebsockets                func(childComplexity int) int
+		MonthlyPriceCents            func(childComplexity int) int
+		Name                         func(childComplexity int) int
+		OveragePricePer1000Cents     func(childComplexity int) int
+		Purchasable                  func(childComplexity int) int
+		RequestsPerMinute            func(childComplexity int) int
+		StripePriceID                func(childComplexity int) int
 	}
 
 	PortalSession struct {
@@ -1208,6 +1209,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Plan.IncludedCharacters(childComplexity), true
+	case "Plan.maxAudioSecondsPerGeneration":
+		if e.ComplexityRoot.Plan.MaxAudioSecondsPerGeneration == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Plan.MaxAudioSecondsPerGeneration(childComplexity), true
 	case "Plan.maxCharactersPerGeneration":
 		if e.ComplexityRoot.Plan.MaxCharactersPerGeneration == nil {
 			break
@@ -2004,7 +2011,7 @@ type Audio {
 
 "Why a generation failed."
 type GenerationError {
-  "Machine-readable reason, e.g. ENGINE_FAILED, ENCODER_FAILED, TIMEOUT."
+  "Machine-readable reason, e.g. ENGINE_FAILED, ENCODER_FAILED, TIMEOUT, OUTPUT_TOO_LONG."
   code: String!
   "What happened, in words a person can act on."
   message: String!
@@ -2084,6 +2091,8 @@ type Plan implements Node {
   maxWebsockets: Int!
   "Subscriptions one person may have live at once."
   maxSubscriptions: Int!
+  "Longest audio one generation may make, in seconds; a generation that runs past it (or past 1 s per character of its text, with at least 60 s) fails with OUTPUT_TOO_LONG and is not charged."
+  maxAudioSecondsPerGeneration: Int!
   "Selling points to show."
   features: [String!]!
   "The Stripe price the plan is sold at; operators only."
@@ -2300,6 +2309,8 @@ input PlanInput {
   maxWebsockets: Int
   "Subscriptions one person may have live at once; left out: keep the plan's value (20 for a new plan)."
   maxSubscriptions: Int
+  "Longest audio one generation may make, in seconds (1 to 86400); left out: keep the plan's value (7200 for a new plan). Generations already created keep the limit they were created under."
+  maxAudioSecondsPerGeneration: Int
 }
 
 "A credit pack as an operator defines it; ` + "`" + `code` + "`" + ` decides which pack is created or changed."
@@ -2932,6 +2943,8 @@ func (ec *executionContext) childFields_Plan(ctx context.Context, field graphql.
 		return ec.fieldContext_Plan_maxWebsockets(ctx, field)
 	case "maxSubscriptions":
 		return ec.fieldContext_Plan_maxSubscriptions(ctx, field)
+	case "maxAudioSecondsPerGeneration":
+		return ec.fieldContext_Plan_maxAudioSecondsPerGeneration(ctx, field)
 	case "features":
 		return ec.fieldContext_Plan_features(ctx, field)
 	case "stripePriceId":

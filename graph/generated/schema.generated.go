@@ -4428,6 +4428,29 @@ func (ec *executionContext) fieldContext_Plan_maxSubscriptions(_ context.Context
 	return graphql.NewScalarFieldContext("Plan", field, false, false, "Int")
 }
 
+func (ec *executionContext) _Plan_maxAudioSecondsPerGeneration(ctx context.Context, field graphql.CollectedField, obj *billing.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Plan_maxAudioSecondsPerGeneration(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxAudioSecondsPerGeneration, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Plan_maxAudioSecondsPerGeneration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Plan", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Plan_features(ctx context.Context, field graphql.CollectedField, obj *billing.Plan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6982,7 +7005,7 @@ func (ec *executionContext) unmarshalInputPlanInput(ctx context.Context, obj any
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"code", "name", "monthlyPriceCents", "currency", "includedCharacters", "overagePricePer1000Cents", "maxConcurrentGenerations", "maxCharactersPerGeneration", "stripePriceId", "features", "requestsPerMinute", "maxWebsockets", "maxSubscriptions"}
+	fieldsInOrder := [...]string{"code", "name", "monthlyPriceCents", "currency", "includedCharacters", "overagePricePer1000Cents", "maxConcurrentGenerations", "maxCharactersPerGeneration", "stripePriceId", "features", "requestsPerMinute", "maxWebsockets", "maxSubscriptions", "maxAudioSecondsPerGeneration"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -7080,6 +7103,13 @@ func (ec *executionContext) unmarshalInputPlanInput(ctx context.Context, obj any
 				return it, err
 			}
 			it.MaxSubscriptions = data
+		case "maxAudioSecondsPerGeneration":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxAudioSecondsPerGeneration"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxAudioSecondsPerGeneration = data
 		}
 	}
 	return it, nil
@@ -8582,6 +8612,11 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 			}
 		case "maxSubscriptions":
 			out.Values[i] = ec._Plan_maxSubscriptions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "maxAudioSecondsPerGeneration":
+			out.Values[i] = ec._Plan_maxAudioSecondsPerGeneration(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

@@ -261,6 +261,8 @@ type PlanInput struct {
 	MaxWebsockets *int `json:"maxWebsockets,omitempty"`
 	// Subscriptions one person may have live at once; left out: keep the plan's value (20 for a new plan).
 	MaxSubscriptions *int `json:"maxSubscriptions,omitempty"`
+	// Longest audio one generation may make, in seconds (1 to 86400); left out: keep the plan's value (7200 for a new plan). Generations already created keep the limit they were created under.
+	MaxAudioSecondsPerGeneration *int `json:"maxAudioSecondsPerGeneration,omitempty"`
 }
 
 // A Stripe billing portal session to redirect to.

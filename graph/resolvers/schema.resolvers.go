@@ -142,7 +142,7 @@ func (r *mutationResolver) UpsertPlan(ctx context.Context, input model.PlanInput
 		IncludedCharacters: input.IncludedCharacters, OveragePricePer1000Cents: input.OveragePricePer1000Cents,
 		MaxConcurrentGenerations: input.MaxConcurrentGenerations, MaxCharactersPerGeneration: input.MaxCharactersPerGeneration,
 		RequestsPerMinute: input.RequestsPerMinute, MaxWebsockets: input.MaxWebsockets, MaxSubscriptions: input.MaxSubscriptions,
-		StripePriceID: input.StripePriceID, Features: input.Features,
+		MaxAudioSecondsPerGeneration: input.MaxAudioSecondsPerGeneration, StripePriceID: input.StripePriceID, Features: input.Features,
 	})
 }
 

@@ -212,7 +212,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 			if err != nil || unlimited {
 				return generation.PlanLimits{}, unlimited, err
 			}
-			return generation.PlanLimits{Concurrent: pl.MaxConcurrentGenerations, MaxCharacters: pl.MaxCharactersPerGeneration}, false, nil
+			return generation.PlanLimits{Concurrent: pl.MaxConcurrentGenerations, MaxCharacters: pl.MaxCharactersPerGeneration,
+				MaxAudioSeconds: pl.MaxAudioSecondsPerGeneration}, false, nil
 		},
 	})
 	secret := cfg.SigningSecret

@@ -21,22 +21,25 @@ import (
 type Plan struct {
 	bun.BaseModel `bun:"table:plans"`
 
-	ID                         string    `bun:"id,pk"`
-	Code                       string    `bun:"code,notnull"`
-	Name                       string    `bun:"name,notnull"`
-	MonthlyPriceCents          int       `bun:"monthly_price_cents,notnull"`
-	Currency                   string    `bun:"currency,notnull"`
-	IncludedCharacters         int       `bun:"included_characters,notnull"`
-	OveragePricePer1000Cents   *int      `bun:"overage_price_per1000_cents"`
-	MaxConcurrentGenerations   int       `bun:"max_concurrent_generations,notnull"`
-	MaxCharactersPerGeneration int       `bun:"max_characters_per_generation,notnull"`
-	RequestsPerMinute          int       `bun:"requests_per_minute,notnull"`
-	MaxWebsockets              int       `bun:"max_websockets,notnull"`
-	MaxSubscriptions           int       `bun:"max_subscriptions,notnull"`
-	StripePriceID              *string   `bun:"stripe_price_id"`
-	Features                   []string  `bun:"features,notnull"`
-	CreatedAt                  time.Time `bun:"created_at,notnull"`
-	UpdatedAt                  time.Time `bun:"updated_at,notnull"`
+	ID                         string `bun:"id,pk"`
+	Code                       string `bun:"code,notnull"`
+	Name                       string `bun:"name,notnull"`
+	MonthlyPriceCents          int    `bun:"monthly_price_cents,notnull"`
+	Currency                   string `bun:"currency,notnull"`
+	IncludedCharacters         int    `bun:"included_characters,notnull"`
+	OveragePricePer1000Cents   *int   `bun:"overage_price_per1000_cents"`
+	MaxConcurrentGenerations   int    `bun:"max_concurrent_generations,notnull"`
+	MaxCharactersPerGeneration int    `bun:"max_characters_per_generation,notnull"`
+	RequestsPerMinute          int    `bun:"requests_per_minute,notnull"`
+	MaxWebsockets              int    `bun:"max_websockets,notnull"`
+	MaxSubscriptions           int    `bun:"max_subscriptions,notnull"`
+	// MaxAudioSecondsPerGeneration is the longest audio one generation may
+	// make; a generation that runs past it fails with OUTPUT_TOO_LONG.
+	MaxAudioSecondsPerGeneration int       `bun:"max_audio_seconds_per_generation,notnull"`
+	StripePriceID                *string   `bun:"stripe_price_id"`
+	Features                     []string  `bun:"features,notnull"`
+	CreatedAt                    time.Time `bun:"created_at,notnull"`
+	UpdatedAt                    time.Time `bun:"updated_at,notnull"`
 }
 
 // Plans reads plans.
@@ -145,11 +148,13 @@ type PlanInput struct {
 	OveragePricePer1000Cents   *int
 	MaxConcurrentGenerations   int
 	MaxCharactersPerGeneration int
-	// RequestsPerMinute, MaxWebsockets and MaxSubscriptions: nil keeps the
-	// plan's value (60, 5 and 20 for a new plan).
-	RequestsPerMinute *int
-	MaxWebsockets     *int
-	MaxSubscriptions  *int
+	// RequestsPerMinute, MaxWebsockets, MaxSubscriptions and
+	// MaxAudioSecondsPerGeneration: nil keeps the plan's value (60, 5, 20
+	// and 7,200 for a new plan).
+	RequestsPerMinute            *int
+	MaxWebsockets                *int
+	MaxSubscriptions             *int
+	MaxAudioSecondsPerGeneration *int
 	// StripePriceID: nil keeps the plan's price, "" removes it.
 	StripePriceID *string
 	Features      []string
@@ -181,9 +186,16 @@ func (in PlanInput) validate() error {
 		return apperror.Invalid("input.maxWebsockets", "must be between 1 and 1000")
 	case outside(in.MaxSubscriptions, 1, 10_000):
 		return apperror.Invalid("input.maxSubscriptions", "must be between 1 and 10000")
+	case outside(in.MaxAudioSecondsPerGeneration, 1, MaxAudioSeconds):
+		return apperror.Invalid("input.maxAudioSecondsPerGeneration", "must be between 1 and %d", MaxAudioSeconds)
 	}
 	return nil
 }
+
+// MaxAudioSeconds is the most a plan may allow one generation (24 hours): a
+// WAV file cannot hold much more (4 GiB is about 27 hours at 22,050 Hz), and
+// a job that long would outlive any sensible KOE_JOB_TIMEOUT.
+const MaxAudioSeconds = 86_400
 
 // outside reports whether an optional number is given and not in [lo, hi].
 func outside(n *int, lo, hi int) bool { return n != nil && (*n < lo || *n > hi) }
@@ -204,7 +216,7 @@ func (p *Plans) Upsert(ctx context.Context, in PlanInput) (*Plan, error) {
 		ID: gid.New(gid.Plan), Code: in.Code, Name: strings.TrimSpace(in.Name), MonthlyPriceCents: in.MonthlyPriceCents,
 		Currency: strings.ToLower(in.Currency), IncludedCharacters: in.IncludedCharacters, OveragePricePer1000Cents: in.OveragePricePer1000Cents,
 		MaxConcurrentGenerations: in.MaxConcurrentGenerations, MaxCharactersPerGeneration: in.MaxCharactersPerGeneration,
-		RequestsPerMinute: 60, MaxWebsockets: 5, MaxSubscriptions: 20,
+		RequestsPerMinute: 60, MaxWebsockets: 5, MaxSubscriptions: 20, MaxAudioSecondsPerGeneration: 7200,
 		Features: features, CreatedAt: now, UpdatedAt: now,
 	}
 	q := p.db.NewInsert().Model(pl).On("CONFLICT (code) DO UPDATE").
@@ -221,6 +233,7 @@ func (p *Plans) Upsert(ctx context.Context, in PlanInput) (*Plan, error) {
 		{"requests_per_minute", in.RequestsPerMinute, &pl.RequestsPerMinute},
 		{"max_websockets", in.MaxWebsockets, &pl.MaxWebsockets},
 		{"max_subscriptions", in.MaxSubscriptions, &pl.MaxSubscriptions},
+		{"max_audio_seconds_per_generation", in.MaxAudioSecondsPerGeneration, &pl.MaxAudioSecondsPerGeneration},
 	} {
 		if o.value != nil {
 			*o.field = *o.value

@@ -41,7 +41,35 @@ const (
 	CodeEncoderFailed    = "ENCODER_FAILED"
 	CodeTimeout          = "TIMEOUT"
 	CodeInternal         = "INTERNAL"
+	// CodeOutputTooLong: the audio ran past the generation's cap (or past
+	// what a WAV file holds); the engines were stopped there.
+	CodeOutputTooLong = "OUTPUT_TOO_LONG"
 )
+
+// Limits on a generation's audio besides the plan's, because characters are
+// what is billed and audio per character varies tenfold ("9999999999999. "
+// at half speed makes about 1.05 s a character, prose at half speed 0.12 s):
+// at most AudioSecondsPerCharacter a billed character, but never less than
+// MinAudioSeconds, so that a short text spoken slowly ("Hi", about 1.6 s
+// at half speed) is never refused.
+const (
+	AudioSecondsPerCharacter = 1
+	MinAudioSeconds          = 60
+)
+
+// audioCap is the longest audio, in seconds, a generation of characters
+// may make under lim: the plan's cap and the per-character one, whichever
+// is lower; nil (no cap) for operators.
+func audioCap(lim PlanLimits, unlimited bool, characters int) *int {
+	if unlimited {
+		return nil
+	}
+	n := max(characters*AudioSecondsPerCharacter, MinAudioSeconds)
+	if lim.MaxAudioSeconds > 0 {
+		n = min(n, lim.MaxAudioSeconds)
+	}
+	return &n
+}
 
 // Generation is one text spoken with one voice.
 type Generation struct {
@@ -59,6 +87,9 @@ type Generation struct {
 	Progress    float64    `bun:"progress,notnull"`
 	ChunksDone  int        `bun:"chunks_done,notnull"`
 	ChunksTotal int        `bun:"chunks_total,notnull"`
+	// MaxAudioSeconds is the longest audio this generation may make, fixed
+	// when it was created; nil: no cap.
+	MaxAudioSeconds *int `bun:"max_audio_seconds"`
 
 	AudioKey         *string `bun:"audio_key"`
 	AudioContentType *string `bun:"audio_content_type"`

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"strings"
@@ -78,8 +79,8 @@ type Jobs interface {
 type Encoder interface {
 	// Available is nil when format can be produced, else says what is missing.
 	Available(format tts.Format) error
-	// Encode produces a file of format.
-	Encode(ctx context.Context, pcm tts.PCM, format tts.Format) (tts.Encoded, error)
+	// Stream starts a file of format written to out as it is encoded.
+	Stream(ctx context.Context, format tts.Format, out io.Writer) (*tts.Encoding, error)
 }
 
 // PlanLimits are what a principal's plan allows of generations.
@@ -88,6 +89,8 @@ type PlanLimits struct {
 	Concurrent int
 	// MaxCharacters is the longest text of one.
 	MaxCharacters int
+	// MaxAudioSeconds is the longest audio of one; 0: no plan cap.
+	MaxAudioSeconds int
 }
 
 // LimitsFunc returns a principal's plan limits; unlimited for operators.
@@ -262,6 +265,9 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, in CreateInput) 
 // The limits are looked up before the transaction: on SQLite a transaction
 // holds the only connection, so nothing inside it may query outside it.
 func (s *Service) admit(ctx context.Context, tx bun.Tx, lim PlanLimits, unlimited bool, g *Generation) error {
+	// The audio cap is fixed now: a plan changed while the job runs does
+	// not change it, and the worker needs no plan.
+	g.MaxAudioSeconds = audioCap(lim, unlimited, g.Characters)
 	if !unlimited {
 		if s.db.Postgres() {
 			if _, err := tx.NewRaw("SELECT 1 FROM users WHERE id = ? FOR UPDATE", g.OwnerID).Exec(ctx); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 	"unicode/utf8"
 
@@ -11,7 +12,6 @@ import (
 	"github.com/uptrace/bun"
 	"gocloud.dev/blob"
 	"gocloud.dev/gcerrors"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/koe-voice/koe/internal/events"
 	"github.com/koe-voice/koe/internal/metrics"
@@ -109,60 +109,95 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	g.Status, g.ChunksTotal = StatusRunning, len(chunks)
 	s.publish(ctx, g)
 
-	pcm, err := w.synthesize(ctx, g, engine, v.EngineVoiceID, chunks)
+	key, enc, err := w.speak(ctx, g, engine, v.EngineVoiceID, chunks)
 	if err != nil {
 		return w.fail(ctx, job, g, err)
-	}
-	enc, err := s.encoder.Encode(ctx, pcm, g.Format)
-	if err != nil {
-		return w.fail(ctx, job, g, fmt.Errorf("%w: %w", errEncode, err))
-	}
-	key := "audio/" + g.ID + "." + enc.Ext
-	if err := w.bucket.WriteAll(ctx, key, enc.Data, &blob.WriterOptions{ContentType: enc.ContentType}); err != nil {
-		return w.fail(ctx, job, g, fmt.Errorf("store audio: %w: %w", tts.ErrTransient, err))
 	}
 	return w.finishSucceeded(ctx, g, key, enc)
 }
 
-var errEncode = errors.New("encode")
+var (
+	errEncode = errors.New("encode")
+	errStore  = errors.New("store audio")
+)
 
-// synthesize speaks the chunks in parallel through the process-wide slots,
-// recording and publishing progress as each lands.
-func (w *Worker) synthesize(ctx context.Context, g *Generation, engine tts.Synthesizer, voiceID string, chunks []string) (tts.PCM, error) {
-	parts := make([]tts.PCM, len(chunks))
-	done := make(chan int, len(chunks))
+// speak speaks the chunks in parallel through the process-wide slots into
+// one encoder that writes straight to the bucket, recording and publishing
+// progress as each chunk is spoken. Chunks leave in order (tts.Speak), so
+// memory stays flat however long the audio; past the generation's cap the
+// engines are stopped with tts.ErrOutputTooLong. On any failure the upload
+// is aborted: nothing is stored.
+func (w *Worker) speak(ctx context.Context, g *Generation, engine tts.Synthesizer, voiceID string, chunks []string) (string, tts.Encoded, error) {
+	// Cancelled before the blob writer closes, on failure: the write is
+	// then dropped (gocloud.dev/blob).
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	contentType, ext := tts.FileType(g.Format)
+	key := "audio/" + g.ID + "." + ext
+	file, err := w.bucket.NewWriter(ctx, key, &blob.WriterOptions{ContentType: contentType})
+	if err != nil {
+		return "", tts.Encoded{}, fmt.Errorf("%w: %w: %w", errStore, tts.ErrTransient, err)
+	}
+	enc, err := w.svc.encoder.Stream(ctx, g.Format, storeWriter{file})
+	if err != nil {
+		cancel()
+		_ = file.Close()
+		return "", tts.Encoded{}, fmt.Errorf("%w: %w", errEncode, err)
+	}
+	var limit time.Duration
+	if g.MaxAudioSeconds != nil {
+		limit = time.Duration(*g.MaxAudioSeconds) * time.Second
+	}
 	// A retried job speaks every chunk again: count from zero, or progress
 	// would pass 1 (advance keeps the stored progress from going back).
 	g.ChunksDone = 0
-	grp, gctx := errgroup.WithContext(ctx)
-	for i, text := range chunks {
-		grp.Go(func() error {
-			select {
-			case w.slots <- struct{}{}:
-			case <-gctx.Done():
-				return gctx.Err()
-			}
-			defer func() { <-w.slots }()
-			pcm, err := engine.Synthesize(gctx, voiceID, text, tts.Params{Speed: g.Speed, Pitch: g.Pitch})
-			if err != nil {
-				return err
-			}
-			parts[i] = pcm
-			done <- i
-			return nil
-		})
+	spoken := make(chan struct{}, len(chunks))
+	progressed := make(chan struct{})
+	go func() {
+		defer close(progressed)
+		for range spoken {
+			g.ChunksDone++
+			// The last step, finishing and storing the file, is the +1:
+			// 100% means done.
+			w.advance(ctx, g, float64(g.ChunksDone)/float64(g.ChunksTotal+1))
+		}
+	}()
+	err = tts.Speak(ctx, engine, voiceID, chunks, tts.Params{Speed: g.Speed, Pitch: g.Pitch}, enc, tts.SpeakOptions{
+		MaxDuration: limit,
+		Acquire:     tts.Slots(w.slots),
+		Spoken:      func(int) { spoken <- struct{}{} },
+	})
+	close(spoken)
+	<-progressed
+	var info tts.Encoded
+	if err == nil {
+		if info, err = enc.Close(); err != nil && !errors.Is(err, errStore) {
+			err = fmt.Errorf("%w: %w", errEncode, err)
+		}
+	} else {
+		enc.Abort()
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- grp.Wait(); close(done) }()
-	for range done {
-		g.ChunksDone++
-		// The last step, encoding and storing, is the +1: 100% means done.
-		w.advance(ctx, g, float64(g.ChunksDone)/float64(g.ChunksTotal+1))
+	if err != nil {
+		cancel()
+		_ = file.Close()
+		return "", tts.Encoded{}, err
 	}
-	if err := <-errc; err != nil {
-		return tts.PCM{}, err
+	if err := file.Close(); err != nil {
+		return "", tts.Encoded{}, fmt.Errorf("%w: %w: %w", errStore, tts.ErrTransient, err)
 	}
-	return tts.Concat(parts)
+	return key, info, nil
+}
+
+// storeWriter marks the bucket's write errors, which a retry may get past,
+// apart from the encoder's own.
+type storeWriter struct{ w io.Writer }
+
+func (s storeWriter) Write(b []byte) (int, error) {
+	n, err := s.w.Write(b)
+	if err != nil {
+		err = fmt.Errorf("%w: %w: %w", errStore, tts.ErrTransient, err)
+	}
+	return n, err
 }
 
 // advance records progress if it is higher than what is stored (a retried
@@ -184,7 +219,7 @@ func (w *Worker) advance(ctx context.Context, g *Generation, progress float64) {
 func (w *Worker) finishSucceeded(ctx context.Context, g *Generation, key string, enc tts.Encoded) error {
 	s := w.svc
 	now := s.now()
-	size := int64(len(enc.Data))
+	size := enc.Bytes
 	succeeded := false
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		res, err := tx.NewUpdate().Table("generations").
@@ -249,6 +284,8 @@ func (w *Worker) fail(ctx context.Context, job *river.Job[Args], g *Generation, 
 		// The process is shutting down: run again soon, on this replica
 		// after a restart or on another, without spending an attempt.
 		return river.JobSnooze(time.Second)
+	case errors.Is(cause, tts.ErrOutputTooLong):
+		code, message, retry = CodeOutputTooLong, tooLongMessage(g, cause), false
 	case errors.Is(cause, errEncode):
 		code, message = CodeEncoderFailed, "The audio could not be encoded in the format asked for."
 	case errors.Is(cause, tts.ErrUnknownVoice):
@@ -262,6 +299,20 @@ func (w *Worker) fail(ctx context.Context, job *river.Job[Args], g *Generation, 
 		return err
 	}
 	return river.JobCancel(cause)
+}
+
+// tooLongMessage says which limit the audio ran past, and what to do.
+func tooLongMessage(g *Generation, cause error) string {
+	if errors.Is(cause, errEncode) {
+		return "The audio is longer than a WAV file can hold (4 GiB). Choose MP3 or OGG_OPUS, or split the text."
+	}
+	limit := 0
+	if g.MaxAudioSeconds != nil {
+		limit = *g.MaxAudioSeconds
+	}
+	return fmt.Sprintf("The audio ran past %d seconds, the longest this generation may make (your plan's limit per generation, "+
+		"and %d second per character of text with at least %d seconds). It was stopped there and nothing is charged: "+
+		"shorten the text or raise the speed.", limit, AudioSecondsPerCharacter, MinAudioSeconds)
 }
 
 func (w *Worker) finishFailed(ctx context.Context, g *Generation, code, message string) error {

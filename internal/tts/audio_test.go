@@ -2,6 +2,7 @@ package tts
 
 import (
 	"encoding/binary"
+	"fmt"
 	"testing"
 	"time"
 
@@ -115,7 +116,33 @@ func TestDecodeWAV(t *testing.T) {
 	}
 }
 
-func TestConcat(t *testing.T) {
+// join writes parts through a Sequence, each in pieces of at most piece
+// samples and the last part first, and returns what comes out in order.
+func join(t *testing.T, parts []PCM, piece int) (PCM, error) {
+	t.Helper()
+	var out pcmBuffer
+	seq := NewSequence(len(parts), &out, 0, 0)
+	defer seq.Close()
+	ran := make(chan error, 1)
+	go func() { ran <- seq.Run() }()
+	for i := len(parts) - 1; i >= 0; i-- {
+		p := parts[i]
+		for start := 0; start == 0 || start < len(p.Samples); start += piece {
+			end := min(start+piece, len(p.Samples))
+			if err := seq.Part(i).WritePCM(PCM{SampleRate: p.SampleRate, Samples: p.Samples[start:end]}); err != nil {
+				seq.Abort(err)
+				<-ran
+				return PCM{}, err
+			}
+		}
+		seq.Done(i)
+	}
+	return out.PCM, <-ran
+}
+
+// TestSequenceJoins: the parts of a text come out as one stream at the
+// first part's rate, the others resampled, whatever pieces they came in.
+func TestSequenceJoins(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name    string
@@ -139,36 +166,79 @@ func TestConcat(t *testing.T) {
 			want:  PCM{SampleRate: 16000, Samples: []int16{0, 5, 10, 10}},
 		},
 		{
-			name:    "nothing to join",
-			wantErr: "no audio",
+			name: "nothing to join",
 		},
 		{
 			name:    "part without a rate",
 			parts:   []PCM{{SampleRate: 8000}, {Samples: []int16{1}}},
-			wantErr: "part 1 has sample rate 0",
+			wantErr: "sample rate 0",
 		},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			got, err := Concat(tt.parts)
-			if tt.wantErr != "" {
-				require.ErrorContains(t, err, tt.wantErr)
-				return
-			}
-			require.NoError(t, err)
-			require.Equal(t, tt.want, got)
-		})
+		for _, piece := range []int{1, 2, 1000} {
+			t.Run(fmt.Sprintf("%s/piece=%d", tt.name, piece), func(t *testing.T) {
+				t.Parallel()
+				got, err := join(t, tt.parts, piece)
+				if tt.wantErr != "" {
+					require.ErrorContains(t, err, tt.wantErr)
+					return
+				}
+				require.NoError(t, err)
+				require.Equal(t, tt.want, got)
+			})
+		}
 	}
 }
 
-func TestConcatKeepsDuration(t *testing.T) {
+// TestResampleInPiecesMatchesWhole: 22,050 Hz speech converted to OpenAI's
+// 24 kHz and back, fed in odd pieces, is sample for sample what converting
+// it whole gives.
+func TestResampleInPiecesMatchesWhole(t *testing.T) {
+	t.Parallel()
+	src := make([]int16, 10007)
+	for i := range src {
+		src[i] = int16(i*37%2001 - 1000)
+	}
+	for _, rates := range [][2]int{{22050, 24000}, {24000, 22050}, {16000, 48000}} {
+		whole := resample(src, rates[0], rates[1])
+		require.Len(t, whole, len(src)*rates[1]/rates[0])
+		for _, piece := range []int{1, 7, 4096} {
+			r := &resampler{from: rates[0], to: rates[1]}
+			var got []int16
+			for start := 0; start < len(src); start += piece {
+				got = append(got, r.convert(src[start:min(start+piece, len(src))])...)
+			}
+			got = append(got, r.flush()...)
+			require.Equal(t, whole, got, "%v in pieces of %d", rates, piece)
+		}
+	}
+}
+
+// resample is the whole-buffer linear interpolation the resampler must
+// match: n·to/from samples, each between its two neighbours.
+func resample(p []int16, from, to int) []int16 {
+	out := make([]int16, int(int64(len(p))*int64(to)/int64(from)))
+	last := len(p) - 1
+	for i := range out {
+		pos := float64(i) * float64(from) / float64(to)
+		j := int(pos)
+		if j >= last {
+			out[i] = p[last]
+			continue
+		}
+		frac := pos - float64(j)
+		out[i] = int16((1-frac)*float64(p[j]) + frac*float64(p[j+1]))
+	}
+	return out
+}
+
+func TestSequenceKeepsDuration(t *testing.T) {
 	t.Parallel()
 	// One second of OpenAI audio after one of espeak-ng audio is two seconds.
-	got, err := Concat([]PCM{
+	got, err := join(t, []PCM{
 		{SampleRate: 22050, Samples: make([]int16, 22050)},
 		{SampleRate: 24000, Samples: make([]int16, 24000)},
-	})
+	}, 4096)
 	require.NoError(t, err)
 	require.Equal(t, 2*time.Second, got.Duration())
 }

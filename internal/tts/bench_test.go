@@ -3,7 +3,6 @@ package tts
 import (
 	"context"
 	"runtime"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -17,7 +16,7 @@ func BenchmarkEspeakWhole(b *testing.B) {
 	e := &Espeak{}
 	ctx := context.Background()
 	for b.Loop() {
-		if _, err := e.Synthesize(ctx, "gmw/en-US", benchText, Params{}); err != nil {
+		if _, err := Record(ctx, e, "gmw/en-US", benchText, Params{}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -37,33 +36,18 @@ func BenchmarkEspeakChunkedParallel(b *testing.B) {
 	b.ReportMetric(float64(len(benchText)*b.N)/b.Elapsed().Seconds(), "chars/s")
 }
 
-// synthesizeChunked speaks chunks on the given number of workers and joins
-// the audio in order.
+// synthesizeChunked speaks chunks on the given number of workers through
+// Speak, as the generation worker does, and keeps the audio.
 func synthesizeChunked(ctx context.Context, s Synthesizer, voice string, chunks []string, workers int) (PCM, error) {
-	parts := make([]PCM, len(chunks))
-	errs := make([]error, len(chunks))
-	sem := make(chan struct{}, workers)
-	var wg sync.WaitGroup
-	for i, chunk := range chunks {
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			parts[i], errs[i] = s.Synthesize(ctx, voice, chunk, Params{})
-		})
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return PCM{}, err
-		}
-	}
-	return Concat(parts)
+	var out pcmBuffer
+	err := Speak(ctx, s, voice, chunks, Params{}, &out, SpeakOptions{Acquire: Slots(make(chan struct{}, workers))})
+	return out.PCM, err
 }
 
 func TestSynthesizeChunkedMatchesWhole(t *testing.T) {
 	t.Parallel()
 	e := &Espeak{}
-	whole, err := e.Synthesize(t.Context(), "gmw/en-US", benchText, Params{})
+	whole, err := Record(t.Context(), e, "gmw/en-US", benchText, Params{})
 	require.NoError(t, err)
 	chunked, err := synthesizeChunked(t.Context(), e, "gmw/en-US", Split(benchText, 300), 4)
 	require.NoError(t, err)

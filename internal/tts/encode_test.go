@@ -3,6 +3,8 @@ package tts
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,7 +17,7 @@ import (
 func TestEncode(t *testing.T) {
 	t.Parallel()
 	pcm := speech(t, 2)
-	at24k := resample(pcm, 24000) // OpenAI's rate
+	at24k := PCM{SampleRate: 24000, Samples: resample(pcm.Samples, pcm.SampleRate, 24000)} // OpenAI's rate
 	mp3Magic := func(t *testing.T, b []byte) {
 		require.True(t, string(b[0:3]) == "ID3" || b[0] == 0xFF && b[1]&0xE0 == 0xE0, "ID3 tag or frame sync")
 	}
@@ -162,3 +164,118 @@ func TestProbeErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestStreamInPieces feeds each encoder 3 s of speech in pieces of odd
+// sizes, as Speak does: the file's duration, read as its bytes passed,
+// matches the samples fed and what probing the whole file says.
+func TestStreamInPieces(t *testing.T) {
+	t.Parallel()
+	pcm := speech(t, 3)
+	fed := time.Duration(len(pcm.Samples)) * time.Second / time.Duration(pcm.SampleRate)
+	tests := []struct {
+		format   Format
+		probe    func([]byte) (int, int, error)
+		min, max time.Duration // what the format adds to the samples fed
+	}{
+		{FormatWAV, ProbeWAV, 0, 0},
+		// lame writes no Info frame to a pipe: its delay and padding count.
+		{FormatMP3, ProbeMP3, 0, 150 * time.Millisecond},
+		{FormatOggOpus, ProbeOggOpus, -20 * time.Millisecond, 20 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.format), func(t *testing.T) {
+			t.Parallel()
+			var file bytes.Buffer
+			enc, err := Encoder{}.Stream(t.Context(), tt.format, &file)
+			require.NoError(t, err)
+			for start, size := 0, 1; start < len(pcm.Samples); start, size = start+size, size*3+1 {
+				require.NoError(t, enc.WritePCM(PCM{SampleRate: pcm.SampleRate, Samples: pcm.Samples[start:min(start+size, len(pcm.Samples))]}))
+			}
+			got, err := enc.Close()
+			require.NoError(t, err)
+			require.Equal(t, int64(file.Len()), got.Bytes)
+			ms, rate, err := tt.probe(file.Bytes())
+			require.NoError(t, err)
+			require.Equal(t, ms, got.DurationMs, "the duration read on the way is the file's")
+			require.Equal(t, rate, got.SampleRate)
+			d := time.Duration(got.DurationMs) * time.Millisecond
+			require.GreaterOrEqual(t, d, fed.Truncate(time.Millisecond)+tt.min)
+			require.LessOrEqual(t, d, fed+tt.max)
+		})
+	}
+}
+
+// TestProbeInPieces: the probes give the same answer fed a byte at a time
+// as fed the whole file.
+func TestProbeInPieces(t *testing.T) {
+	t.Parallel()
+	pcm := speech(t, 1)
+	for _, f := range []Format{FormatWAV, FormatMP3, FormatOggOpus} {
+		enc, err := Encoder{}.Encode(t.Context(), pcm, f)
+		require.NoError(t, err)
+		newProber := map[Format]func() prober{
+			FormatWAV: func() prober { return &wavParser{} }, FormatMP3: func() prober { return &mp3Prober{} },
+			FormatOggOpus: func() prober { return &oggProber{granule: -1} },
+		}[f]
+		wantMs, wantRate, err := probe(newProber(), enc.Data)
+		require.NoError(t, err)
+		p := newProber()
+		for i := range enc.Data {
+			_, _ = p.Write(enc.Data[i : i+1])
+		}
+		ms, rate, err := p.result()
+		require.NoError(t, err)
+		require.Equal(t, [2]int{wantMs, wantRate}, [2]int{ms, rate}, "%s", f)
+	}
+}
+
+// TestWAVLimit: a WAV file cannot grow past what its uint32 sizes hold;
+// the write that would cross it fails with ErrOutputTooLong.
+func TestWAVLimit(t *testing.T) {
+	t.Parallel()
+	enc, err := Encoder{}.Stream(t.Context(), FormatWAV, io.Discard)
+	require.NoError(t, err)
+	enc.maxWAV = 1000 // bytes of samples, for the test: the real limit is 4 GiB
+	require.NoError(t, enc.WritePCM(PCM{SampleRate: 8000, Samples: make([]int16, 500)}))
+	err = enc.WritePCM(PCM{SampleRate: 8000, Samples: make([]int16, 1)})
+	require.ErrorIs(t, err, ErrOutputTooLong)
+	require.ErrorContains(t, err, "a WAV file holds at most")
+	_, err = enc.Close()
+	require.ErrorIs(t, err, ErrOutputTooLong)
+	require.Equal(t, int64(4294967258), int64(maxWAVData), "4 GiB less the header, whole samples")
+}
+
+// TestStreamAbortKillsEncoder: Abort stops an encoder that is still
+// reading, at once.
+func TestStreamAbortKillsEncoder(t *testing.T) {
+	t.Parallel()
+	slow := filepath.Join(t.TempDir(), "slow-opusenc")
+	require.NoError(t, os.WriteFile(slow, []byte("#!/bin/sh\nexec sleep 60\n"), 0o755))
+	enc, err := Encoder{OpusencBinary: slow}.Stream(t.Context(), FormatOggOpus, io.Discard)
+	require.NoError(t, err)
+	require.NoError(t, enc.WritePCM(PCM{SampleRate: 22050, Samples: make([]int16, 100)}))
+	enc.Abort() // returns only once the program has exited
+	_, err = enc.Close()
+	require.Error(t, err)
+}
+
+// TestStreamOutputFailureStopsEncoder: when the file cannot be written
+// (the bucket fails), the encoder is killed and its writer's error comes
+// back as it is.
+func TestStreamOutputFailureStopsEncoder(t *testing.T) {
+	t.Parallel()
+	broken := errors.New("bucket unreachable")
+	enc, err := Encoder{}.Stream(t.Context(), FormatMP3, failingWriter{broken})
+	require.NoError(t, err)
+	pcm := speech(t, 2)
+	for err == nil {
+		err = enc.WritePCM(pcm)
+	}
+	require.ErrorIs(t, err, broken)
+	_, err = enc.Close()
+	require.ErrorIs(t, err, broken)
+}
+
+type failingWriter struct{ err error }
+
+func (f failingWriter) Write([]byte) (int, error) { return 0, f.err }

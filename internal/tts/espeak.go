@@ -28,12 +28,12 @@ type Espeak struct {
 
 var _ Synthesizer = (*Espeak)(nil)
 
-// espeakRate is the words per minute espeak-ng speaks at by default, and
+// espeakWPM is the words per minute espeak-ng speaks at by default, and
 // the range it accepts.
 const (
-	espeakRate    = 175
-	espeakMinRate = 80
-	espeakMaxRate = 450
+	espeakWPM    = 175
+	espeakMinWPM = 80
+	espeakMaxWPM = 450
 )
 
 // Engine returns "espeak-ng".
@@ -58,18 +58,22 @@ func (e *Espeak) Voices(ctx context.Context) ([]Voice, error) {
 	return slices.Clone(e.voices), nil
 }
 
+// espeakRate is the sample rate of espeak-ng's output.
+const espeakRate = 22050
+
 // Synthesize speaks text with the voice whose EngineVoiceID (the voice file,
-// "gmw/en-US") is given. espeak-ng answers at 22,050 Hz. Text is spoken
-// literally: markup is not interpreted.
-func (e *Espeak) Synthesize(ctx context.Context, engineVoiceID, text string, p Params) (PCM, error) {
+// "gmw/en-US") is given, at 22,050 Hz. Text is spoken literally: markup is
+// not interpreted. The audio is read from espeak-ng's stdout and written to
+// w as it comes; an error of w kills espeak-ng.
+func (e *Espeak) Synthesize(ctx context.Context, engineVoiceID, text string, p Params, w PCMWriter) error {
 	voices, err := e.Voices(ctx)
 	if err != nil {
-		return PCM{}, err
+		return err
 	}
 	// Checking the list first also keeps arbitrary paths away from -v,
 	// which espeak-ng would open as voice files.
 	if !slices.ContainsFunc(voices, func(v Voice) bool { return v.EngineVoiceID == engineVoiceID }) {
-		return PCM{}, fmt.Errorf("espeak-ng voice %q: %w", engineVoiceID, ErrUnknownVoice)
+		return fmt.Errorf("espeak-ng voice %q: %w", engineVoiceID, ErrUnknownVoice)
 	}
 	text = strings.Map(func(r rune) rune {
 		// A NUL ends espeak-ng's input early; other controls are read
@@ -81,10 +85,10 @@ func (e *Espeak) Synthesize(ctx context.Context, engineVoiceID, text string, p P
 	}, text)
 	if strings.TrimSpace(text) == "" {
 		// espeak-ng writes nothing at all, not even a header, for empty input.
-		return PCM{SampleRate: 22050}, nil
+		return w.WritePCM(PCM{SampleRate: espeakRate})
 	}
 	speed := cmp.Or(p.Speed, 1)
-	wpm := min(max(int(math.Round(espeakRate*speed)), espeakMinRate), espeakMaxRate)
+	wpm := min(max(int(math.Round(espeakWPM*speed)), espeakMinWPM), espeakMaxWPM)
 	// espeak-ng's pitch runs 0..99 around 50; one semitone per 50/12 steps
 	// maps -12..12 onto the full range. The scale is not truly logarithmic,
 	// so this is an approximation.
@@ -92,16 +96,19 @@ func (e *Espeak) Synthesize(ctx context.Context, engineVoiceID, text string, p P
 	// The text goes on stdin, never in argv: it may start with "-" and be
 	// longer than the argument limit. -b 1 reads it as UTF-8; without -m,
 	// SSML and other markup are spoken as written.
-	out, err := run(ctx, []byte(text), espeakEnv, e.binary(), "--stdout", "-b", "1",
+	d := wavDecoder(w)
+	err = pipe(ctx, strings.NewReader(text), espeakEnv, d, e.binary(), "--stdout", "-b", "1",
 		"-v", engineVoiceID, "-s", strconv.Itoa(wpm), "-p", strconv.Itoa(pitch))
-	if err != nil {
-		return PCM{}, failure(ctx, err)
+	if err := d.sinkErr(); err != nil {
+		return err
 	}
-	pcm, err := DecodeWAV(out)
 	if err != nil {
-		return PCM{}, fmt.Errorf("espeak-ng: %w: %w", ErrTransient, err)
+		return failure(ctx, err)
 	}
-	return pcm, nil
+	if err := d.finish(); err != nil {
+		return fmt.Errorf("espeak-ng: %w: %w", ErrTransient, err)
+	}
+	return nil
 }
 
 // espeakEnv is added to espeak-ng's environment. espeak-ng connects to

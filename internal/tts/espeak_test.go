@@ -2,6 +2,7 @@ package tts
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -95,7 +96,7 @@ func TestEspeakSynthesize(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			pcm, err := e.Synthesize(t.Context(), tt.voice, tt.text, tt.params)
+			pcm, err := Record(t.Context(), e, tt.voice, tt.text, tt.params)
 			if tt.wantErr != nil {
 				require.ErrorIs(t, err, tt.wantErr)
 				return
@@ -112,7 +113,7 @@ func TestEspeakParams(t *testing.T) {
 	t.Parallel()
 	e := &Espeak{}
 	speak := func(p Params) PCM {
-		pcm, err := e.Synthesize(t.Context(), "gmw/en-US", "The quick brown fox jumps over the lazy dog.", p)
+		pcm, err := Record(t.Context(), e, "gmw/en-US", "The quick brown fox jumps over the lazy dog.", p)
 		require.NoError(t, err)
 		return pcm
 	}
@@ -129,7 +130,7 @@ func TestEspeakFailures(t *testing.T) {
 	t.Parallel()
 	t.Run("missing program is transient", func(t *testing.T) {
 		t.Parallel()
-		_, err := (&Espeak{Binary: "koe-no-such-espeak"}).Synthesize(t.Context(), "gmw/en-US", "Hello", Params{})
+		_, err := Record(t.Context(), &Espeak{Binary: "koe-no-such-espeak"}, "gmw/en-US", "Hello", Params{})
 		require.ErrorIs(t, err, ErrTransient)
 	})
 	t.Run("crash is transient", func(t *testing.T) {
@@ -141,7 +142,7 @@ func TestEspeakFailures(t *testing.T) {
 		t.Parallel()
 		ctx, cancel := context.WithCancel(t.Context())
 		cancel()
-		_, err := (&Espeak{}).Synthesize(ctx, "gmw/en-US", "Hello", Params{})
+		_, err := Record(ctx, &Espeak{}, "gmw/en-US", "Hello", Params{})
 		require.ErrorIs(t, err, context.Canceled)
 		require.NotErrorIs(t, err, ErrTransient)
 	})
@@ -153,7 +154,7 @@ func TestEspeakFailures(t *testing.T) {
 		ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 		defer cancel()
 		start := time.Now()
-		_, err = e.Synthesize(ctx, "gmw/en-US", longText(200_000), Params{})
+		_, err = Record(ctx, e, "gmw/en-US", longText(200_000), Params{})
 		require.ErrorIs(t, err, context.DeadlineExceeded)
 		require.Less(t, time.Since(start), 5*time.Second)
 	})
@@ -170,7 +171,7 @@ func TestEspeakLeavesNoPulseDirs(t *testing.T) {
 	// empty value as the runtime directory "/pulse".
 	t.Setenv("XDG_RUNTIME_DIR", "")
 	require.NoError(t, os.Unsetenv("XDG_RUNTIME_DIR"))
-	_, err := (&Espeak{}).Synthesize(t.Context(), "gmw/en-US", "Hello", Params{})
+	_, err := Record(t.Context(), &Espeak{}, "gmw/en-US", "Hello", Params{})
 	require.NoError(t, err)
 	pulse, err := filepath.Glob(filepath.Join(tmp, "pulse-*"))
 	require.NoError(t, err)
@@ -192,10 +193,30 @@ func longText(n int) string {
 // speech is about seconds of espeak-ng speech, cut to exactly that length.
 func speech(t testing.TB, seconds int) PCM {
 	t.Helper()
-	pcm, err := (&Espeak{}).Synthesize(context.Background(), "gmw/en-US", longText(30*seconds), Params{})
+	pcm, err := Record(context.Background(), &Espeak{}, "gmw/en-US", longText(30*seconds), Params{})
 	require.NoError(t, err)
 	n := pcm.SampleRate * seconds
 	require.GreaterOrEqual(t, len(pcm.Samples), n)
 	pcm.Samples = slices.Clip(pcm.Samples[:n])
 	return pcm
+}
+
+// TestEspeakStreams: espeak-ng's audio reaches the writer while it is
+// still speaking, and a writer that refuses stops it at once: the long
+// text is not spoken to its end.
+func TestEspeakStreams(t *testing.T) {
+	t.Parallel()
+	e := &Espeak{}
+	full := errors.New("full")
+	var got int
+	err := e.Synthesize(t.Context(), "gmw/en-US", longText(200_000), Params{Speed: 0.5}, pcmFunc(func(p PCM) error {
+		require.Equal(t, 22050, p.SampleRate)
+		if got += len(p.Samples); got > 22050 {
+			return full
+		}
+		return nil
+	}))
+	require.ErrorIs(t, err, full)
+	require.NotErrorIs(t, err, ErrTransient)
+	require.Less(t, got, 22050*2, "stopped after the first second, not hours later")
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,6 +11,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 )
 
 // OpenAI speaks through POST /v1/audio/speech on OpenAI or any server that
@@ -27,9 +27,23 @@ type OpenAI struct {
 	// VoiceNames are the voices the server knows, OpenAI's six when empty.
 	// (A field cannot share the name of the Voices method.)
 	VoiceNames []string
-	// HTTPClient sends the requests, http.DefaultClient when nil.
+	// HTTPClient sends the requests; when nil, a client whose requests
+	// time out after Timeout.
 	HTTPClient *http.Client
+	// Timeout bounds one request, the whole answer read (DefaultOpenAITimeout
+	// when zero); it applies when HTTPClient is nil.
+	Timeout time.Duration
+	// MaxResponseBytes bounds one answer (DefaultOpenAIMaxResponse when zero).
+	MaxResponseBytes int64
 }
+
+// Bounds of one request to an OpenAI-compatible server: a chunk of text is
+// at most a few minutes of speech (2,000 runes), which such servers make in
+// well under the timeout, and 256 MiB is about 93 minutes of 24 kHz audio.
+const (
+	DefaultOpenAITimeout     = 5 * time.Minute
+	DefaultOpenAIMaxResponse = 256 << 20
+)
 
 var _ Synthesizer = (*OpenAI)(nil)
 
@@ -71,15 +85,16 @@ func (o *OpenAI) voiceNames() []string {
 }
 
 // Synthesize asks the server for raw 24 kHz PCM, or takes a WAV file when
-// the server answers with one. The API has no pitch control, so p.Pitch is
-// ignored; p.Speed is sent, clamped to the API's 0.25..4.
-func (o *OpenAI) Synthesize(ctx context.Context, engineVoiceID, text string, p Params) (PCM, error) {
+// the server answers with one, and writes the audio to w as the answer
+// arrives. The API has no pitch control, so p.Pitch is ignored; p.Speed is
+// sent, clamped to the API's 0.25..4.
+func (o *OpenAI) Synthesize(ctx context.Context, engineVoiceID, text string, p Params, w PCMWriter) error {
 	if !slices.Contains(o.voiceNames(), engineVoiceID) {
-		return PCM{}, fmt.Errorf("openai voice %q: %w", engineVoiceID, ErrUnknownVoice)
+		return fmt.Errorf("openai voice %q: %w", engineVoiceID, ErrUnknownVoice)
 	}
 	if strings.TrimSpace(text) == "" {
 		// The API rejects empty input; there is nothing to say.
-		return PCM{SampleRate: openAIRate}, nil
+		return w.WritePCM(PCM{SampleRate: openAIRate})
 	}
 	body, err := json.Marshal(map[string]any{
 		"model":           cmp.Or(o.Model, "tts-1"),
@@ -89,12 +104,12 @@ func (o *OpenAI) Synthesize(ctx context.Context, engineVoiceID, text string, p P
 		"speed":           min(max(cmp.Or(p.Speed, 1), 0.25), 4),
 	})
 	if err != nil {
-		return PCM{}, fmt.Errorf("openai: %w", err)
+		return fmt.Errorf("openai: %w", err)
 	}
 	url := strings.TrimSuffix(cmp.Or(o.BaseURL, "https://api.openai.com"), "/") + "/v1/audio/speech"
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
-		return PCM{}, fmt.Errorf("openai: %w", err)
+		return fmt.Errorf("openai: %w", err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if o.APIKey != "" {
@@ -102,32 +117,37 @@ func (o *OpenAI) Synthesize(ctx context.Context, engineVoiceID, text string, p P
 	}
 	client := o.HTTPClient
 	if client == nil {
-		client = http.DefaultClient
+		client = &http.Client{Timeout: cmp.Or(o.Timeout, DefaultOpenAITimeout)}
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return PCM{}, fmt.Errorf("openai: %w", failure(ctx, err))
+		return fmt.Errorf("openai: %w", failure(ctx, err))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode/100 != 2 {
-		return PCM{}, statusError(resp)
+		return statusError(resp)
 	}
-	audio, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return PCM{}, fmt.Errorf("openai: %w", failure(ctx, err))
-	}
+	d := rawDecoder(w, openAIRate)
 	if ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); ct == "audio/wav" || ct == "audio/x-wav" || ct == "audio/wave" {
-		pcm, err := DecodeWAV(audio)
-		if err != nil {
-			return PCM{}, fmt.Errorf("openai: %w", err)
-		}
-		return pcm, nil
+		d = wavDecoder(w)
 	}
-	pcm := PCM{SampleRate: openAIRate, Samples: make([]int16, len(audio)/2)}
-	for i := range pcm.Samples {
-		pcm.Samples[i] = int16(binary.LittleEndian.Uint16(audio[2*i:]))
+	limit := cmp.Or(o.MaxResponseBytes, DefaultOpenAIMaxResponse)
+	decode := &recordingWriter{w: d}
+	n, err := io.CopyBuffer(decode, io.LimitReader(resp.Body, limit+1), make([]byte, 32<<10))
+	switch {
+	case d.sinkErr() != nil:
+		return d.sinkErr()
+	case decode.err != nil:
+		return fmt.Errorf("openai: %w", decode.err)
+	case err != nil:
+		return fmt.Errorf("openai: %w", failure(ctx, err))
+	case n > limit:
+		return fmt.Errorf("openai: the answer is longer than %d bytes", limit)
 	}
-	return pcm, nil
+	if err := d.finish(); err != nil {
+		return fmt.Errorf("openai: %w", err)
+	}
+	return nil
 }
 
 // statusError turns a non-200 answer into an error carrying the server's

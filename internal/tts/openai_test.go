@@ -67,7 +67,7 @@ func TestOpenAISynthesize(t *testing.T) {
 	srv, requests := speechServer(t, rawPCM(1, -2, 300))
 	o := &OpenAI{BaseURL: srv.URL + "/", APIKey: "sk-test", Model: "gpt-4o-mini-tts"}
 
-	pcm, err := o.Synthesize(t.Context(), "nova", "-Hello <b>world</b>", Params{Speed: 9, Pitch: 5})
+	pcm, err := Record(t.Context(), o, "nova", "-Hello <b>world</b>", Params{Speed: 9, Pitch: 5})
 	require.NoError(t, err)
 	require.Equal(t, PCM{SampleRate: 24000, Samples: []int16{1, -2, 300}}, pcm)
 	require.Equal(t, speechRequest{
@@ -78,7 +78,7 @@ func TestOpenAISynthesize(t *testing.T) {
 		Speed:          4, // clamped to the API's range
 	}, <-requests)
 
-	_, err = (&OpenAI{BaseURL: srv.URL, APIKey: "sk-test"}).Synthesize(t.Context(), "alloy", "Hi", Params{})
+	_, err = Record(t.Context(), &OpenAI{BaseURL: srv.URL, APIKey: "sk-test"}, "alloy", "Hi", Params{})
 	require.NoError(t, err)
 	require.Equal(t, speechRequest{Model: "tts-1", Input: "Hi", Voice: "alloy", ResponseFormat: "pcm", Speed: 1}, <-requests)
 }
@@ -92,7 +92,7 @@ func TestOpenAIWAVAnswer(t *testing.T) {
 		binary.LittleEndian.PutUint32(b[40:], 0xFFFFFFFF)
 		_, _ = w.Write(b)
 	})
-	pcm, err := (&OpenAI{BaseURL: srv.URL, APIKey: "sk-test"}).Synthesize(t.Context(), "echo", "Hi", Params{})
+	pcm, err := Record(t.Context(), &OpenAI{BaseURL: srv.URL, APIKey: "sk-test"}, "echo", "Hi", Params{})
 	require.NoError(t, err)
 	require.Equal(t, PCM{SampleRate: 24000, Samples: []int16{7, 8, 9}}, pcm)
 }
@@ -141,7 +141,7 @@ func TestOpenAIErrors(t *testing.T) {
 			if tt.voice != "" {
 				voice = tt.voice
 			}
-			_, err := o.Synthesize(t.Context(), voice, "Hello", Params{})
+			_, err := Record(t.Context(), o, voice, "Hello", Params{})
 			require.ErrorContains(t, err, tt.wantErr)
 			require.Equal(t, tt.wantTransient, errors.Is(err, ErrTransient), "transient: %v", err)
 			require.LessOrEqual(t, len(err.Error()), 400)
@@ -159,7 +159,7 @@ func TestOpenAICancel(t *testing.T) {
 	})
 	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 	defer cancel()
-	_, err := (&OpenAI{BaseURL: srv.URL, APIKey: "sk-test"}).Synthesize(ctx, "alloy", "Hello", Params{})
+	_, err := Record(ctx, &OpenAI{BaseURL: srv.URL, APIKey: "sk-test"}, "alloy", "Hello", Params{})
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 	require.NotErrorIs(t, err, ErrTransient)
 }
@@ -185,15 +185,90 @@ func TestOpenAIVoices(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, voices, 1)
 	require.Equal(t, "af_heart", voices[0].EngineVoiceID)
-	_, err = o.Synthesize(t.Context(), "alloy", "Hello", Params{})
+	_, err = Record(t.Context(), o, "alloy", "Hello", Params{})
 	require.ErrorIs(t, err, ErrUnknownVoice, "only the configured voices")
 }
 
 func TestOpenAIBlankText(t *testing.T) {
 	t.Parallel()
 	srv, requests := speechServer(t, rawPCM())
-	pcm, err := (&OpenAI{BaseURL: srv.URL, APIKey: "sk-test"}).Synthesize(t.Context(), "alloy", " \n", Params{})
+	pcm, err := Record(t.Context(), &OpenAI{BaseURL: srv.URL, APIKey: "sk-test"}, "alloy", " \n", Params{})
 	require.NoError(t, err)
 	require.Empty(t, pcm.Samples)
 	require.Empty(t, requests, "nothing sent")
+}
+
+// TestOpenAIStreams: the answer is decoded as it arrives. The server sends
+// half the audio and holds the rest back until the engine has passed that
+// half on, which a client reading the whole body first would never do.
+func TestOpenAIStreams(t *testing.T) {
+	t.Parallel()
+	firstHalf := make(chan struct{})
+	srv, _ := speechServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "audio/pcm")
+		_, _ = w.Write([]byte{1, 0, 2}) // a sample and a half
+		w.(http.Flusher).Flush()
+		select {
+		case <-firstHalf:
+		case <-r.Context().Done():
+			return
+		}
+		_, _ = w.Write([]byte{0, 3, 0})
+	})
+	var got []int16
+	w := pcmFunc(func(p PCM) error {
+		got = append(got, p.Samples...)
+		if len(got) == 1 {
+			close(firstHalf)
+		}
+		return nil
+	})
+	err := (&OpenAI{BaseURL: srv.URL, APIKey: "sk-test"}).Synthesize(t.Context(), "alloy", "Hi", Params{}, w)
+	require.NoError(t, err)
+	require.Equal(t, []int16{1, 2, 3}, got, "a sample split between reads is put together")
+}
+
+// pcmFunc is a PCMWriter made of a function.
+type pcmFunc func(PCM) error
+
+func (f pcmFunc) WritePCM(p PCM) error { return f(p) }
+
+// TestOpenAIBounds: an answer longer than MaxResponseBytes is refused, and
+// a server that never finishes answering is given up on after Timeout
+// (finding 16h: the client had neither).
+func TestOpenAIBounds(t *testing.T) {
+	t.Parallel()
+	big, _ := speechServer(t, rawPCM(make([]int16, 1000)...))
+	_, err := Record(t.Context(), &OpenAI{BaseURL: big.URL, APIKey: "sk-test", MaxResponseBytes: 1000}, "alloy", "Hi", Params{})
+	require.ErrorContains(t, err, "the answer is longer than 1000 bytes")
+	require.NotErrorIs(t, err, ErrTransient)
+
+	stuck, _ := speechServer(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "audio/pcm")
+		_, _ = w.Write([]byte{1, 0})
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	})
+	_, err = Record(t.Context(), &OpenAI{BaseURL: stuck.URL, APIKey: "sk-test", Timeout: 200 * time.Millisecond}, "alloy", "Hi", Params{})
+	require.ErrorContains(t, err, "Client.Timeout")
+	require.ErrorIs(t, err, ErrTransient, "a timeout may pass on a retry")
+
+	require.Equal(t, 5*time.Minute, DefaultOpenAITimeout)
+	require.EqualValues(t, 256<<20, DefaultOpenAIMaxResponse)
+}
+
+// TestOpenAIWriterStops: when the writer refuses (a limit was reached),
+// the engine stops reading and returns the writer's error as it is.
+func TestOpenAIWriterStops(t *testing.T) {
+	t.Parallel()
+	srv, _ := speechServer(t, rawPCM(make([]int16, 100_000)...))
+	full := errors.New("full")
+	calls := 0
+	err := (&OpenAI{BaseURL: srv.URL, APIKey: "sk-test"}).Synthesize(t.Context(), "alloy", "Hi", Params{}, pcmFunc(func(PCM) error {
+		calls++
+		return full
+	}))
+	require.ErrorIs(t, err, full)
+	require.NotErrorIs(t, err, ErrTransient)
+	require.Equal(t, 1, calls)
 }

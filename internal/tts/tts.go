@@ -1,6 +1,9 @@
 // Package tts turns text into speech: the Synthesizer interface that every
-// engine implements (espeak-ng, OpenAI-compatible servers), PCM audio, the
-// sentence chunker, and the encoders that turn PCM into WAV, MP3 and Ogg Opus.
+// engine implements (espeak-ng, OpenAI-compatible servers), PCM audio as a
+// stream, the sentence chunker, Speak, which speaks chunks in parallel into
+// one stream in order, and the encoders that turn that stream into WAV, MP3
+// and Ogg Opus as it arrives. Nothing here holds a whole recording: memory
+// stays the same however long the audio is.
 package tts
 
 import (
@@ -13,6 +16,13 @@ import (
 type PCM struct {
 	SampleRate int
 	Samples    []int16
+}
+
+// PCMWriter takes audio as it is made, piece by piece. A piece's samples
+// are valid only during the call. An error stops whoever is writing, who
+// returns it (errors.Is finds it).
+type PCMWriter interface {
+	WritePCM(p PCM) error
 }
 
 // Voice is one voice as an engine describes it, before the catalog gives it a
@@ -50,9 +60,12 @@ type Synthesizer interface {
 	Engine() string
 	// Voices lists the voices the engine can speak with.
 	Voices(ctx context.Context) ([]Voice, error)
-	// Synthesize speaks text with the voice. Errors wrapped with
-	// ErrTransient may succeed when tried again; any other error is final.
-	Synthesize(ctx context.Context, engineVoiceID, text string, p Params) (PCM, error)
+	// Synthesize speaks text with the voice, writing the audio to w as the
+	// engine makes it, all at one sample rate; blank text writes one empty
+	// piece that only carries the rate. An error of w stops the engine at
+	// once and is returned. Other errors wrapped with ErrTransient may pass
+	// when tried again; any other error is final.
+	Synthesize(ctx context.Context, engineVoiceID, text string, p Params, w PCMWriter) error
 }
 
 // ErrTransient marks an engine failure worth retrying (a timeout, a 5xx, a

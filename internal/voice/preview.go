@@ -101,7 +101,7 @@ func (p *Previews) Key(ctx context.Context, id string) (string, error) {
 		if !ok {
 			return nil, fmt.Errorf("preview %s: engine %s is not configured", v.ID, v.Engine)
 		}
-		pcm, err := engine.Synthesize(ctx, v.EngineVoiceID, sampleText(v.Language), tts.Params{Speed: 1})
+		pcm, err := tts.Record(ctx, engine, v.EngineVoiceID, sampleText(v.Language), tts.Params{Speed: 1})
 		if err != nil {
 			return nil, fmt.Errorf("preview %s: %w", v.ID, err)
 		}

@@ -23,9 +23,9 @@ type countingEspeak struct {
 	calls atomic.Int32
 }
 
-func (c *countingEspeak) Synthesize(ctx context.Context, engineVoiceID, text string, p tts.Params) (tts.PCM, error) {
+func (c *countingEspeak) Synthesize(ctx context.Context, engineVoiceID, text string, p tts.Params, w tts.PCMWriter) error {
 	c.calls.Add(1)
-	return c.Espeak.Synthesize(ctx, engineVoiceID, text, p)
+	return c.Espeak.Synthesize(ctx, engineVoiceID, text, p, w)
 }
 
 func openBucket(t *testing.T) *blob.Bucket {

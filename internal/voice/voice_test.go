@@ -38,8 +38,8 @@ func (s *studio) Voices(context.Context) ([]tts.Voice, error) {
 	return slices.Clone(s.voices), nil
 }
 
-func (s *studio) Synthesize(_ context.Context, engineVoiceID, _ string, _ tts.Params) (tts.PCM, error) {
-	return tts.PCM{}, tts.ErrUnknownVoice
+func (s *studio) Synthesize(context.Context, string, string, tts.Params, tts.PCMWriter) error {
+	return tts.ErrUnknownVoice
 }
 
 func (s *studio) offer(voices ...tts.Voice) {

@@ -129,6 +129,8 @@ export type PlanInput = {
   features?: Array<string> | null | undefined;
   /** Characters included per period. */
   includedCharacters: number;
+  /** Longest audio one generation may make, in seconds (1 to 86400); left out: keep the plan's value (7200 for a new plan). Generations already created keep the limit they were created under. */
+  maxAudioSecondsPerGeneration?: number | null | undefined;
   /** Longest text one generation may have. */
   maxCharactersPerGeneration: number;
   /** Generations that may run at once. */
