@@ -21,12 +21,14 @@ import (
 )
 
 // burst sends n createApiKey mutations at once, spread over the servers, and
-// counts the answers: each either made a key or was RATE_LIMITED with a
-// retry time and headers, nothing else.
-func burst(t *testing.T, key string, n int, servers ...*apptest.Server) (ok, limited int64, took time.Duration) {
+// counts the answers: each made a key, was refused for the cap on active
+// keys (CONFLICT: it got past the rate limit), or was RATE_LIMITED with a
+// retry time and headers, nothing else. ok counts those past the rate
+// limit, made the keys made.
+func burst(t *testing.T, key string, n int, servers ...*apptest.Server) (ok, made, limited int64, took time.Duration) {
 	t.Helper()
 	start := time.Now()
-	var okN, limitedN atomic.Int64
+	var madeN, cappedN, limitedN atomic.Int64
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
@@ -34,7 +36,9 @@ func burst(t *testing.T, key string, n int, servers ...*apptest.Server) (ok, lim
 			r := srv.Client(key).Do(`mutation($n: String!) { createApiKey(name: $n) { apiKey { id } } }`, map[string]any{"n": fmt.Sprint("burst ", i)})
 			switch {
 			case len(r.Errors) == 0:
-				okN.Add(1)
+				madeN.Add(1)
+			case r.Errors[0].Code() == "CONFLICT":
+				cappedN.Add(1)
 			case r.Errors[0].Code() == "RATE_LIMITED":
 				limitedN.Add(1)
 				require.Equal(t, http.StatusTooManyRequests, r.Status)
@@ -50,7 +54,7 @@ func burst(t *testing.T, key string, n int, servers ...*apptest.Server) (ok, lim
 		})
 	}
 	wg.Wait()
-	return okN.Load(), limitedN.Load(), time.Since(start)
+	return madeN.Load() + cappedN.Load(), madeN.Load(), limitedN.Load(), time.Since(start)
 }
 
 // requireOneMinuteBucket checks ok requests got through a bucket of 60 a
@@ -76,15 +80,15 @@ func TestRateLimitBurst(t *testing.T) {
 	t.Parallel()
 	srv := apptest.Boot(t, storetest.SQLite, nil)
 	userID, key := srv.NewUser(auth.RoleUser, "eager@example.com")
-	ok, limited, took := burst(t, key, 600, srv)
+	ok, made, limited, took := burst(t, key, 600, srv)
 	requireOneMinuteBucket(t, ok, took)
 	require.Equal(t, int64(600), ok+limited)
-	require.EqualValues(t, ok+1, keyCount(t, srv, userID), "the refused requests changed nothing")
+	require.EqualValues(t, made+1, keyCount(t, srv, userID), "the refused requests changed nothing")
 	r := srv.Client(key).Do(`{ plans { code } }`, nil)
 	require.Equal(t, "60", r.Header.Get("RateLimit-Limit"), "every answer says where the caller stands")
 
 	// Operators are not limited.
-	ok, _, _ = burst(t, apptest.AdminKey, 200, srv)
+	ok, _, _, _ = burst(t, apptest.AdminKey, 200, srv)
 	require.EqualValues(t, 200, ok)
 }
 
@@ -102,10 +106,10 @@ func TestRateLimitSharedThroughRedis(t *testing.T) {
 	a := apptest.Boot(t, storetest.Postgres, map[string]string{"KOE_REDIS_URL": redisURL})
 	b := a.Another(nil)
 	userID, key := a.NewUser(auth.RoleUser, fmt.Sprintf("shared-%d@example.com", time.Now().UnixNano()))
-	ok, limited, took := burst(t, key, 400, a, b)
+	ok, made, limited, took := burst(t, key, 400, a, b)
 	requireOneMinuteBucket(t, ok, took) // one bucket for both replicas, not 60 each
 	require.Equal(t, int64(400), ok+limited)
-	require.EqualValues(t, ok+1, keyCount(t, a, userID))
+	require.EqualValues(t, made+1, keyCount(t, a, userID))
 }
 
 // TestSocketAndSubscriptionLimits: the free plan's fifth socket is the last;

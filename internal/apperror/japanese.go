@@ -35,6 +35,7 @@ var japanese = map[string]string{
 	"must be between -12 and 12 semitones, got %g":              "-12〜12 半音の範囲で指定してください（指定値: %g）",
 	"must be between 0 and %d, got %d":                          "0〜%d の範囲で指定してください（指定値: %d）",
 	"must be between 0.5 and 2.0, got %g":                       "0.5〜2.0 の範囲で指定してください（指定値: %g）",
+	"must be between 1 and %d":                                  "1〜%d の範囲で指定してください",
 	"must be between 1 and 1000":                                "1〜1000 の範囲で指定してください",
 	"must be between 1 and 10000":                               "1〜10000 の範囲で指定してください",
 	"must be between 1 and 1000000":                             "1〜1000000 の範囲で指定してください",
