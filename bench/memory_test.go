@@ -118,7 +118,9 @@ func generate(b *testing.B, c *apptest.Client, text, format string) generated {
 		if m.Complete {
 			break
 		}
-		var e struct{ GenerationUpdated struct{ Generation generated } }
+		var e struct {
+			GenerationUpdated struct{ Generation generated }
+		}
 		if err := json.Unmarshal(m.Data, &e); err != nil || len(m.Errors) > 0 {
 			b.Fatalf("generationUpdated: %v %+v", err, m.Errors)
 		}
