@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -340,18 +339,8 @@ func generateAndWait(t *testing.T, srv *apptest.Server, c *apptest.Client, userI
 	for range n {
 		g := create(t, c, map[string]any{"voiceId": "espeak-ng:en-us", "text": "a"})
 		for done := false; !done; {
-			m := updates.Next(t, time.Minute)
-			require.Empty(t, m.Errors)
-			var e struct {
-				MyGenerationUpdates struct {
-					Status     string
-					Generation struct{ ID string }
-				}
-			}
-			require.NoError(t, json.Unmarshal(m.Data, &e))
-			u := e.MyGenerationUpdates
-			require.NotEqual(t, "FAILED", u.Status)
-			done = u.Generation.ID == g.ID && u.Status == "SUCCEEDED"
+			id, status := nextMyUpdate(t, updates, time.Minute)
+			done = id == g.ID && status == "SUCCEEDED"
 		}
 	}
 	require.Eventually(t, func() bool {

@@ -266,6 +266,25 @@ func TestRestartFinishesJob(t *testing.T) {
 	}
 }
 
+// nextMyUpdate reads the next event of a `myGenerationUpdates { status
+// generation { id } }` subscription and returns its generation and status;
+// a FAILED generation fails the test.
+func nextMyUpdate(t *testing.T, updates *apptest.Subscription, timeout time.Duration) (id, status string) {
+	t.Helper()
+	m := updates.Next(t, timeout)
+	require.Empty(t, m.Errors)
+	var e struct {
+		MyGenerationUpdates struct {
+			Status     string
+			Generation struct{ ID string }
+		}
+	}
+	require.NoError(t, json.Unmarshal(m.Data, &e))
+	u := e.MyGenerationUpdates
+	require.NotEqual(t, "FAILED", u.Status)
+	return u.Generation.ID, u.Status
+}
+
 // TestConcurrentGenerations submits 50 generations at once; all finish.
 func TestConcurrentGenerations(t *testing.T) {
 	t.Parallel()
@@ -290,19 +309,8 @@ func TestConcurrentGenerations(t *testing.T) {
 	}
 	require.Len(t, pending, n)
 	for len(pending) > 0 {
-		m := updates.Next(t, 2*time.Minute)
-		require.Empty(t, m.Errors)
-		var e struct {
-			MyGenerationUpdates struct {
-				Status     string
-				Generation struct{ ID string }
-			}
-		}
-		require.NoError(t, json.Unmarshal(m.Data, &e))
-		u := e.MyGenerationUpdates
-		require.NotEqual(t, "FAILED", u.Status)
-		if u.Status == "SUCCEEDED" {
-			delete(pending, u.Generation.ID)
+		if id, status := nextMyUpdate(t, updates, 2*time.Minute); status == "SUCCEEDED" {
+			delete(pending, id)
 		}
 	}
 	var total struct{ Generations struct{ TotalCount int } }

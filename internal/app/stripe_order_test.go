@@ -43,6 +43,15 @@ func stripeCustomer(t *testing.T, srv *apptest.Server, email, customer string) (
 // customer.subscription.created(incomplete) after updated(active) of the
 // same second used to move a paying customer to free, and a late
 // updated(active) after deleted(canceled) used to revive a canceled
+// accepted returns a function that sends a validly signed Stripe event to
+// srv and requires a 200.
+func accepted(t *testing.T, srv *apptest.Server) func(body []byte) {
+	return func(body []byte) {
+		t.Helper()
+		require.Equal(t, http.StatusOK, srv.PostStripe(body, apptest.StripeWebhookSecret, time.Now()))
+	}
+}
+
 // subscription.
 func TestStripeSameSecondOrder(t *testing.T) {
 	t.Parallel()
@@ -51,10 +60,7 @@ func TestStripeSameSecondOrder(t *testing.T) {
 			t.Parallel()
 			srv := apptest.Boot(t, kind, apptest.StripeMock(t))
 			sellable(t, srv)
-			post := func(body []byte) {
-				t.Helper()
-				require.Equal(t, http.StatusOK, srv.PostStripe(body, apptest.StripeWebhookSecret, time.Now()))
-			}
+			post := accepted(t, srv)
 			T := time.Now().Truncate(time.Second)
 
 			_, payer := stripeCustomer(t, srv, "payer@example.com", "cus_payer")
@@ -102,10 +108,7 @@ func TestStripeEventsWaitForTheirMapping(t *testing.T) {
 			t.Parallel()
 			srv := apptest.Boot(t, kind, apptest.StripeMock(t))
 			sellable(t, srv)
-			post := func(body []byte) {
-				t.Helper()
-				require.Equal(t, http.StatusOK, srv.PostStripe(body, apptest.StripeWebhookSecret, time.Now()))
-			}
+			post := accepted(t, srv)
 			pending := func() int { return count(t, srv, "SELECT count(*) FROM stripe_pending_events") }
 			now := time.Now()
 
