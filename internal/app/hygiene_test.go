@@ -249,6 +249,8 @@ func TestMetricsAreNotPublic(t *testing.T) {
 	}
 	var voices struct{ Voices struct{ TotalCount int } }
 	srv.Client(apptest.AdminKey).Must(`query Voices { voices { totalCount } }`, nil, &voices)
+	// A job to count, whether or not River's periodic jobs are in yet.
+	create(t, srv.Client(apptest.AdminKey), map[string]any{"voiceId": "espeak-ng:en-us", "text": "Count me."})
 	code, body := scrape(token)
 	require.Equal(t, http.StatusOK, code)
 	require.NotContains(t, body, "Squat", "names nobody knows are not labels")

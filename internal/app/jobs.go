@@ -26,13 +26,17 @@ func (c *cachedCounts) read(counts func() map[string]float64) func() map[string]
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		if c.counts == nil || time.Since(c.at) >= jobCountsTTL {
-			c.counts, c.at = counts(), time.Now()
+			// A failed read (nil) is not kept: the next scrape tries again.
+			if fresh := counts(); fresh != nil {
+				c.counts, c.at = fresh, time.Now()
+			}
 		}
 		return c.counts
 	}
 }
 
-// jobCounts is the number of River jobs in each state, for /metrics.
+// jobCounts is the number of River jobs in each state, for /metrics; nil
+// when they could not be read.
 func (a *App) jobCounts() map[string]float64 {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
@@ -40,11 +44,11 @@ func (a *App) jobCounts() map[string]float64 {
 		State string `bun:"state"`
 		N     int    `bun:"n"`
 	}
-	out := map[string]float64{}
 	if err := a.db.NewSelect().Table("river_job").ColumnExpr("state, COUNT(*) AS n").GroupExpr("state").Scan(ctx, &rows); err != nil {
 		a.log.Warn("metrics: job counts", "err", err)
-		return out
+		return nil
 	}
+	out := make(map[string]float64, len(rows))
 	for _, r := range rows {
 		out[r.State] = float64(r.N)
 	}
