@@ -8,8 +8,11 @@ help: ## list the targets
 deps: ## install espeak-ng, lame and opus-tools if missing (Debian)
 	@scripts/deps.sh
 
-run: deps ## run the server on the embedded defaults (SQLite, ./data, espeak-ng)
-	$(GO) run .
+web: ## build the studio (web/.output/public) when it is missing or web/ changed; needs Node.js, skipped without it
+	@scripts/web-build.sh >/dev/null
+
+run: deps ## the whole product on the embedded defaults (SQLite, ./data, the engines): the studio at /, Playground at /playground
+	@web="$${KOE_WEB_DIR-$$(scripts/web-build.sh)}" || exit 1; KOE_WEB_DIR="$$web" $(GO) run .
 
 build: ## build the koe binary
 	CGO_ENABLED=0 $(GO) build -trimpath -o koe .
@@ -29,4 +32,4 @@ lint: ## gofmt and go vet
 bench: deps ## the benchmarks of BENCHMARKS.md
 	KOE_TEST_DATABASE_URL=$$(scripts/postgres.sh) $(GO) test -run '^$$' -bench . -benchtime 3s ./...
 
-.PHONY: help deps run build generate test test-race lint bench
+.PHONY: help deps web run build generate test test-race lint bench

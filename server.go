@@ -67,20 +67,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	if a.AdminKey != "" {
-		if err := handOver(cfg, a.AdminKey, stdout); err != nil {
-			_ = a.Shutdown(context.Background())
-			return err
-		}
+	if err := welcome(cfg, a.URL, a.AdminKey, stdout); err != nil {
+		_ = a.Shutdown(context.Background())
+		return err
 	}
 	if err := a.Start(ctx); err != nil {
 		_ = a.Shutdown(context.Background())
 		return err
 	}
-	log.Info("koe is serving", "url", a.URL, "graphql", a.URL+"/query", "playground", cfg.Playground, "role", cfg.Role)
-	if cfg.Playground && cfg.Role.ServesAPI() {
-		fmt.Fprintf(stdout, "GraphQL Playground: %s/\n", a.URL)
-	}
+	log.Info("koe is serving", "url", a.URL, "graphql", a.URL+"/query", "studio", cfg.WebDir != "", "playground", cfg.Playground, "role", cfg.Role)
 	<-ctx.Done()
 	log.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -91,21 +86,47 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 // adminKeyFile is where production keeps the admin key made at first start.
 const adminKeyFile = "admin-api-key"
 
-// handOver gives the operator the admin key made at first start (without
-// KOE_ADMIN_API_KEY). In development it is printed. In production stdout
-// goes to log pipelines that keep it, so the key is written to a file in
-// KOE_DATA_DIR readable by this user only, and stdout says where.
-func handOver(cfg config.Config, key string, stdout io.Writer) error {
-	if !cfg.Production {
-		fmt.Fprintf(stdout, "\nAn admin API key was made for this server. It is shown this once; keep it:\n\n    %s\n\n", key)
+// welcome tells the person at the terminal where to go, in this order: the
+// studio (or, without it, Playground), the admin key made at first start
+// (without KOE_ADMIN_API_KEY), how to sign in with it, and Playground.
+// In development the key is printed. In production stdout goes to log
+// pipelines that keep it, so the key is written to a file in KOE_DATA_DIR
+// readable by this user only, and stdout says where.
+func welcome(cfg config.Config, url, key string, stdout io.Writer) error {
+	if !cfg.Role.ServesAPI() {
 		return nil
 	}
-	path := filepath.Join(cfg.DataDir, adminKeyFile)
-	if err := writePrivate(path, key+"\n"); err != nil {
-		return fmt.Errorf("the admin API key made at first start could not be written to %s (set KOE_ADMIN_API_KEY to have an admin key): %w", path, err)
+	studio := cfg.WebDir != ""
+	playground := url + "/"
+	if studio {
+		playground = url + "/playground"
+		fmt.Fprintf(stdout, "Koe studio: %s/\n", url)
+	} else if cfg.Playground {
+		fmt.Fprintf(stdout, "GraphQL Playground: %s\n", playground)
 	}
-	fmt.Fprintf(stdout, "\nAn admin API key was made for this server and written to %s (readable by this user only).\n"+
-		"Move it to your secret store, or into KOE_ADMIN_API_KEY, and delete the file.\n\n", path)
+	if key != "" {
+		if !cfg.Production {
+			fmt.Fprintf(stdout, "\nAn admin API key was made for this server. It is shown this once; keep it:\n\n    %s\n\n", key)
+		} else {
+			path := filepath.Join(cfg.DataDir, adminKeyFile)
+			if err := writePrivate(path, key+"\n"); err != nil {
+				return fmt.Errorf("the admin API key made at first start could not be written to %s (set KOE_ADMIN_API_KEY to have an admin key): %w", path, err)
+			}
+			fmt.Fprintf(stdout, "\nAn admin API key was made for this server and written to %s (readable by this user only).\n"+
+				"Move it to your secret store, or into KOE_ADMIN_API_KEY, and delete the file.\n\n", path)
+		}
+		switch {
+		case studio:
+			fmt.Fprintf(stdout, "Sign in at %s/signin by pasting this key into the API key field.\n", url)
+		case cfg.Playground:
+			fmt.Fprintln(stdout, `In Playground, send it in the headers panel: {"Authorization": "Bearer <key>"}.`)
+		default:
+			fmt.Fprintf(stdout, "Send it as \"Authorization: Bearer <key>\" to %s/query.\n", url)
+		}
+	}
+	if studio && cfg.Playground {
+		fmt.Fprintf(stdout, "GraphQL Playground: %s\n", playground)
+	}
 	return nil
 }
 

@@ -3,12 +3,15 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -124,27 +127,7 @@ func TestHealthcheckCommand(t *testing.T) {
 func TestFirstStartInProduction(t *testing.T) {
 	t.Parallel()
 	dataDir := filepath.Join(t.TempDir(), "data")
-	env := map[string]string{"KOE_ENV": "production", "KOE_ADDR": "127.0.0.1:0", "KOE_DATA_DIR": dataDir, "KOE_LOG_LEVEL": "info"}
-	ctx, cancel := context.WithCancel(context.Background())
-	// Files, as a terminal or a log pipeline would get them.
-	stdout, stderr := output(t, "stdout"), output(t, "stderr")
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, nil, func(k string) string { return env[k] }, stdout, stderr) }()
-	t.Cleanup(func() {
-		cancel()
-		require.NoError(t, <-done)
-	})
-	url := ""
-	require.Eventually(t, func() bool {
-		for line := range strings.SplitSeq(read(t, stderr), "\n") {
-			var entry struct{ Msg, URL string }
-			if json.Unmarshal([]byte(line), &entry) == nil && entry.Msg == "koe is serving" {
-				url = entry.URL
-				return true
-			}
-		}
-		return false
-	}, time.Minute, 20*time.Millisecond, "the server starts")
+	url, stdout, stderr, _ := serve(t, map[string]string{"KOE_ENV": "production", "KOE_DATA_DIR": dataDir})
 
 	path := filepath.Join(dataDir, "admin-api-key")
 	b, err := os.ReadFile(path)
@@ -178,6 +161,72 @@ func TestFirstStartInProduction(t *testing.T) {
 		require.NoError(t, err, name)
 		require.Equal(t, want, info.Mode().Perm(), "%s is %v", name, info.Mode().Perm())
 	}
+}
+
+// TestFirstStartWelcome: `make run` serves the studio; the first start
+// tells the person, in this order, where the studio is, the admin key, how
+// to sign in with it, and where Playground is; the log's "serving" line
+// comes after. A second start says where things are, and no key.
+func TestFirstStartWelcome(t *testing.T) {
+	t.Parallel()
+	web := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(web, "index.html"), []byte(`<!doctype html><div id="__nuxt"></div>`), 0o644))
+	env := map[string]string{"KOE_DATA_DIR": filepath.Join(t.TempDir(), "data"), "KOE_WEB_DIR": web}
+
+	url, stdout, _, stop := serve(t, env)
+	out := read(t, stdout)
+	key := regexp.MustCompile(`(?m)^    (koe_\S+)$`).FindStringSubmatch(out)
+	require.NotNil(t, key, "the key is printed in development: %s", out)
+	require.Regexp(t, `^Koe studio: `+regexp.QuoteMeta(url)+`/\n\nAn admin API key was made for this server\. It is shown this once; keep it:\n\n    koe_\S+\n\n`+
+		`Sign in at `+regexp.QuoteMeta(url)+`/signin by pasting this key into the API key field\.\n`+
+		`GraphQL Playground: `+regexp.QuoteMeta(url)+`/playground\n$`, out)
+	for path, want := range map[string]string{"/": `id="__nuxt"`, "/playground": `id="graphiql"`} {
+		resp, err := http.Get(url + path)
+		require.NoError(t, err)
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode, path)
+		require.Contains(t, string(b), want, path)
+	}
+	c := &apptest.Client{URL: url, Key: key[1]}
+	c.Bind(t)
+	var me struct{ Me struct{ Role string } }
+	c.Must(`{ me { role } }`, nil, &me)
+	require.Equal(t, "ADMIN", me.Me.Role, "the printed key signs in")
+	stop()
+
+	url, stdout, _, _ = serve(t, env)
+	require.Equal(t, "Koe studio: "+url+"/\nGraphQL Playground: "+url+"/playground\n", read(t, stdout), "no key the second time")
+}
+
+// serve runs the command with env (on a free port, logging at info) until
+// it says it is serving, and returns its URL, its output streams (files,
+// as a terminal or a log pipeline would get them) and a function that
+// stops it, which also runs when the test ends.
+func serve(t *testing.T, env map[string]string) (url string, stdout, stderr *os.File, stop func()) {
+	t.Helper()
+	env = maps.Clone(env)
+	env["KOE_ADDR"], env["KOE_LOG_LEVEL"] = "127.0.0.1:0", "info"
+	ctx, cancel := context.WithCancel(context.Background())
+	stdout, stderr = output(t, "stdout"), output(t, "stderr")
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, nil, func(k string) string { return env[k] }, stdout, stderr) }()
+	stop = sync.OnceFunc(func() {
+		cancel()
+		require.NoError(t, <-done)
+	})
+	t.Cleanup(stop)
+	require.Eventually(t, func() bool {
+		for line := range strings.SplitSeq(read(t, stderr), "\n") {
+			var entry struct{ Msg, URL string }
+			if json.Unmarshal([]byte(line), &entry) == nil && entry.Msg == "koe is serving" {
+				url = entry.URL
+				return true
+			}
+		}
+		return false
+	}, time.Minute, 20*time.Millisecond, "the server starts")
+	return url, stdout, stderr, stop
 }
 
 // output is a file for a stream of the server's output.

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # The web app's tests, from a fresh clone: installs Debian's chromium if
 # missing, `npm ci`, checks the generated GraphQL types are current, type-checks,
-# runs Vitest, builds the static app, then starts the real server (SQLite in a
-# temporary folder, the Firebase Auth emulator, the build at /) and runs the
-# Playwright end-to-end specs against it in headless Chromium.
+# runs Vitest; then runs `make run` in a clean copy of the tree (as a person
+# would on a fresh clone: the web step builds the studio there) and checks
+# that the server answers / with the studio and /playground with Playground;
+# then starts the real server on that build (SQLite in a temporary folder,
+# the Firebase Auth emulator) and runs the Playwright end-to-end specs
+# against it in headless Chromium.
 # Screenshots and results land in web/test-results/.
-# KOE_WEB_SKIP_E2E=1 stops after the build; KOE_WEB_BENCH=1 also measures the
+# KOE_WEB_SKIP_E2E=1 stops after Vitest; KOE_WEB_BENCH=1 also measures the
 # numbers of web/bench/measure.mjs against the same stack.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,16 +26,10 @@ if [ ! -x /usr/bin/chromium ]; then
   apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
 fi
 
+step "npm ci (unless node_modules matches package-lock.json), nuxt prepare"
+scripts/web-install.sh
 cd "$web"
-lock_sum=$(sha256sum package-lock.json | cut -d' ' -f1)
-if [ "$(cat node_modules/.koe-lock-sha256 2>/dev/null)" = "$lock_sum" ]; then
-  step "node_modules matches package-lock.json; nuxt prepare"
-  npx nuxi prepare >/dev/null 2>&1
-else
-  step "npm ci"
-  npm ci --no-audit --no-fund --loglevel=error
-  echo "$lock_sum" > node_modules/.koe-lock-sha256
-fi
+npx nuxi prepare >/dev/null 2>&1
 
 step "GraphQL codegen is current"
 tmp=$(mktemp -d)
@@ -51,10 +48,32 @@ npm run --silent typecheck
 step "vitest"
 npx vitest run
 
-step "nuxt generate"
-npx nuxi generate >"$tmp/generate.log" 2>&1 || { cat "$tmp/generate.log"; exit 1; }
-
 if [ "${KOE_WEB_SKIP_E2E:-}" = 1 ]; then step "end-to-end skipped (KOE_WEB_SKIP_E2E=1)"; exit 0; fi
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
+
+step "make run in a clean copy of the tree"
+copy=$tmp/clone
+mkdir -p "$copy"
+(cd "$root" && git ls-files -z --cached --others --exclude-standard | while IFS= read -r -d '' f; do
+  [ -e "$f" ] && printf '%s\0' "$f"; done | xargs -0 cp --parents -t "$copy")
+port=$(free_port)
+# setsid: `make run` runs `go run`, which runs the server; all three stop together.
+KOE_ADDR=127.0.0.1:$port KOE_DATA_DIR="$tmp/run-data" setsid make -C "$copy" run >"$tmp/run.out" 2>"$tmp/run.err" &
+run=$!
+trap 'kill -- -"$run" 2>/dev/null; rm -rf "$tmp"' EXIT
+for _ in $(seq 1 600); do
+  if curl -fs -o /dev/null "http://127.0.0.1:$port/readyz"; then break; fi
+  if ! kill -0 "$run" 2>/dev/null; then echo "make run exited:"; cat "$tmp/run.out" "$tmp/run.err"; exit 1; fi
+  sleep 0.5
+done
+curl -fs "http://127.0.0.1:$port/" | grep -q '<div id="__nuxt"' || { echo "make run does not serve the studio at /:"; cat "$tmp/run.out" "$tmp/run.err"; exit 1; }
+curl -fs "http://127.0.0.1:$port/playground" | grep -q 'id="graphiql"' || { echo "make run does not serve Playground at /playground"; exit 1; }
+grep -q "^Koe studio: http://127.0.0.1:$port/$" "$tmp/run.out" || { echo "make run did not say where the studio is:"; cat "$tmp/run.out"; exit 1; }
+grep -q "/signin by pasting this key" "$tmp/run.out" || { echo "make run did not say how to sign in:"; cat "$tmp/run.out"; exit 1; }
+grep "^web: " "$tmp/run.err" || true
+kill -- -"$run" 2>/dev/null; wait "$run" 2>/dev/null || true
+build=$copy/web/.output/public
 
 step "build the server"
 (cd "$root" && go build -o "$tmp/koe" .)
@@ -63,11 +82,11 @@ step "Firebase Auth emulator"
 FIREBASE_AUTH_EMULATOR_HOST=$("$root/scripts/firebase-emulator.sh")
 export FIREBASE_AUTH_EMULATOR_HOST
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+port=$(free_port)
 admin_key=koe-e2e-admin-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 mkdir -p "$tmp/data" "$web/test-results"
 step "start the server on 127.0.0.1:$port"
-KOE_ADDR=127.0.0.1:$port KOE_DATA_DIR="$tmp/data" KOE_WEB_DIR="$web/.output/public" \
+KOE_ADDR=127.0.0.1:$port KOE_DATA_DIR="$tmp/data" KOE_WEB_DIR="$build" \
   KOE_ADMIN_API_KEY="$admin_key" FIREBASE_PROJECT_ID=demo-koe FIREBASE_WEB_API_KEY=demo-web-api-key \
   FIREBASE_AUTH_EMULATOR_HOST="$FIREBASE_AUTH_EMULATOR_HOST" KOE_LOG_LEVEL=${KOE_LOG_LEVEL:-warn} \
   "$tmp/koe" >"$web/test-results/server.log" 2>&1 &
@@ -81,7 +100,7 @@ done
 curl -fs -o /dev/null "http://127.0.0.1:$port/readyz" || { echo "the server is not ready:"; tail -50 "$web/test-results/server.log"; exit 1; }
 
 step "playwright"
-export KOE_E2E_URL=http://127.0.0.1:$port KOE_E2E_ADMIN_KEY=$admin_key
+export KOE_E2E_URL=http://127.0.0.1:$port KOE_E2E_ADMIN_KEY=$admin_key KOE_WEB_DIR=$build
 npx playwright test
 
 if [ "${KOE_WEB_BENCH:-}" = 1 ]; then

@@ -254,20 +254,21 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		APIKeys       func(childComplexity int, first *int, after *string) int
-		Broadcasts    func(childComplexity int, first *int, after *string) int
-		CreditPacks   func(childComplexity int) int
-		Generation    func(childComplexity int, id string) int
-		Generations   func(childComplexity int, status *generation.Status, first *int, after *string) int
-		Kpis          func(childComplexity int, from time.Time, to time.Time) int
-		Me            func(childComplexity int) int
-		Node          func(childComplexity int, id string) int
-		Notifications func(childComplexity int, unreadOnly *bool, first *int, after *string) int
-		Plans         func(childComplexity int) int
-		Usage         func(childComplexity int) int
-		Users         func(childComplexity int, search *string, role *auth.Role, first *int, after *string) int
-		Voice         func(childComplexity int, id string) int
-		Voices        func(childComplexity int, filter *model.VoiceFilter, first *int, after *string) int
+		APIKeys        func(childComplexity int, first *int, after *string) int
+		Broadcasts     func(childComplexity int, first *int, after *string) int
+		CreditPacks    func(childComplexity int) int
+		Generation     func(childComplexity int, id string) int
+		Generations    func(childComplexity int, status *generation.Status, first *int, after *string) int
+		Kpis           func(childComplexity int, from time.Time, to time.Time) int
+		Me             func(childComplexity int) int
+		Node           func(childComplexity int, id string) int
+		Notifications  func(childComplexity int, unreadOnly *bool, first *int, after *string) int
+		Plans          func(childComplexity int) int
+		Usage          func(childComplexity int) int
+		Users          func(childComplexity int, search *string, role *auth.Role, first *int, after *string) int
+		Voice          func(childComplexity int, id string) int
+		VoiceLanguages func(childComplexity int) int
+		Voices         func(childComplexity int, filter *model.VoiceFilter, first *int, after *string) int
 	}
 
 	Subscription struct {
@@ -340,6 +341,12 @@ type ComplexityRoot struct {
 	VoiceEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	VoiceLanguage struct {
+		Language   func(childComplexity int) int
+		Name       func(childComplexity int) int
+		VoiceCount func(childComplexity int) int
 	}
 }
 
@@ -1407,6 +1414,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Voice(childComplexity, args["id"].(string)), true
+	case "Query.voiceLanguages":
+		if e.ComplexityRoot.Query.VoiceLanguages == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.VoiceLanguages(childComplexity), true
 	case "Query.voices":
 		if e.ComplexityRoot.Query.Voices == nil {
 			break
@@ -1703,6 +1716,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.VoiceEdge.Node(childComplexity), true
 
+	case "VoiceLanguage.language":
+		if e.ComplexityRoot.VoiceLanguage.Language == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoiceLanguage.Language(childComplexity), true
+	case "VoiceLanguage.name":
+		if e.ComplexityRoot.VoiceLanguage.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoiceLanguage.Name(childComplexity), true
+	case "VoiceLanguage.voiceCount":
+		if e.ComplexityRoot.VoiceLanguage.VoiceCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoiceLanguage.VoiceCount(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -1935,6 +1967,16 @@ type VoiceEdge {
   cursor: String!
   "The voice."
   node: Voice!
+}
+
+"A language the voice catalog speaks, and how many of its voices the caller can pick."
+type VoiceLanguage {
+  "BCP 47 base language tag (` + "`" + `en` + "`" + `, ` + "`" + `ja` + "`" + `, ` + "`" + `cmn` + "`" + `); as ` + "`" + `VoiceFilter.language` + "`" + ` it lists these voices."
+  language: String!
+  "English name of the language; clients show it in their own language (` + "`" + `Intl.DisplayNames` + "`" + `)."
+  name: String!
+  "Voices that speak it, regional variants included."
+  voiceCount: Int!
 }
 
 "Where a generation is in its life."
@@ -2496,6 +2538,8 @@ type Query {
   voices(filter: VoiceFilter, first: Int = 50, after: String): VoiceConnection!
   "One voice by id."
   voice(id: ID!): Voice
+  "The languages of the voice catalog by tag, each with its number of voices. Operators also count disabled voices."
+  voiceLanguages: [VoiceLanguage!]!
   "One generation; null unless the caller owns it or is an admin."
   generation(id: ID!): Generation @auth
   "The caller's generations, newest first (an admin's own too)."
@@ -3093,6 +3137,18 @@ func (ec *executionContext) childFields_VoiceEdge(ctx context.Context, field gra
 		return ec.fieldContext_VoiceEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type VoiceEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_VoiceLanguage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "language":
+		return ec.fieldContext_VoiceLanguage_language(ctx, field)
+	case "name":
+		return ec.fieldContext_VoiceLanguage_name(ctx, field)
+	case "voiceCount":
+		return ec.fieldContext_VoiceLanguage_voiceCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VoiceLanguage", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

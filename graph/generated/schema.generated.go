@@ -69,6 +69,7 @@ type QueryResolver interface {
 	Me(ctx context.Context) (*auth.User, error)
 	Voices(ctx context.Context, filter *model.VoiceFilter, first *int, after *string) (*model.VoiceConnection, error)
 	Voice(ctx context.Context, id string) (*voice.Voice, error)
+	VoiceLanguages(ctx context.Context) ([]*model.VoiceLanguage, error)
 	Generation(ctx context.Context, id string) (*generation.Generation, error)
 	Generations(ctx context.Context, status *generation.Status, first *int, after *string) (*model.GenerationConnection, error)
 	Plans(ctx context.Context) ([]*billing.Plan, error)
@@ -4738,6 +4739,38 @@ func (ec *executionContext) fieldContext_Query_voice(ctx context.Context, field 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_voiceLanguages(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_voiceLanguages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().VoiceLanguages(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.VoiceLanguage) graphql.Marshaler {
+			return ec.marshalNVoiceLanguage2ᚕᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐVoiceLanguageᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_voiceLanguages(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VoiceLanguage(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_generation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6547,6 +6580,75 @@ func (ec *executionContext) fieldContext_VoiceEdge_node(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _VoiceLanguage_language(ctx context.Context, field graphql.CollectedField, obj *model.VoiceLanguage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VoiceLanguage_language(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Language, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VoiceLanguage_language(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VoiceLanguage", field, false, false, "String")
+}
+
+func (ec *executionContext) _VoiceLanguage_name(ctx context.Context, field graphql.CollectedField, obj *model.VoiceLanguage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VoiceLanguage_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VoiceLanguage_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VoiceLanguage", field, false, false, "String")
+}
+
+func (ec *executionContext) _VoiceLanguage_voiceCount(ctx context.Context, field graphql.CollectedField, obj *model.VoiceLanguage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VoiceLanguage_voiceCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VoiceCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VoiceLanguage_voiceCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VoiceLanguage", field, false, false, "Int")
 }
 
 // endregion **************************** field.gotpl *****************************
@@ -8729,6 +8831,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_voice(ctx, field)
 				})
+		case "voiceLanguages":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_voiceLanguages(ctx, field)
+				})
 		case "generation":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, false,
@@ -9262,6 +9370,49 @@ func (ec *executionContext) _VoiceEdge(ctx context.Context, sel ast.SelectionSet
 			}
 		case "node":
 			out.Values[i] = ec._VoiceEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var voiceLanguageImplementors = []string{"VoiceLanguage"}
+
+func (ec *executionContext) _VoiceLanguage(ctx context.Context, sel ast.SelectionSet, obj *model.VoiceLanguage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, voiceLanguageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := deferredGroup(ctx, fields)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VoiceLanguage")
+		case "language":
+			out.Values[i] = ec._VoiceLanguage_language(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._VoiceLanguage_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "voiceCount":
+			out.Values[i] = ec._VoiceLanguage_voiceCount(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -9843,6 +9994,30 @@ func (ec *executionContext) marshalNVoiceEdge2ᚖgithubᚗcomᚋkoeᚑvoiceᚋko
 		return graphql.Null
 	}
 	return ec._VoiceEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNVoiceLanguage2ᚕᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐVoiceLanguageᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.VoiceLanguage) graphql.Marshaler {
+	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNVoiceLanguage2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐVoiceLanguage(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNVoiceLanguage2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐVoiceLanguage(ctx context.Context, sel ast.SelectionSet, v *model.VoiceLanguage) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "VoiceLanguage!")
+		return graphql.Null
+	}
+	return ec._VoiceLanguage(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOAudio2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐAudio(ctx context.Context, sel ast.SelectionSet, v *model.Audio) graphql.Marshaler {

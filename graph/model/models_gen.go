@@ -361,6 +361,16 @@ type VoiceFilter struct {
 	Enabled *bool `json:"enabled,omitempty"`
 }
 
+// A language the voice catalog speaks, and how many of its voices the caller can pick.
+type VoiceLanguage struct {
+	// BCP 47 base language tag (`en`, `ja`, `cmn`); as `VoiceFilter.language` it lists these voices.
+	Language string `json:"language"`
+	// English name of the language; clients show it in their own language (`Intl.DisplayNames`).
+	Name string `json:"name"`
+	// Voices that speak it, regional variants included.
+	VoiceCount int `json:"voiceCount"`
+}
+
 // Where a broadcast is in its life.
 type BroadcastStatus string
 

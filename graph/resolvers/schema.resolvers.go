@@ -213,6 +213,19 @@ func (r *queryResolver) Voice(ctx context.Context, id string) (*voice.Voice, err
 	return nil, err
 }
 
+func (r *queryResolver) VoiceLanguages(ctx context.Context) ([]*model.VoiceLanguage, error) {
+	p, _ := auth.FromContext(ctx)
+	languages, err := r.VoiceCatalog.Languages(ctx, p.IsAdmin())
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*model.VoiceLanguage, len(languages))
+	for i, l := range languages {
+		out[i] = &model.VoiceLanguage{Language: l.Tag, Name: l.Name, VoiceCount: l.Voices}
+	}
+	return out, nil
+}
+
 func (r *queryResolver) Generation(ctx context.Context, id string) (*generation.Generation, error) {
 	return r.GenerationService.Get(ctx, principal(ctx), id)
 }

@@ -152,8 +152,8 @@ var knownOperations = map[string]bool{
 	"CancelGeneration": true, "CreateApiKey": true, "CreateBillingPortalSession": true, "CreateCheckoutSession": true,
 	"CreateGeneration": true, "DeleteGeneration": true, "Generation": true, "Generations": true,
 	"MarkNotificationsRead": true, "Me": true, "NotificationPreferences": true, "Notifications": true,
-	"RetryGeneration": true, "RevokeApiKey": true, "UnreadNotificationCount": true, "UpdateNotificationPreferences": true,
-	"Voice": true, "Voices": true,
+	"RetryGeneration": true, "RevokeApiKey": true, "UnreadNotificationCount": true, "UpdateNotificationPreferences": true, "Voice": true, "VoiceLanguages": true,
+	"Voices": true,
 }
 
 // operationLabel is the metric label of an operation name: the name of one

@@ -256,6 +256,43 @@ func (c *Catalog) List(ctx context.Context, f Filter, req page.Request) (page.Pa
 	return page.Trim(rows, req, total), nil
 }
 
+// Language is a base language the catalog speaks.
+type Language struct {
+	// Tag is the BCP 47 base language ("en", "ja").
+	Tag string
+	// Name is its English name.
+	Name string
+	// Voices counts the voices that speak it, variants included.
+	Voices int
+}
+
+// Languages lists the base languages of the available voices, by tag, with
+// how many voices speak each; disabled voices count only with
+// includeDisabled.
+func (c *Catalog) Languages(ctx context.Context, includeDisabled bool) ([]Language, error) {
+	s, err := c.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Language
+	index := map[string]int{}
+	for _, v := range s.listed {
+		if !v.Enabled && !includeDisabled {
+			continue
+		}
+		base, _, _ := strings.Cut(strings.ToLower(v.Language), "-")
+		i, ok := index[base]
+		if !ok {
+			i = len(out)
+			index[base] = i
+			out = append(out, Language{Tag: base, Name: v.LanguageName})
+		}
+		out[i].Voices++
+	}
+	slices.SortFunc(out, func(a, b Language) int { return strings.Compare(a.Tag, b.Tag) })
+	return out, nil
+}
+
 // hasLanguage reports whether v speaks language (lower case) or a variant of
 // it: "en" matches "en-US".
 func hasLanguage(v *Voice, language string) bool {

@@ -433,3 +433,39 @@ func TestReplicasSeeChanges(t *testing.T) {
 		require.NotContains(t, ids(walk(t, alone, voice.Filter{}, 100)), "studio:aria")
 	})
 }
+
+// TestLanguages: the studio's language list counts, per base language, the
+// voices a person can pick (variants together), and the count is what the
+// language's filter lists; a voice switched off leaves it for people, not
+// for operators.
+func TestLanguages(t *testing.T) {
+	t.Parallel()
+	forEachDatabase(t, func(t *testing.T, kind storetest.Kind) {
+		ctx := t.Context()
+		b := setup(t, kind, &tts.Espeak{})
+		languages, err := b.catalog.Languages(ctx, false)
+		require.NoError(t, err)
+		require.True(t, slices.IsSortedFunc(languages, func(a, b voice.Language) int { return strings.Compare(a.Tag, b.Tag) }))
+		byTag := map[string]voice.Language{}
+		sum := 0
+		for _, l := range languages {
+			require.NotContains(t, byTag, l.Tag, "one entry a language")
+			byTag[l.Tag] = l
+			sum += l.Voices
+			require.Len(t, walk(t, b.catalog, voice.Filter{Language: l.Tag}, 100), l.Voices, "%s counts what its filter lists", l.Tag)
+		}
+		require.Len(t, walk(t, b.catalog, voice.Filter{}, 100), sum, "every voice is in one language")
+		require.Equal(t, "English", byTag["en"].Name)
+		require.Equal(t, "Japanese", byTag["ja"].Name)
+		require.Greater(t, byTag["en"].Voices, 1, "English variants count together")
+
+		_, err = b.catalog.SetEnabled(ctx, "espeak-ng:ja", false)
+		require.NoError(t, err)
+		people, err := b.catalog.Languages(ctx, false)
+		require.NoError(t, err)
+		require.False(t, slices.ContainsFunc(people, func(l voice.Language) bool { return l.Tag == "ja" }), "no Japanese voice left to pick")
+		operators, err := b.catalog.Languages(ctx, true)
+		require.NoError(t, err)
+		require.Equal(t, languages, operators)
+	})
+}

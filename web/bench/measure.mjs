@@ -17,7 +17,8 @@ const adminKey = process.env.KOE_E2E_ADMIN_KEY
 const emulator = process.env.FIREBASE_AUTH_EMULATOR_HOST
 const runs = Number(process.env.KOE_BENCH_RUNS ?? 5)
 if (!adminKey || !emulator) throw new Error('set KOE_E2E_URL, KOE_E2E_ADMIN_KEY and FIREBASE_AUTH_EMULATOR_HOST')
-const publicDir = new URL('../.output/public/', import.meta.url).pathname
+// The build measured: the one the server serves (scripts/web-test.sh sets it), else this folder's.
+const publicDir = process.env.KOE_WEB_DIR ? `${process.env.KOE_WEB_DIR}/` : new URL('../.output/public/', import.meta.url).pathname
 
 const args = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
 const browser = await chromium.launch({ executablePath: process.env.KOE_CHROMIUM ?? '/usr/bin/chromium', args })

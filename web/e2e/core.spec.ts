@@ -171,6 +171,13 @@ test('Japanese: the switcher and a Japanese browser both render Japanese text', 
   await expect(page.getByRole('link', { name: '履歴' })).toBeVisible()
   await page.getByLabel('テキスト', { exact: true }).fill('こんにちは、声です。')
   await expect(page.getByTestId('char-count')).toHaveText('10 / 5,000 文字')
+  // Languages are a list named in Japanese with their voices; Japanese is picked, and its voices
+  // are named in Japanese too (not "Japanese · Japanese (ja)").
+  const languages = page.getByTestId('voice-language')
+  await expect(languages.locator('option:checked')).toHaveText(/^日本語 \(\d+\)$/)
+  await expect(languages.locator('option', { hasText: /^英語 \(\d+\)$/ })).toHaveCount(1)
+  await expect(page.getByTestId('voice-list').locator('label').first()).toContainText('日本語')
+  await expect(page.getByTestId('voice-list')).not.toContainText('Japanese')
   await snap(page, 'studio-ja')
   await checkA11y(page, 'studio-ja')
 

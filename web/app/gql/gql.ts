@@ -48,7 +48,8 @@ type Documents = {
     "\n  query Me {\n    me {\n      id\n      email\n      displayName\n      role\n      plan {\n        id\n        code\n        name\n        includedCharacters\n        overagePricePer1000Cents\n        maxCharactersPerGeneration\n        maxConcurrentGenerations\n      }\n      usage {\n        periodEnd\n        includedCharacters\n        usedCharacters\n        reservedCharacters\n        creditCharacters\n        overageCharacters\n        remainingCharacters\n      }\n    }\n  }\n": typeof types.MeDocument,
     "\n  fragment VoiceFields on Voice {\n    id\n    name\n    language\n    languageName\n    gender\n    engine\n    enabled\n  }\n": typeof types.VoiceFieldsFragmentDoc,
     "\n  query Voices($filter: VoiceFilter, $first: Int, $after: String) {\n    voices(filter: $filter, first: $first, after: $after) {\n      totalCount\n      pageInfo {\n        ...PageInfoFields\n      }\n      edges {\n        node {\n          ...VoiceFields\n          tags\n          previewUrl\n        }\n      }\n    }\n  }\n": typeof types.VoicesDocument,
-    "\n  query Voice($id: ID!) {\n    voice(id: $id) {\n      id\n      name\n      enabled\n    }\n  }\n": typeof types.VoiceDocument,
+    "\n  query VoiceLanguages {\n    voiceLanguages {\n      language\n      name\n      voiceCount\n    }\n  }\n": typeof types.VoiceLanguagesDocument,
+    "\n  query Voice($id: ID!) {\n    voice(id: $id) {\n      id\n      name\n      language\n      languageName\n      enabled\n    }\n  }\n": typeof types.VoiceDocument,
     "\n  fragment GenerationLiveFields on Generation {\n    id\n    status\n    progress\n    text\n    characters\n    format\n    speed\n    pitch\n    createdAt\n    finishedAt\n    audio {\n      url\n      contentType\n      bytes\n      durationMs\n    }\n    error {\n      code\n      message\n    }\n  }\n": typeof types.GenerationLiveFieldsFragmentDoc,
     "\n  fragment GenerationFields on Generation {\n    ...GenerationLiveFields\n    voice {\n      id\n      name\n      languageName\n    }\n  }\n": typeof types.GenerationFieldsFragmentDoc,
     "\n  fragment GenerationEventFields on GenerationEvent {\n    status\n    progress\n    chunksDone\n    chunksTotal\n    generation {\n      ...GenerationLiveFields\n    }\n  }\n": typeof types.GenerationEventFieldsFragmentDoc,
@@ -96,7 +97,8 @@ const documents: Documents = {
     "\n  query Me {\n    me {\n      id\n      email\n      displayName\n      role\n      plan {\n        id\n        code\n        name\n        includedCharacters\n        overagePricePer1000Cents\n        maxCharactersPerGeneration\n        maxConcurrentGenerations\n      }\n      usage {\n        periodEnd\n        includedCharacters\n        usedCharacters\n        reservedCharacters\n        creditCharacters\n        overageCharacters\n        remainingCharacters\n      }\n    }\n  }\n": types.MeDocument,
     "\n  fragment VoiceFields on Voice {\n    id\n    name\n    language\n    languageName\n    gender\n    engine\n    enabled\n  }\n": types.VoiceFieldsFragmentDoc,
     "\n  query Voices($filter: VoiceFilter, $first: Int, $after: String) {\n    voices(filter: $filter, first: $first, after: $after) {\n      totalCount\n      pageInfo {\n        ...PageInfoFields\n      }\n      edges {\n        node {\n          ...VoiceFields\n          tags\n          previewUrl\n        }\n      }\n    }\n  }\n": types.VoicesDocument,
-    "\n  query Voice($id: ID!) {\n    voice(id: $id) {\n      id\n      name\n      enabled\n    }\n  }\n": types.VoiceDocument,
+    "\n  query VoiceLanguages {\n    voiceLanguages {\n      language\n      name\n      voiceCount\n    }\n  }\n": types.VoiceLanguagesDocument,
+    "\n  query Voice($id: ID!) {\n    voice(id: $id) {\n      id\n      name\n      language\n      languageName\n      enabled\n    }\n  }\n": types.VoiceDocument,
     "\n  fragment GenerationLiveFields on Generation {\n    id\n    status\n    progress\n    text\n    characters\n    format\n    speed\n    pitch\n    createdAt\n    finishedAt\n    audio {\n      url\n      contentType\n      bytes\n      durationMs\n    }\n    error {\n      code\n      message\n    }\n  }\n": types.GenerationLiveFieldsFragmentDoc,
     "\n  fragment GenerationFields on Generation {\n    ...GenerationLiveFields\n    voice {\n      id\n      name\n      languageName\n    }\n  }\n": types.GenerationFieldsFragmentDoc,
     "\n  fragment GenerationEventFields on GenerationEvent {\n    status\n    progress\n    chunksDone\n    chunksTotal\n    generation {\n      ...GenerationLiveFields\n    }\n  }\n": types.GenerationEventFieldsFragmentDoc,
@@ -263,7 +265,11 @@ export function graphql(source: "\n  query Voices($filter: VoiceFilter, $first: 
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query Voice($id: ID!) {\n    voice(id: $id) {\n      id\n      name\n      enabled\n    }\n  }\n"): (typeof documents)["\n  query Voice($id: ID!) {\n    voice(id: $id) {\n      id\n      name\n      enabled\n    }\n  }\n"];
+export function graphql(source: "\n  query VoiceLanguages {\n    voiceLanguages {\n      language\n      name\n      voiceCount\n    }\n  }\n"): (typeof documents)["\n  query VoiceLanguages {\n    voiceLanguages {\n      language\n      name\n      voiceCount\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Voice($id: ID!) {\n    voice(id: $id) {\n      id\n      name\n      language\n      languageName\n      enabled\n    }\n  }\n"): (typeof documents)["\n  query Voice($id: ID!) {\n    voice(id: $id) {\n      id\n      name\n      language\n      languageName\n      enabled\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -70,11 +70,23 @@ export const VoicesQuery = graphql(`
   }
 `)
 
+export const VoiceLanguagesQuery = graphql(`
+  query VoiceLanguages {
+    voiceLanguages {
+      language
+      name
+      voiceCount
+    }
+  }
+`)
+
 export const VoiceQuery = graphql(`
   query Voice($id: ID!) {
     voice(id: $id) {
       id
       name
+      language
+      languageName
       enabled
     }
   }
