@@ -93,7 +93,7 @@ func defaultOf(v *ast.Value) string {
 
 // public are the root fields anyone may call without signing in.
 var public = map[string]bool{
-	"Query.node": true, "Query.voices": true, "Query.voice": true, "Query.plans": true, "Query.creditPacks": true,
+	"Query.node": true, "Query.voices": true, "Query.voiceLanguages": true, "Query.voice": true, "Query.plans": true, "Query.creditPacks": true,
 }
 
 // TestRootFieldsAreGuarded: every root field needs @auth or @hasRole unless
