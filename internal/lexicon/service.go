@@ -179,7 +179,7 @@ func (s *Service) Import(ctx context.Context, userID string, r io.Reader, replac
 		at[key] = len(entries)
 		entries = append(entries, e)
 	}
-	out := &Imported{Entries: len(entries), Skipped: doc.Skipped}
+	out := &Imported{Entries: len(entries), Skipped: append([]int{}, doc.Skipped...)}
 	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if err := s.lockUser(ctx, tx, userID); err != nil {
 			return err

@@ -215,7 +215,7 @@ func TestImport(t *testing.T) {
 
 			out, err = b.svc.Import(b.ctx, alice, strings.NewReader(pls("en", `<lexeme><grapheme>only</grapheme><alias>this</alias></lexeme>`)), true)
 			require.NoError(t, err)
-			require.Equal(t, 1, out.Total)
+			require.Equal(t, &lexicon.Imported{Entries: 1, Skipped: []int{}, Total: 1}, out)
 			require.Equal(t, []string{"only|en=this"}, b.entries(t, alice))
 		})
 	}
