@@ -478,3 +478,27 @@ func TestLexiconSpoken(t *testing.T) {
 		})
 	}
 }
+
+// TestLexiconCannotBalloonText: entries may lengthen what is spoken, but
+// not past twice the longest text a generation may have: a job's memory
+// does not grow with its owner's aliases. The refusal names input.text
+// and stores nothing.
+func TestLexiconCannotBalloonText(t *testing.T) {
+	t.Parallel()
+	srv := apptest.Boot(t, storetest.SQLite, map[string]string{"KOE_MAX_TEXT_CHARS": "1000"})
+	c, _ := roomyUser(t, srv, "balloon@example.com")
+	upsertEntry(t, c, map[string]any{"grapheme": "a", "alias": strings.Repeat("b", 500)})
+
+	gensBefore, jobsBefore := rows(t, srv)
+	r := c.Do(createGeneration, map[string]any{"input": map[string]any{"voiceId": "espeak-ng:en-us", "text": "a a a a a"}})
+	require.Len(t, r.Errors, 1)
+	require.Equal(t, "BAD_USER_INPUT", r.Errors[0].Code())
+	require.Equal(t, "input.text", r.Errors[0].Field())
+	require.Contains(t, r.Errors[0].Message, "2504 characters long with your pronunciation lexicon applied; the limit is 2000")
+	gensAfter, jobsAfter := rows(t, srv)
+	require.Equal(t, gensBefore, gensAfter)
+	require.Equal(t, jobsBefore, jobsAfter)
+
+	g := create(t, c, map[string]any{"voiceId": "espeak-ng:en-us", "text": "a a a"})
+	require.Equal(t, 5, g.Characters, "billed on the text as written")
+}
