@@ -55,7 +55,7 @@ var japanese = map[string]string{
 	"a lexicon holds at most %d entries; delete one to add another":                            "辞書に登録できるのは %d 件までです。追加するには先にどれかを削除してください",
 	"is not a pronunciation entry id":                                                          "読み方の登録の ID ではありません",
 	"is %d characters long with your pronunciation lexicon applied; the limit is %d":           "読み方の辞書を当てはめると %d 文字になります。上限は %d 文字です",
-	"must be at most 4 MiB":                                                                    "4 MiB 以下にしてください",
+	"must be at most %d MiB":                                                                   "%d MiB 以下にしてください",
 	"is not well-formed XML: %s":                                                               "正しい XML ではありません: %s",
 	"has no <lexicon> element":                                                                 "<lexicon> 要素がありません",
 	"must not have a document type declaration (<!DOCTYPE>)":                                   "文書型宣言（<!DOCTYPE>）を含めないでください",

@@ -63,19 +63,19 @@ type Input struct {
 	Language string
 }
 
-// Fields name the parts of an input in its errors: the GraphQL input path
+// fieldNames name the parts of an input in its errors: the GraphQL input path
 // ("input.grapheme") or the place in a PLS document.
-type Fields struct {
+type fieldNames struct {
 	Grapheme, Alias, Language string
 }
 
 // inputFields are the names of LexiconEntryInput's fields.
-var inputFields = Fields{Grapheme: "input.grapheme", Alias: "input.alias", Language: "input.language"}
+var inputFields = fieldNames{Grapheme: "input.grapheme", Alias: "input.alias", Language: "input.language"}
 
 // normalize checks in and puts it in the form it is stored in: the
 // grapheme and alias without surrounding white space, the language
 // canonical. Errors are BAD_USER_INPUT naming the field of f.
-func normalize(in Input, f Fields) (Input, error) {
+func normalize(in Input, f fieldNames) (Input, error) {
 	in.Grapheme, in.Alias = strings.TrimSpace(in.Grapheme), strings.TrimSpace(in.Alias)
 	if err := checkText(in.Grapheme, f.Grapheme); err != nil {
 		return Input{}, err

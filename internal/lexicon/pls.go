@@ -115,7 +115,7 @@ func ReadPLS(r io.Reader) (*Document, error) {
 	case body.err != nil:
 		return nil, body.err
 	case body.over:
-		return nil, apperror.Invalid("/", "must be at most 4 MiB")
+		return nil, apperror.Invalid("/", "must be at most %d MiB", MaxPLSBytes>>20)
 	}
 	if _, ok := apperror.As(err); ok {
 		return nil, err
@@ -184,8 +184,8 @@ func plsRoot(d *xml.Decoder) (*xml.StartElement, error) {
 // readLexemes turns the lexemes of doc into entries.
 func readLexemes(doc *plsDocument) (*Document, error) {
 	out := &Document{}
-	rootLang := Fields{Language: "/lexicon/@xml:lang"}
-	if _, err := canonicalLanguage(doc.Lang, rootLang.Language); err != nil {
+	const rootLang = "/lexicon/@xml:lang"
+	if _, err := canonicalLanguage(doc.Lang, rootLang); err != nil {
 		return nil, err
 	}
 	for i, l := range doc.Lexemes {
@@ -201,7 +201,7 @@ func readLexemes(doc *plsDocument) (*Document, error) {
 			out.Skipped = append(out.Skipped, i+1)
 			continue
 		}
-		lang, langField := doc.Lang, rootLang.Language
+		lang, langField := doc.Lang, rootLang
 		if l.Lang != "" {
 			lang, langField = l.Lang, at+"/@xml:lang"
 		}
@@ -209,7 +209,7 @@ func readLexemes(doc *plsDocument) (*Document, error) {
 			if len(out.Entries) == MaxEntries {
 				return nil, apperror.Invalid("/lexicon", "gives more than %d entries; a lexicon holds at most %d", MaxEntries, MaxEntries)
 			}
-			in, err := normalize(Input{Grapheme: g, Alias: l.Aliases[alias].Text, Language: lang}, Fields{
+			in, err := normalize(Input{Grapheme: g, Alias: l.Aliases[alias].Text, Language: lang}, fieldNames{
 				Grapheme: fmt.Sprintf("%s/grapheme[%d]", at, j+1), Alias: fmt.Sprintf("%s/alias[%d]", at, alias+1), Language: langField,
 			})
 			if err != nil {
