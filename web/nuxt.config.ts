@@ -2,7 +2,7 @@ import tailwindcss from '@tailwindcss/vite'
 
 // Where `npm run dev` sends API traffic: a running Koe server.
 const server = process.env.KOE_SERVER_URL ?? 'http://localhost:8080'
-const proxied = ['/query', '/app-config.json', '/audio', '/voices', '/unsubscribe', '/playground']
+const proxied = ['/query', '/app-config.json', '/audio', '/voices', '/unsubscribe', '/playground', '/v1']
 
 export default defineNuxtConfig({
   compatibilityDate: '2026-11-01',
@@ -41,10 +41,10 @@ export default defineNuxtConfig({
     defaultLocale: 'en',
     // One file per area and language, so each area's pages own their strings:
     // core (layout, sign-in, studio, history), account (usage, billing,
-    // notifications, API keys), admin.
+    // notifications, API keys), admin, pronunciation (the lexicon page).
     locales: [
-      { code: 'en', language: 'en-US', name: 'English', files: ['en/core.json', 'en/account.json', 'en/admin.json'] },
-      { code: 'ja', language: 'ja-JP', name: '日本語', files: ['ja/core.json', 'ja/account.json', 'ja/admin.json'] },
+      { code: 'en', language: 'en-US', name: 'English', files: ['en/core.json', 'en/account.json', 'en/admin.json', 'en/pronunciation.json'] },
+      { code: 'ja', language: 'ja-JP', name: '日本語', files: ['ja/core.json', 'ja/account.json', 'ja/admin.json', 'ja/pronunciation.json'] },
     ],
     detectBrowserLanguage: { useCookie: true, cookieKey: 'koe_locale', redirectOn: 'root', fallbackLocale: 'en' },
   },

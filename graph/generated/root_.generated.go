@@ -178,6 +178,25 @@ type ComplexityRoot struct {
 		SuccessRate         func(childComplexity int) int
 	}
 
+	LexiconEntry struct {
+		Alias         func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		Grapheme      func(childComplexity int) int
+		ID            func(childComplexity int) int
+		LanguageOrNil func(childComplexity int) int
+	}
+
+	LexiconEntryConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	LexiconEntryEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	Mutation struct {
 		CancelBroadcast               func(childComplexity int, id string) int
 		CancelGeneration              func(childComplexity int, id string) int
@@ -187,6 +206,7 @@ type ComplexityRoot struct {
 		CreateCheckoutSession         func(childComplexity int, input model.CheckoutInput) int
 		CreateGeneration              func(childComplexity int, input model.CreateGenerationInput) int
 		DeleteGeneration              func(childComplexity int, id string) int
+		DeleteLexiconEntry            func(childComplexity int, id string) int
 		MarkNotificationsRead         func(childComplexity int, ids []string) int
 		RetryGeneration               func(childComplexity int, id string) int
 		RevokeAPIKey                  func(childComplexity int, id string) int
@@ -195,6 +215,7 @@ type ComplexityRoot struct {
 		SetVoiceEnabled               func(childComplexity int, id string, enabled bool) int
 		UpdateNotificationPreferences func(childComplexity int, input model.NotificationPreferencesInput) int
 		UpsertCreditPack              func(childComplexity int, input model.CreditPackInput) int
+		UpsertLexiconEntry            func(childComplexity int, input model.LexiconEntryInput) int
 		UpsertPlan                    func(childComplexity int, input model.PlanInput) int
 	}
 
@@ -260,6 +281,7 @@ type ComplexityRoot struct {
 		Generation     func(childComplexity int, id string) int
 		Generations    func(childComplexity int, status *generation.Status, first *int, after *string) int
 		Kpis           func(childComplexity int, from time.Time, to time.Time) int
+		Lexicon        func(childComplexity int, first *int, after *string) int
 		Me             func(childComplexity int) int
 		Node           func(childComplexity int, id string) int
 		Notifications  func(childComplexity int, unreadOnly *bool, first *int, after *string) int
@@ -891,6 +913,69 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Kpis.SuccessRate(childComplexity), true
 
+	case "LexiconEntry.alias":
+		if e.ComplexityRoot.LexiconEntry.Alias == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LexiconEntry.Alias(childComplexity), true
+	case "LexiconEntry.createdAt":
+		if e.ComplexityRoot.LexiconEntry.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LexiconEntry.CreatedAt(childComplexity), true
+	case "LexiconEntry.grapheme":
+		if e.ComplexityRoot.LexiconEntry.Grapheme == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LexiconEntry.Grapheme(childComplexity), true
+	case "LexiconEntry.id":
+		if e.ComplexityRoot.LexiconEntry.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LexiconEntry.ID(childComplexity), true
+	case "LexiconEntry.language":
+		if e.ComplexityRoot.LexiconEntry.LanguageOrNil == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LexiconEntry.LanguageOrNil(childComplexity), true
+
+	case "LexiconEntryConnection.edges":
+		if e.ComplexityRoot.LexiconEntryConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LexiconEntryConnection.Edges(childComplexity), true
+	case "LexiconEntryConnection.pageInfo":
+		if e.ComplexityRoot.LexiconEntryConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LexiconEntryConnection.PageInfo(childComplexity), true
+	case "LexiconEntryConnection.totalCount":
+		if e.ComplexityRoot.LexiconEntryConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LexiconEntryConnection.TotalCount(childComplexity), true
+
+	case "LexiconEntryEdge.cursor":
+		if e.ComplexityRoot.LexiconEntryEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LexiconEntryEdge.Cursor(childComplexity), true
+	case "LexiconEntryEdge.node":
+		if e.ComplexityRoot.LexiconEntryEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LexiconEntryEdge.Node(childComplexity), true
+
 	case "Mutation.cancelBroadcast":
 		if e.ComplexityRoot.Mutation.CancelBroadcast == nil {
 			break
@@ -979,6 +1064,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteGeneration(childComplexity, args["id"].(string)), true
+	case "Mutation.deleteLexiconEntry":
+		if e.ComplexityRoot.Mutation.DeleteLexiconEntry == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteLexiconEntry_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteLexiconEntry(childComplexity, args["id"].(string)), true
 	case "Mutation.markNotificationsRead":
 		if e.ComplexityRoot.Mutation.MarkNotificationsRead == nil {
 			break
@@ -1067,6 +1163,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpsertCreditPack(childComplexity, args["input"].(model.CreditPackInput)), true
+	case "Mutation.upsertLexiconEntry":
+		if e.ComplexityRoot.Mutation.UpsertLexiconEntry == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_upsertLexiconEntry_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpsertLexiconEntry(childComplexity, args["input"].(model.LexiconEntryInput)), true
 	case "Mutation.upsertPlan":
 		if e.ComplexityRoot.Mutation.UpsertPlan == nil {
 			break
@@ -1352,6 +1459,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Kpis(childComplexity, args["from"].(time.Time), args["to"].(time.Time)), true
+	case "Query.lexicon":
+		if e.ComplexityRoot.Query.Lexicon == nil {
+			break
+		}
+
+		args, err := ec.field_Query_lexicon_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Lexicon(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
 			break
@@ -1749,6 +1867,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CheckoutInput", ec.unmarshalInputCheckoutInput),
 			graphql.NewInputUnmarshaler("CreateGenerationInput", ec.unmarshalInputCreateGenerationInput),
 			graphql.NewInputUnmarshaler("CreditPackInput", ec.unmarshalInputCreditPackInput),
+			graphql.NewInputUnmarshaler("LexiconEntryInput", ec.unmarshalInputLexiconEntryInput),
 			graphql.NewInputUnmarshaler("NotificationPreferencesInput", ec.unmarshalInputNotificationPreferencesInput),
 			graphql.NewInputUnmarshaler("PlanInput", ec.unmarshalInputPlanInput),
 			graphql.NewInputUnmarshaler("VoiceFilter", ec.unmarshalInputVoiceFilter),
@@ -2612,6 +2731,69 @@ type Subscription {
   notificationAdded: Notification! @auth
 }
 
+"""
+One entry of a person's pronunciation lexicon: wherever their text has ` + "`" + `grapheme` + "`" + `, every generation of
+theirs says ` + "`" + `alias` + "`" + ` instead, on every voice (of ` + "`" + `language` + "`" + `, when one is set). Latin-script words match
+whole and in any case ("Koe" is not found in "Koenig"); Japanese and other scripts written without
+spaces match anywhere; the longest written form wins; an alias is never matched again.
+"""
+type LexiconEntry implements Node {
+  "Opaque entry id."
+  id: ID!
+  "The written form as it appears in text (1-100 characters)."
+  grapheme: String!
+  "What is said instead (1-500 characters)."
+  alias: String!
+  "The BCP 47 tag of the voices it applies to (` + "`" + `en` + "`" + ` applies to ` + "`" + `en-US` + "`" + ` voices); null: every language."
+  language: String
+  "When it was first added (changing its alias keeps it)."
+  createdAt: Time!
+}
+
+"An entry to add, or to change: the entry of the same ` + "`" + `grapheme` + "`" + ` and ` + "`" + `language` + "`" + ` is changed when there is one."
+input LexiconEntryInput {
+  "The written form as it appears in text: 1-100 characters, surrounding white space ignored."
+  grapheme: String!
+  "What to say instead: 1-500 characters."
+  alias: String!
+  "A BCP 47 tag such as ` + "`" + `en` + "`" + ` or ` + "`" + `ja-JP` + "`" + `; null, empty, ` + "`" + `mul` + "`" + ` or ` + "`" + `und` + "`" + `: every language."
+  language: String
+}
+
+"A page of the caller's pronunciation entries, newest first."
+type LexiconEntryConnection {
+  "The entries of this page."
+  edges: [LexiconEntryEdge!]!
+  "Where this page ends."
+  pageInfo: PageInfo!
+  "How many entries the caller has, over all pages."
+  totalCount: Int!
+}
+
+"A pronunciation entry in a page."
+type LexiconEntryEdge {
+  "Pass as ` + "`" + `after` + "`" + ` to continue after this entry."
+  cursor: String!
+  "The entry."
+  node: LexiconEntry!
+}
+
+extend type Query {
+  "The caller's pronunciation lexicon, newest first. ` + "`" + `GET /v1/lexicon` + "`" + ` exports it as PLS."
+  lexicon(first: Int = 50, after: String): LexiconEntryConnection! @auth
+}
+
+extend type Mutation {
+  """
+  Add a pronunciation entry, or change the alias of the caller's entry of the same grapheme and language;
+  answers the entry. A person keeps at most 1,000 entries. Bad input is BAD_USER_INPUT naming
+  ` + "`" + `input.grapheme` + "`" + `, ` + "`" + `input.alias` + "`" + ` or ` + "`" + `input.language` + "`" + ` (` + "`" + `input` + "`" + ` when the lexicon is full), and changes nothing.
+  """
+  upsertLexiconEntry(input: LexiconEntryInput!): LexiconEntry! @auth
+  "Delete one of the caller's pronunciation entries; NOT_FOUND when the caller has none of that id. Generations already queued keep the entries they were created with."
+  deleteLexiconEntry(id: ID!): Boolean! @auth
+}
+
 # Errors: every GraphQL error carries extensions.code, one of
 #   UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, BAD_USER_INPUT (with extensions.field: the input path),
 #   QUOTA_EXCEEDED, RATE_LIMITED (with extensions.retryAfterSeconds), CONFLICT,
@@ -2895,6 +3077,44 @@ func (ec *executionContext) childFields_Kpis(ctx context.Context, field graphql.
 		return ec.fieldContext_Kpis_daily(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Kpis", field.Name)
+}
+
+func (ec *executionContext) childFields_LexiconEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_LexiconEntry_id(ctx, field)
+	case "grapheme":
+		return ec.fieldContext_LexiconEntry_grapheme(ctx, field)
+	case "alias":
+		return ec.fieldContext_LexiconEntry_alias(ctx, field)
+	case "language":
+		return ec.fieldContext_LexiconEntry_language(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_LexiconEntry_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LexiconEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_LexiconEntryConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_LexiconEntryConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_LexiconEntryConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_LexiconEntryConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LexiconEntryConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_LexiconEntryEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_LexiconEntryEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_LexiconEntryEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LexiconEntryEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_Notification(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

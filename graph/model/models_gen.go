@@ -13,6 +13,7 @@ import (
 	"github.com/koe-voice/koe/internal/billing"
 	"github.com/koe-voice/koe/internal/email/outbox"
 	"github.com/koe-voice/koe/internal/generation"
+	"github.com/koe-voice/koe/internal/lexicon"
 	"github.com/koe-voice/koe/internal/notification"
 	"github.com/koe-voice/koe/internal/tts"
 	"github.com/koe-voice/koe/internal/voice"
@@ -189,6 +190,34 @@ type Kpis struct {
 	SuccessRate float64 `json:"successRate"`
 	// The same figures per day.
 	Daily []*KpiDay `json:"daily"`
+}
+
+// A page of the caller's pronunciation entries, newest first.
+type LexiconEntryConnection struct {
+	// The entries of this page.
+	Edges []*LexiconEntryEdge `json:"edges"`
+	// Where this page ends.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many entries the caller has, over all pages.
+	TotalCount int `json:"totalCount"`
+}
+
+// A pronunciation entry in a page.
+type LexiconEntryEdge struct {
+	// Pass as `after` to continue after this entry.
+	Cursor string `json:"cursor"`
+	// The entry.
+	Node *lexicon.Entry `json:"node"`
+}
+
+// An entry to add, or to change: the entry of the same `grapheme` and `language` is changed when there is one.
+type LexiconEntryInput struct {
+	// The written form as it appears in text: 1-100 characters, surrounding white space ignored.
+	Grapheme string `json:"grapheme"`
+	// What to say instead: 1-500 characters.
+	Alias string `json:"alias"`
+	// A BCP 47 tag such as `en` or `ja-JP`; null, empty, `mul` or `und`: every language.
+	Language *string `json:"language,omitempty"`
 }
 
 // Changing.

@@ -19,6 +19,7 @@ func Complexity() generated.ComplexityRoot {
 	c.Query.Users = func(child int, _ *string, _ *auth.Role, first *int, _ *string) int { return pageCost(child, first, 50) }
 	c.Query.Notifications = func(child int, _ *bool, first *int, _ *string) int { return pageCost(child, first, 20) }
 	c.Query.APIKeys = func(child int, first *int, _ *string) int { return pageCost(child, first, 50) }
+	c.Query.Lexicon = func(child int, first *int, _ *string) int { return pageCost(child, first, 50) }
 	c.Query.Broadcasts = func(child int, first *int, _ *string) int { return pageCost(child, first, 20) }
 	c.Query.Kpis = func(child int, from, to time.Time) int {
 		days := int(to.Sub(from).Hours()/24) + 1

@@ -22,6 +22,7 @@ import (
 	"github.com/koe-voice/koe/internal/generation"
 	"github.com/koe-voice/koe/internal/gid"
 	"github.com/koe-voice/koe/internal/kpi"
+	"github.com/koe-voice/koe/internal/lexicon"
 	"github.com/koe-voice/koe/internal/notification"
 	"github.com/koe-voice/koe/internal/page"
 	"github.com/koe-voice/koe/internal/signedurl"
@@ -39,6 +40,8 @@ type Resolver struct {
 	KPIs                *kpi.Service
 	NotificationService *notification.Service
 	BroadcastService    *outbox.Broadcasts
+	// Lexicon keeps people's pronunciation entries.
+	LexiconService *lexicon.Service
 	// Payments is nil when Stripe is not configured.
 	Payments *billing.Stripe
 	// Signer signs audio links.
@@ -158,6 +161,10 @@ func (r *Resolver) node(ctx context.Context, id string) (model.Node, error) {
 	case gid.Notice:
 		if n, err := r.NotificationService.Get(ctx, p.UserID, id); n != nil || err != nil {
 			return n, err
+		}
+	case gid.LexiconEntry:
+		if e, err := r.LexiconService.Get(ctx, p.UserID, id); e != nil || err != nil {
+			return e, err
 		}
 	}
 	return nil, nil

@@ -18,6 +18,7 @@ import (
 	"github.com/koe-voice/koe/internal/billing"
 	"github.com/koe-voice/koe/internal/email/outbox"
 	"github.com/koe-voice/koe/internal/generation"
+	"github.com/koe-voice/koe/internal/lexicon"
 	"github.com/koe-voice/koe/internal/notification"
 	"github.com/koe-voice/koe/internal/tts"
 	"github.com/koe-voice/koe/internal/voice"
@@ -173,6 +174,15 @@ func (r *mutationResolver) CancelBroadcast(ctx context.Context, id string) (*out
 	return r.BroadcastService.Cancel(ctx, id)
 }
 
+func (r *mutationResolver) UpsertLexiconEntry(ctx context.Context, input model.LexiconEntryInput) (*lexicon.Entry, error) {
+	return r.LexiconService.Upsert(ctx, principal(ctx).UserID, lexicon.Input{Grapheme: input.Grapheme, Alias: input.Alias, Language: deref(input.Language)})
+}
+
+func (r *mutationResolver) DeleteLexiconEntry(ctx context.Context, id string) (bool, error) {
+	err := r.LexiconService.Delete(ctx, principal(ctx).UserID, id)
+	return err == nil, err
+}
+
 func (r *planResolver) Purchasable(ctx context.Context, obj *billing.Plan) (bool, error) {
 	return r.Payments != nil && obj.StripePriceID != nil, nil
 }
@@ -315,6 +325,22 @@ func (r *queryResolver) Kpis(ctx context.Context, from time.Time, to time.Time) 
 		out.Daily[i] = &model.KpiDay{Date: d.Date, NewUsers: d.NewUsers, Generations: d.Generations, Characters: d.Characters, RevenueCents: d.RevenueCents}
 	}
 	return out, nil
+}
+
+func (r *queryResolver) Lexicon(ctx context.Context, first *int, after *string) (*model.LexiconEntryConnection, error) {
+	req, err := pageRequest(ctx, first, after, 50, 2)
+	if err != nil {
+		return nil, err
+	}
+	list, err := r.LexiconService.List(ctx, principal(ctx).UserID, req)
+	if err != nil {
+		return nil, err
+	}
+	c := &model.LexiconEntryConnection{TotalCount: list.TotalCount}
+	c.Edges, c.PageInfo = edges(list, lexicon.Cursor, func(cursor string, e *lexicon.Entry) *model.LexiconEntryEdge {
+		return &model.LexiconEntryEdge{Cursor: cursor, Node: e}
+	})
+	return c, nil
 }
 
 func (r *subscriptionResolver) GenerationUpdated(ctx context.Context, id string) (<-chan *generation.Event, error) {

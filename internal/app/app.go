@@ -50,6 +50,7 @@ import (
 	"github.com/koe-voice/koe/internal/generation"
 	"github.com/koe-voice/koe/internal/httpapi"
 	"github.com/koe-voice/koe/internal/kpi"
+	"github.com/koe-voice/koe/internal/lexicon"
 	"github.com/koe-voice/koe/internal/metrics"
 	"github.com/koe-voice/koe/internal/notification"
 	"github.com/koe-voice/koe/internal/ratelimit"
@@ -204,9 +205,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	if a.db.Postgres() {
 		driver = riverdatabasesql.NewWithPgxListener(a.db.Jobs, a.db.JobsPool)
 	}
+	lexicons := lexicon.NewService(a.db)
 	gens := generation.NewService(generation.Config{
 		DB: a.db, Voices: catalog, Encoder: encoder, Bus: a.bus, Log: log, MaxTextChars: cfg.MaxTextChars,
-		Quota: ledger,
+		Quota: ledger, Lexicon: lexicons,
 		Limits: func(ctx context.Context, p auth.Principal) (generation.PlanLimits, bool, error) {
 			pl, unlimited, err := planOf(ctx, p)
 			if err != nil || unlimited {
@@ -352,7 +354,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	schema := generated.NewExecutableSchema(generated.Config{
 		Resolvers: &resolvers.Resolver{
 			AuthService: a.auth, VoiceCatalog: catalog, GenerationService: gens, PlanCatalog: plans, Usage: ledger, Payments: payments, KPIs: kpi.NewService(a.db),
-			NotificationService: notifications, BroadcastService: broadcasts,
+			NotificationService: notifications, BroadcastService: broadcasts, LexiconService: lexicons,
 			Signer: signer,
 		},
 		Directives: resolvers.Directives(),
@@ -374,7 +376,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 				return apperror.Invalid("t", "the unsubscribe link is not valid")
 			}
 			return notifications.Unsubscribe(ctx, userID, pref)
-		}, Signer: signer, Previews: previews.Key,
+		}, Signer: signer, Previews: previews.Key, Lexicon: lexicons,
 		Ready: a.readiness, Playground: cfg.Playground, WebDir: cfg.WebDir, Web: webConfig(cfg), AllowedOrigins: cfg.AllowedOrigins,
 		MaxBodyBytes: cfg.MaxBodyBytes, Log: log, ServeAPI: cfg.Role.ServesAPI(), Gauges: gauges, Tracer: tracer,
 		MetricsToken: cfg.MetricsToken,

@@ -102,6 +102,9 @@ type Generation struct {
 
 	JobID   *int64  `bun:"job_id"`
 	RetryOf *string `bun:"retry_of"`
+	// Lexicon is the owner's pronunciation entries this generation speaks
+	// with, as the Lexicon chose them when it was created; nil: none.
+	Lexicon *string `bun:"lexicon"`
 
 	CreatedAt  time.Time  `bun:"created_at,notnull"`
 	StartedAt  *time.Time `bun:"started_at"`

@@ -108,6 +108,18 @@ type Quota interface {
 	Release(ctx context.Context, tx bun.Tx, generationID string) error
 }
 
+// Lexicon is what generation needs of people's pronunciation lexicons. The
+// entries a generation speaks with are chosen when it is created and
+// stored with it, opaque to generation, so a queued job or a retry says
+// what was asked for even after the owner edits their lexicon.
+type Lexicon interface {
+	// Choose returns the owner's entries that change text spoken in
+	// language (a voice's BCP 47 tag), encoded to be stored; "" for none.
+	Choose(ctx context.Context, ownerID, language, text string) (string, error)
+	// Apply returns text with the entries Choose returned applied.
+	Apply(text, chosen string) (string, error)
+}
+
 // Service creates and manages generations.
 type Service struct {
 	db           *store.DB
@@ -119,6 +131,7 @@ type Service struct {
 	maxTextChars int
 	limits       LimitsFunc
 	quota        Quota
+	lexicon      Lexicon
 	now          func() time.Time
 }
 
@@ -135,13 +148,16 @@ type Config struct {
 	Limits LimitsFunc
 	// Quota reserves, settles and releases characters.
 	Quota Quota
+	// Lexicon chooses and applies the owner's pronunciation entries; nil:
+	// text is spoken as written.
+	Lexicon Lexicon
 }
 
 // NewService returns the generation service.
 func NewService(c Config) *Service {
 	return &Service{
 		db: c.DB, voices: c.Voices, encoder: c.Encoder, bus: c.Bus, log: c.Log,
-		maxTextChars: c.MaxTextChars, limits: c.Limits, quota: c.Quota, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+		maxTextChars: c.MaxTextChars, limits: c.Limits, quota: c.Quota, lexicon: c.Lexicon, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
 	}
 }
 
@@ -228,10 +244,14 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, in CreateInput) 
 			return g, err
 		}
 	}
+	lexicon, err := s.chooseLexicon(ctx, p.UserID, in)
+	if err != nil {
+		return nil, err
+	}
 	g := &Generation{
 		ID: gid.New(gid.Generation), OwnerID: p.UserID, VoiceID: in.VoiceID, Text: in.Text,
 		Characters: tts.CountCharacters(in.Text), Format: in.Format, Speed: in.Speed, Pitch: in.Pitch,
-		Status: StatusQueued, CreatedAt: s.now(),
+		Status: StatusQueued, Lexicon: lexicon, CreatedAt: s.now(),
 	}
 	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if err := s.admit(ctx, tx, lim, unlimited, g); err != nil {
@@ -254,6 +274,46 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, in CreateInput) 
 	}
 	s.publish(ctx, g)
 	return g, nil
+}
+
+// maxSpokenFactor bounds how much a lexicon may lengthen a text: what is
+// spoken is at most this many times the longest text, so a job's memory
+// does not grow with its owner's aliases.
+const maxSpokenFactor = 2
+
+// chooseLexicon returns the owner's lexicon entries a generation of in
+// speaks with, nil when none applies; BAD_USER_INPUT on input.text when
+// they would make the text past maxSpokenFactor times the longest. It runs
+// before the transaction, as limitsOf does.
+func (s *Service) chooseLexicon(ctx context.Context, ownerID string, in CreateInput) (*string, error) {
+	if s.lexicon == nil {
+		return nil, nil
+	}
+	v, err := s.voices.Get(ctx, in.VoiceID)
+	if err != nil {
+		return nil, err
+	}
+	chosen, err := s.lexicon.Choose(ctx, ownerID, v.Language, in.Text)
+	if err != nil || chosen == "" {
+		return nil, err
+	}
+	spoken, err := s.lexicon.Apply(in.Text, chosen)
+	if err != nil {
+		return nil, err
+	}
+	if n, most := tts.CountCharacters(spoken), maxSpokenFactor*s.maxTextChars; n > most {
+		return nil, apperror.Invalid("input.text", "is %d characters long with your pronunciation lexicon applied; the limit is %d", n, most)
+	}
+	return &chosen, nil
+}
+
+// spoken is the text g's engine is given: its text with the lexicon
+// entries stored with it applied.
+func (s *Service) spoken(g *Generation) (string, error) {
+	if g.Lexicon == nil || s.lexicon == nil {
+		return g.Text, nil
+	}
+	return s.lexicon.Apply(g.Text, *g.Lexicon)
 }
 
 // admit checks, inside the transaction that would insert g, that the
@@ -457,6 +517,7 @@ func (s *Service) Retry(ctx context.Context, p auth.Principal, id string) (*Gene
 	g := &Generation{
 		ID: gid.New(gid.Generation), OwnerID: old.OwnerID, VoiceID: old.VoiceID, Text: old.Text, Characters: old.Characters,
 		Format: old.Format, Speed: old.Speed, Pitch: old.Pitch, Status: StatusQueued, RetryOf: &old.ID, CreatedAt: s.now(),
+		Lexicon: old.Lexicon, // says what the first one said, whatever the lexicon holds now
 	}
 	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		if err := s.admit(ctx, tx, lim, unlimited, g); err != nil {

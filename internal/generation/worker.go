@@ -92,7 +92,14 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	if !ok {
 		return w.finishFailed(ctx, g, CodeVoiceUnavailable, "The voice's speech engine is not available on this server any more.")
 	}
-	chunks := tts.Split(g.Text, ChunkRunes(g.Text))
+	// The owner's pronunciation entries first, as stored with the
+	// generation; the language front end and the chunker see the result.
+	text, err := s.spoken(g)
+	if err != nil {
+		s.log.ErrorContext(ctx, "apply lexicon", "generation", g.ID, "err", err)
+		return w.finishFailed(ctx, g, CodeInternal, "The generation's pronunciation entries could not be read.")
+	}
+	chunks := tts.Split(text, ChunkRunes(text))
 	now := s.now()
 	res, err := s.db.NewUpdate().Table("generations").
 		Set("status = ?", StatusRunning).Set("started_at = COALESCE(started_at, ?)", now).Set("chunks_total = ?", len(chunks)).

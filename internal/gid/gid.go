@@ -20,6 +20,8 @@ const (
 	CreditPack = "pack"
 	Broadcast  = "bc"
 	Notice     = "ntf"
+	// LexiconEntry is one entry of a person's pronunciation lexicon.
+	LexiconEntry = "lex"
 )
 
 var encoding = base32.NewEncoding("0123456789abcdefghjkmnpqrstvwxyz").WithPadding(base32.NoPadding)

@@ -150,10 +150,10 @@ var knownOperations = map[string]bool{
 	"AdminPlans": true, "AdminSetUserDisabled": true, "AdminSetUserRole": true, "AdminSetVoiceEnabled": true, "AdminUpsertPlan": true,
 	"AdminUsers": true, "AdminVoices": true, "ApiKeys": true, "BillingOverview": true,
 	"CancelGeneration": true, "CreateApiKey": true, "CreateBillingPortalSession": true, "CreateCheckoutSession": true,
-	"CreateGeneration": true, "DeleteGeneration": true, "Generation": true, "Generations": true,
+	"CreateGeneration": true, "DeleteGeneration": true, "DeleteLexiconEntry": true, "Generation": true, "Generations": true, "Lexicon": true,
 	"MarkNotificationsRead": true, "Me": true, "NotificationPreferences": true, "Notifications": true,
-	"RetryGeneration": true, "RevokeApiKey": true, "UnreadNotificationCount": true, "UpdateNotificationPreferences": true, "Voice": true, "VoiceLanguages": true,
-	"Voices": true,
+	"RetryGeneration": true, "RevokeApiKey": true, "UnreadNotificationCount": true, "UpdateNotificationPreferences": true, "UpsertLexiconEntry": true,
+	"Voice": true, "VoiceLanguages": true, "Voices": true,
 }
 
 // operationLabel is the metric label of an operation name: the name of one

@@ -49,6 +49,8 @@ type Config struct {
 	Signer        *signedurl.Signer
 	// Previews returns the blob key of a voice's preview, making it if needed.
 	Previews func(ctx context.Context, voiceID string) (string, error)
+	// Lexicon imports and exports people's pronunciation lexicons.
+	Lexicon Lexicon
 	// Ready reports whether the server can take traffic (database reachable,
 	// migrations done, not shutting down).
 	Ready      func(ctx context.Context) error
@@ -99,6 +101,7 @@ func NewHandler(c Config) http.Handler {
 	mux.HandleFunc("GET /unsubscribe", unsubscribePage)
 	mux.HandleFunc("POST /unsubscribe", unsubscribe(c))
 	mux.Handle("GET /voices/{id}/preview", authenticate(c.Authenticator, c.Limits, c.Limits.Middleware(servePreview(c))))
+	mux.Handle("/v1/lexicon", noStore(authenticate(c.Authenticator, c.Limits, c.Limits.Middleware(serveLexicon(c)))))
 	mux.HandleFunc("GET /app-config.json", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-cache")
 		writeJSON(w, http.StatusOK, c.Web)
@@ -247,7 +250,7 @@ func cors(allowed []string, next http.Handler) http.Handler {
 			h.Add("Vary", "Origin")
 			h.Set("Access-Control-Expose-Headers", "X-Request-Id, Retry-After, Content-Length, Content-Range")
 			if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
-				h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+				h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, OPTIONS")
 				h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Request-Id, Range")
 				h.Set("Access-Control-Max-Age", "600")
 				w.WriteHeader(http.StatusNoContent)

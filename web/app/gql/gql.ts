@@ -61,6 +61,10 @@ type Documents = {
     "\n  mutation CancelGeneration($id: ID!) {\n    cancelGeneration(id: $id) {\n      ...GenerationFields\n    }\n  }\n": typeof types.CancelGenerationDocument,
     "\n  mutation RetryGeneration($id: ID!) {\n    retryGeneration(id: $id) {\n      ...GenerationFields\n    }\n  }\n": typeof types.RetryGenerationDocument,
     "\n  mutation DeleteGeneration($id: ID!) {\n    deleteGeneration(id: $id)\n  }\n": typeof types.DeleteGenerationDocument,
+    "\n  fragment LexiconEntryFields on LexiconEntry {\n    id\n    grapheme\n    alias\n    language\n    createdAt\n  }\n": typeof types.LexiconEntryFieldsFragmentDoc,
+    "\n  query Lexicon($first: Int, $after: String) {\n    lexicon(first: $first, after: $after) {\n      totalCount\n      pageInfo {\n        ...PageInfoFields\n      }\n      edges {\n        node {\n          ...LexiconEntryFields\n        }\n      }\n    }\n  }\n": typeof types.LexiconDocument,
+    "\n  mutation UpsertLexiconEntry($input: LexiconEntryInput!) {\n    upsertLexiconEntry(input: $input) {\n      ...LexiconEntryFields\n    }\n  }\n": typeof types.UpsertLexiconEntryDocument,
+    "\n  mutation DeleteLexiconEntry($id: ID!) {\n    deleteLexiconEntry(id: $id)\n  }\n": typeof types.DeleteLexiconEntryDocument,
 };
 const documents: Documents = {
     "\n  fragment AccountPlanFields on Plan {\n    id\n    code\n    name\n    monthlyPriceCents\n    currency\n    includedCharacters\n    overagePricePer1000Cents\n    maxConcurrentGenerations\n    maxCharactersPerGeneration\n    requestsPerMinute\n    features\n    purchasable\n  }\n": types.AccountPlanFieldsFragmentDoc,
@@ -110,6 +114,10 @@ const documents: Documents = {
     "\n  mutation CancelGeneration($id: ID!) {\n    cancelGeneration(id: $id) {\n      ...GenerationFields\n    }\n  }\n": types.CancelGenerationDocument,
     "\n  mutation RetryGeneration($id: ID!) {\n    retryGeneration(id: $id) {\n      ...GenerationFields\n    }\n  }\n": types.RetryGenerationDocument,
     "\n  mutation DeleteGeneration($id: ID!) {\n    deleteGeneration(id: $id)\n  }\n": types.DeleteGenerationDocument,
+    "\n  fragment LexiconEntryFields on LexiconEntry {\n    id\n    grapheme\n    alias\n    language\n    createdAt\n  }\n": types.LexiconEntryFieldsFragmentDoc,
+    "\n  query Lexicon($first: Int, $after: String) {\n    lexicon(first: $first, after: $after) {\n      totalCount\n      pageInfo {\n        ...PageInfoFields\n      }\n      edges {\n        node {\n          ...LexiconEntryFields\n        }\n      }\n    }\n  }\n": types.LexiconDocument,
+    "\n  mutation UpsertLexiconEntry($input: LexiconEntryInput!) {\n    upsertLexiconEntry(input: $input) {\n      ...LexiconEntryFields\n    }\n  }\n": types.UpsertLexiconEntryDocument,
+    "\n  mutation DeleteLexiconEntry($id: ID!) {\n    deleteLexiconEntry(id: $id)\n  }\n": types.DeleteLexiconEntryDocument,
 };
 
 /**
@@ -314,6 +322,22 @@ export function graphql(source: "\n  mutation RetryGeneration($id: ID!) {\n    r
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation DeleteGeneration($id: ID!) {\n    deleteGeneration(id: $id)\n  }\n"): (typeof documents)["\n  mutation DeleteGeneration($id: ID!) {\n    deleteGeneration(id: $id)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment LexiconEntryFields on LexiconEntry {\n    id\n    grapheme\n    alias\n    language\n    createdAt\n  }\n"): (typeof documents)["\n  fragment LexiconEntryFields on LexiconEntry {\n    id\n    grapheme\n    alias\n    language\n    createdAt\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Lexicon($first: Int, $after: String) {\n    lexicon(first: $first, after: $after) {\n      totalCount\n      pageInfo {\n        ...PageInfoFields\n      }\n      edges {\n        node {\n          ...LexiconEntryFields\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query Lexicon($first: Int, $after: String) {\n    lexicon(first: $first, after: $after) {\n      totalCount\n      pageInfo {\n        ...PageInfoFields\n      }\n      edges {\n        node {\n          ...LexiconEntryFields\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpsertLexiconEntry($input: LexiconEntryInput!) {\n    upsertLexiconEntry(input: $input) {\n      ...LexiconEntryFields\n    }\n  }\n"): (typeof documents)["\n  mutation UpsertLexiconEntry($input: LexiconEntryInput!) {\n    upsertLexiconEntry(input: $input) {\n      ...LexiconEntryFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeleteLexiconEntry($id: ID!) {\n    deleteLexiconEntry(id: $id)\n  }\n"): (typeof documents)["\n  mutation DeleteLexiconEntry($id: ID!) {\n    deleteLexiconEntry(id: $id)\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

@@ -14,6 +14,7 @@ export const navItems: NavItem[] = [
   { to: '/history', label: 'nav.history' },
   { to: '/usage', label: 'nav.usage' },
   { to: '/api-keys', label: 'nav.apiKeys' },
+  { to: '/pronunciation', label: 'nav.pronunciation' },
   { to: '/admin', label: 'nav.admin', admin: true },
 ]
 
