@@ -463,7 +463,12 @@ func (a *App) openJTalk() *tts.OpenJTalk {
 		off = "no .htsvoice file in " + o.VoiceDir + " (KOE_OPENJTALK_VOICES)"
 	}
 	if off != "" {
-		a.log.Info("Open JTalk voices are off: " + off)
+		// Worth a warning only when an operator asked for voices.
+		level := slog.LevelInfo
+		if a.cfg.OpenJTalkVoices != config.DefaultOpenJTalkVoices {
+			level = slog.LevelWarn
+		}
+		a.log.Log(context.Background(), level, "Open JTalk voices are off: "+off)
 		return nil
 	}
 	return o

@@ -1,6 +1,8 @@
 package app_test
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -67,4 +69,46 @@ func TestJapanesePreview(t *testing.T) {
 	require.NoError(t, err)
 	require.Greater(t, durationMs, 3000)
 	require.Less(t, durationMs, 10000)
+}
+
+// TestOpenJTalkEngine: with open_jtalk (here the fake of
+// internal/tts/testdata, which makes 10 ms per byte of text) and a voice
+// file, Open JTalk's voices join the catalog as Japanese voices and speak;
+// they get the text as written, not the front end's kana, since Open JTalk
+// reads kanji itself. Without the program the server starts all the same,
+// without those voices.
+func TestOpenJTalkEngine(t *testing.T) {
+	t.Parallel()
+	fake, err := filepath.Abs(filepath.Join("..", "tts", "testdata", "open_jtalk"))
+	require.NoError(t, err)
+	dic, voices := t.TempDir(), t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dic, "sys.dic"), nil, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(voices, "mei_normal.htsvoice"), []byte("[GLOBAL]\nSAMPLING_FREQUENCY:48000\n[DATA]\n"), 0o644))
+	srv := apptest.Boot(t, storetest.SQLite, map[string]string{
+		"KOE_OPENJTALK_PATH": fake, "KOE_OPENJTALK_DICTIONARY": dic, "KOE_OPENJTALK_VOICES": voices,
+	})
+	c := srv.Client(apptest.AdminKey)
+	var list struct {
+		Voices struct {
+			Edges []struct {
+				Node struct{ ID, Engine, Language string }
+			}
+		}
+	}
+	c.Must(`{ voices(filter: {engine: "open-jtalk"}) { edges { node { id engine language } } } }`, nil, &list)
+	require.Len(t, list.Voices.Edges, 1)
+	require.Equal(t, "open-jtalk:mei_normal", list.Voices.Edges[0].Node.ID)
+	require.Equal(t, "ja", list.Voices.Edges[0].Node.Language)
+
+	const text = "今日は良い天気ですね。"
+	g := create(t, c, map[string]any{"voiceId": "open-jtalk:mei_normal", "text": text, "format": "WAV"})
+	evs := events(t, follow(t, c, apptest.TransportWS, g.ID), time.Minute)
+	last := evs[len(evs)-1]
+	require.Equal(t, "SUCCEEDED", last.Status, "%+v", last)
+	require.Equal(t, 48000, last.Generation.Audio.SampleRate)
+	require.Equal(t, len(text)*10, last.Generation.Audio.DurationMs, "open_jtalk was given the text as written")
+
+	without := apptest.Boot(t, storetest.SQLite, map[string]string{"KOE_OPENJTALK_PATH": filepath.Join(t.TempDir(), "open_jtalk"), "KOE_OPENJTALK_VOICES": voices})
+	without.Client(apptest.AdminKey).Must(`{ voices(filter: {engine: "open-jtalk"}) { edges { node { id engine language } } } }`, nil, &list)
+	require.Empty(t, list.Voices.Edges)
 }

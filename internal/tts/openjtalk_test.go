@@ -15,42 +15,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// fakeOpenJTalkScript stands in for open_jtalk, which cannot speak here
-// (Debian ships no .htsvoice): it takes the arguments the real one does,
-// refuses what the real one would (no dictionary, no voice file, an
-// argument it does not know), reads one line of text from stdin, logs what
-// it was given and writes to -ow a WAV file at the voice file's
-// SAMPLING_FREQUENCY with 10 ms of silence per byte of text.
-const fakeOpenJTalkScript = `#!/bin/sh
-dict= voice= out= speed= tone=
-while [ $# -gt 0 ]; do
-	case "$1" in
-	-x) dict=$2 ;;
-	-m) voice=$2 ;;
-	-ow) out=$2 ;;
-	-r) speed=$2 ;;
-	-fm) tone=$2 ;;
-	*) echo "Error: Invalid option '$1'." >&2; exit 1 ;;
-	esac
-	shift 2
-done
-if [ ! -f "$dict/sys.dic" ] || [ ! -f "$voice" ]; then
-	echo "Error: Dictionary or HTS voice cannot be loaded." >&2; exit 1
-fi
-[ -n "$out" ] || { echo "no -ow" >&2; exit 1; }
-IFS= read -r line
-case "$line" in *FAIL*) echo "Error: waveform cannot be synthesized." >&2; exit 1 ;; esac
-printf '%s|%s|%s|%s|%s|%s\n' "$dict" "$voice" "$out" "$speed" "$tone" "$line" >>"$FAKE_OPEN_JTALK_LOG"
-rate=$(sed -n 's/^SAMPLING_FREQUENCY://p' "$voice")
-data=$(( $(printf %s "$line" | wc -c) * rate / 100 * 2 ))
-le() { n=$1; i=0; while [ $i -lt $2 ]; do printf "\\$(printf %03o $((n & 255)))"; n=$((n >> 8)); i=$((i + 1)); done; }
-{
-	printf RIFF; le $((36 + data)) 4; printf 'WAVEfmt '; le 16 4; le 1 2; le 1 2
-	le "$rate" 4; le $((rate * 2)) 4; le 2 2; le 16 2; printf data; le "$data" 4
-	head -c "$data" /dev/zero
-} >"$out"
-`
-
 type fakeOpenJTalk struct {
 	engine *OpenJTalk
 	log    string // what each run was given
@@ -58,27 +22,28 @@ type fakeOpenJTalk struct {
 	dir    string
 }
 
-// setupFakeOpenJTalk puts the fake open_jtalk first on PATH, with a
-// dictionary folder and a voice folder of two voices (one a folder down,
-// as Debian installs them), a duplicate and a file that is not a voice.
+// setupFakeOpenJTalk puts the fake open_jtalk (testdata/open_jtalk) first
+// on PATH, with a dictionary folder and a voice folder of two voices (one a
+// folder down, as Debian installs them), a duplicate and files that are not
+// voices.
 func setupFakeOpenJTalk(t *testing.T) fakeOpenJTalk {
 	dir := t.TempDir()
 	f := fakeOpenJTalk{log: filepath.Join(dir, "log"), tmp: filepath.Join(dir, "tmp"), dir: dir}
+	script, err := os.ReadFile(filepath.Join("testdata", "open_jtalk"))
+	require.NoError(t, err)
 	for path, content := range map[string]string{
-		"bin/open_jtalk":             fakeOpenJTalkScript,
+		"bin/open_jtalk":             string(script),
 		"dic/sys.dic":                "",
 		"voices/README":              "not a voice",
-		"voices/tmp":                 "",
 		"voices/mei_normal.htsvoice": "[GLOBAL]\nHTS_VOICE_VERSION:1.0\nSAMPLING_FREQUENCY:48000\n[DATA]\n",
 		"voices/nitech-jp-atr503-m001/nitech_jp_atr503_m001.htsvoice": "[GLOBAL]\nSAMPLING_FREQUENCY:16000\n[DATA]\n",
 		"voices/zz/mei_normal.htsvoice":                               "[GLOBAL]\nSAMPLING_FREQUENCY:8000\n[DATA]\n",
-		"tmp/.keep":                                                   "",
 	} {
 		p := filepath.Join(dir, path)
 		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
 		require.NoError(t, os.WriteFile(p, []byte(content), 0o755))
 	}
-	require.NoError(t, os.Remove(filepath.Join(f.tmp, ".keep")))
+	require.NoError(t, os.Mkdir(f.tmp, 0o755))
 	t.Setenv("PATH", filepath.Join(dir, "bin")+string(os.PathListSeparator)+os.Getenv("PATH"))
 	t.Setenv("TMPDIR", f.tmp)
 	t.Setenv("FAKE_OPEN_JTALK_LOG", f.log)
