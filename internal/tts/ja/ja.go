@@ -29,9 +29,10 @@ import (
 )
 
 // analyser is kagome with IPADIC, made on first use: loading the
-// dictionary takes about 0.7 s and 90 MB of heap that stays for the life
-// of the process, which a server without Japanese voices should not pay.
-// It is safe for concurrent use.
+// dictionary takes 0.8–1 s (20 s under the race detector) and keeps 89 MB
+// of heap (RSS grows by about 150 MB) for the life of the process, which a
+// process that speaks no Japanese should not pay. Reading then takes about
+// 2 ms per 1,000 characters. It is safe for concurrent use.
 var analyser = sync.OnceValue(func() *tokenizer.Tokenizer {
 	t, err := tokenizer.New(ipa.Dict(), tokenizer.OmitBosEos())
 	if err != nil {
