@@ -26,6 +26,8 @@ import (
 	"github.com/ikawaha/kagome-dict/ipa"
 	"github.com/ikawaha/kagome/v2/tokenizer"
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/koe-voice/koe/internal/tts"
 )
 
 // analyser is kagome with IPADIC, made on first use: loading the
@@ -50,13 +52,24 @@ func Reading(text string) string {
 	// NFKC folds full-width letters, digits and signs to ASCII and
 	// half-width kana to full width, so the rules below see one form.
 	text = readDigits(norm.NFKC.String(text))
-	tokens := analyser().Tokenize(text)
 	var w writer
-	for i := 0; i < len(tokens); {
-		i = w.token(text, tokens, i)
+	// The analyser takes time that grows with the square of a run of
+	// letters of one kind (ten thousand digits, spelled, took 1.2 s), so
+	// it reads pieces of at most analyserRunes, cut where the text pauses
+	// or has a space.
+	for _, piece := range tts.Split(text, analyserRunes) {
+		tokens := analyser().Tokenize(piece)
+		for i := 0; i < len(tokens); {
+			i = w.token(piece, tokens, i)
+		}
+		w.split = true
 	}
 	return w.String()
 }
+
+// analyserRunes is the longest piece of text analysed at once: longer than
+// nearly every sentence.
+const analyserRunes = 200
 
 // writer writes readings as phrases: a word starts a phrase, the particles
 // and endings after it join it.
@@ -175,7 +188,7 @@ func joins(pos []string) bool {
 // letter" (a person's lexicon can give them a reading).
 func (w *writer) unknown(s string, joins bool) {
 	for s != "" {
-		r := []rune(s)[0]
+		r, _ := utf8.DecodeRuneInString(s)
 		n := strings.IndexFunc(s, func(c rune) bool { return class(c) != class(r) })
 		if n < 0 {
 			n = len(s)
