@@ -2,7 +2,6 @@ package ja
 
 import (
 	"strings"
-	"unicode"
 )
 
 // Latin words inside Japanese text are read in the Japanese voice rather
@@ -115,15 +114,4 @@ func katakana(s string) string {
 		}
 		return r
 	}, s)
-}
-
-// isKana reports whether every letter of s is kana (or the long vowel
-// mark), so the engine can say s as it is.
-func isKana(s string) bool {
-	for _, r := range s {
-		if !unicode.In(r, unicode.Hiragana, unicode.Katakana) && r != 'ー' {
-			return false
-		}
-	}
-	return s != ""
 }

@@ -53,47 +53,38 @@ func numberElements(n uint64) []string {
 	return els
 }
 
+// places are the digits' places within a group of four, with the
+// readings NHK gives digits before them where they change (三百 サンビャク,
+// 六百 ロッピャク, 八百 ハッピャク, 三千 サンゼン, 八千 ハッセン). A one
+// before them is not said (百, not イチヒャク).
+var places = []struct {
+	value     int
+	kana      string
+	irregular map[int][]string
+}{
+	{1000, "セン", map[int][]string{3: {"サン", "ゼン"}, 8: {"ハッ", "セン"}}},
+	{100, "ヒャク", map[int][]string{3: {"サン", "ビャク"}, 6: {"ロッ", "ピャク"}, 8: {"ハッ", "ピャク"}}},
+	{10, "ジュー", nil},
+}
+
 // groupElements reads 1..9999. A thousand is セン, but イッセン before
 // 万 (一千万 イッセンマン).
 func groupElements(g int, beforeMan bool) []string {
 	var els []string
-	th, hu, te, on := g/1000, g/100%10, g/10%10, g%10
-	switch th {
-	case 0:
-	case 1:
-		if beforeMan {
+	for _, p := range places {
+		switch d := g / p.value % 10; {
+		case d == 0:
+		case p.irregular[d] != nil:
+			els = append(els, p.irregular[d]...)
+		case d == 1 && p.value == 1000 && beforeMan:
 			els = append(els, "イッセン")
-		} else {
-			els = append(els, "セン")
+		case d == 1:
+			els = append(els, p.kana)
+		default:
+			els = append(els, digitKana[d], p.kana)
 		}
-	case 3:
-		els = append(els, "サン", "ゼン")
-	case 8:
-		els = append(els, "ハッ", "セン")
-	default:
-		els = append(els, digitKana[th], "セン")
 	}
-	switch hu {
-	case 0:
-	case 1:
-		els = append(els, "ヒャク")
-	case 3:
-		els = append(els, "サン", "ビャク")
-	case 6:
-		els = append(els, "ロッ", "ピャク")
-	case 8:
-		els = append(els, "ハッ", "ピャク")
-	default:
-		els = append(els, digitKana[hu], "ヒャク")
-	}
-	switch te {
-	case 0:
-	case 1:
-		els = append(els, "ジュー")
-	default:
-		els = append(els, digitKana[te], "ジュー")
-	}
-	if on > 0 {
+	if on := g % 10; on > 0 {
 		els = append(els, digitKana[on])
 	}
 	return els
