@@ -19,7 +19,7 @@ RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/koe .
 
 FROM debian:bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends espeak-ng lame opus-tools ca-certificates \
+ && apt-get install -y --no-install-recommends espeak-ng lame opus-tools open-jtalk open-jtalk-mecab-naist-jdic ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin koe \
  && mkdir -p /data/blobs && chown -R koe /data

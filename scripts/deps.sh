@@ -5,6 +5,10 @@ missing=()
 command -v espeak-ng >/dev/null || missing+=(espeak-ng)
 command -v lame >/dev/null || missing+=(lame)
 command -v opusenc >/dev/null || missing+=(opus-tools)
+# Open JTalk and its dictionary: Japanese voices where a .htsvoice file is
+# installed (KOE_OPENJTALK_VOICES; Debian's archive here has none).
+command -v open_jtalk >/dev/null || missing+=(open-jtalk)
+[ -f /var/lib/mecab/dic/open-jtalk/naist-jdic/sys.dic ] || missing+=(open-jtalk-mecab-naist-jdic)
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "installing ${missing[*]}" >&2
 sudo=""

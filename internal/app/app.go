@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -58,6 +59,7 @@ import (
 	"github.com/koe-voice/koe/internal/store"
 	"github.com/koe-voice/koe/internal/tracing"
 	"github.com/koe-voice/koe/internal/tts"
+	"github.com/koe-voice/koe/internal/tts/ja"
 	"github.com/koe-voice/koe/internal/usage"
 	"github.com/koe-voice/koe/internal/voice"
 )
@@ -427,19 +429,51 @@ func observeJobs(events <-chan *river.Event) {
 // DB is the app's database, for tests that look under the API.
 func (a *App) DB() *store.DB { return a.db }
 
-// engines are the speech engines of this server: espeak-ng always, and an
-// OpenAI-compatible server when KOE_OPENAI_TTS_URL is set.
+// engines are the speech engines of this server: espeak-ng always, Open
+// JTalk when it has a voice file, and an OpenAI-compatible server when
+// KOE_OPENAI_TTS_URL is set.
 func (a *App) engines() ([]tts.Synthesizer, error) {
 	if _, err := exec.LookPath(a.cfg.EspeakPath); err != nil {
 		return nil, fmt.Errorf("KOE_ESPEAK_PATH: %s is not installed: run `make deps` (Debian: apt-get install espeak-ng lame opus-tools)", a.cfg.EspeakPath)
 	}
-	engines := []tts.Synthesizer{tts.Traced(&tts.Espeak{Binary: a.cfg.EspeakPath})}
+	// espeak-ng reads kanji as "Chinese letter": its Japanese voice is
+	// given kana by the Japanese front end. Open JTalk and neural servers
+	// read Japanese themselves, better than from kana.
+	engines := []tts.Synthesizer{tts.Traced(ja.FrontEnd(&tts.Espeak{Binary: a.cfg.EspeakPath}))}
+	if jtalk := a.openJTalk(); jtalk != nil {
+		engines = append(engines, tts.Traced(jtalk))
+	}
 	if a.cfg.OpenAITTSURL != "" {
 		engines = append(engines, tts.Traced(&tts.OpenAI{
 			BaseURL: a.cfg.OpenAITTSURL, APIKey: a.cfg.OpenAITTSKey, Model: a.cfg.OpenAITTSModel, VoiceNames: a.cfg.OpenAITTSVoices,
 		}))
 	}
 	return engines, nil
+}
+
+// openJTalk is Open JTalk when its program, its dictionary and at least one
+// voice file are here. Debian ships no voice file, so it is often absent:
+// one log line says why, and its voices are not offered.
+func (a *App) openJTalk() *tts.OpenJTalk {
+	o := &tts.OpenJTalk{Binary: a.cfg.OpenJTalkPath, Dictionary: a.cfg.OpenJTalkDictionary, VoiceDir: a.cfg.OpenJTalkVoices}
+	var off string
+	if _, err := exec.LookPath(o.Binary); err != nil {
+		off = o.Binary + " is not installed (Debian: apt-get install open-jtalk open-jtalk-mecab-naist-jdic)"
+	} else if _, err := os.Stat(filepath.Join(o.Dictionary, "sys.dic")); err != nil {
+		off = "no dictionary in " + o.Dictionary + " (KOE_OPENJTALK_DICTIONARY; Debian: open-jtalk-mecab-naist-jdic)"
+	} else if voices, err := o.Voices(context.Background()); err != nil || len(voices) == 0 {
+		off = "no .htsvoice file in " + o.VoiceDir + " (KOE_OPENJTALK_VOICES)"
+	}
+	if off != "" {
+		// Worth a warning only when an operator asked for voices.
+		level := slog.LevelInfo
+		if a.cfg.OpenJTalkVoices != config.DefaultOpenJTalkVoices {
+			level = slog.LevelWarn
+		}
+		a.log.Log(context.Background(), level, "Open JTalk voices are off: "+off)
+		return nil
+	}
+	return o
 }
 
 // firebaseAuth returns the Firebase Admin SDK's token verifier. In

@@ -60,6 +60,9 @@ type Config struct {
 	OpenAITTSKey        string        // KOE_OPENAI_TTS_KEY
 	OpenAITTSModel      string        // KOE_OPENAI_TTS_MODEL
 	OpenAITTSVoices     []string      // KOE_OPENAI_TTS_VOICES
+	OpenJTalkPath       string        // KOE_OPENJTALK_PATH
+	OpenJTalkDictionary string        // KOE_OPENJTALK_DICTIONARY: Open JTalk's MeCab dictionary folder
+	OpenJTalkVoices     string        // KOE_OPENJTALK_VOICES: a folder of .htsvoice files, each a voice
 	AllowedOrigins      []string      // KOE_ALLOWED_ORIGINS
 	RedisURL            string        // KOE_REDIS_URL; empty: rate limits per process
 	AnonymousRPM        int           // KOE_ANONYMOUS_RPM: requests a minute per IP without credentials
@@ -113,6 +116,13 @@ type Config struct {
 	AuthFailuresPerMinute int
 }
 
+// The places Debian installs Open JTalk's dictionary (open-jtalk-mecab-naist-jdic)
+// and HTS voices (hts-voice-* packages, where the archive has them).
+const (
+	DefaultOpenJTalkDictionary = "/var/lib/mecab/dic/open-jtalk/naist-jdic"
+	DefaultOpenJTalkVoices     = "/usr/share/hts-voice"
+)
+
 // Postgres reports whether the database is PostgreSQL rather than SQLite.
 func (c Config) Postgres() bool { return c.DatabaseURL != "" }
 
@@ -139,6 +149,9 @@ func Load(getenv func(string) string) (Config, error) {
 		OpenAITTSKey:        l.str("KOE_OPENAI_TTS_KEY", ""),
 		OpenAITTSModel:      l.str("KOE_OPENAI_TTS_MODEL", "tts-1"),
 		OpenAITTSVoices:     l.list("KOE_OPENAI_TTS_VOICES", "alloy,echo,fable,onyx,nova,shimmer"),
+		OpenJTalkPath:       l.str("KOE_OPENJTALK_PATH", "open_jtalk"),
+		OpenJTalkDictionary: l.str("KOE_OPENJTALK_DICTIONARY", DefaultOpenJTalkDictionary),
+		OpenJTalkVoices:     l.str("KOE_OPENJTALK_VOICES", DefaultOpenJTalkVoices),
 		AllowedOrigins:      l.list("KOE_ALLOWED_ORIGINS", ""),
 		RedisURL:            l.str("KOE_REDIS_URL", ""),
 		AnonymousRPM:        l.intRange("KOE_ANONYMOUS_RPM", 60, 1, 1_000_000),
@@ -205,6 +218,18 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 		if len(c.OpenAITTSVoices) == 0 {
 			l.fail("KOE_OPENAI_TTS_VOICES", "must name at least one voice")
+		}
+	}
+	// Left at their defaults, missing folders only leave Open JTalk out;
+	// a folder set by hand must be there.
+	if l.getenv("KOE_OPENJTALK_DICTIONARY") != "" {
+		if _, err := os.Stat(filepath.Join(c.OpenJTalkDictionary, "sys.dic")); err != nil {
+			l.fail("KOE_OPENJTALK_DICTIONARY", "must be Open JTalk's MeCab dictionary, a folder with sys.dic (Debian: open-jtalk-mecab-naist-jdic, %s): %v", DefaultOpenJTalkDictionary, err)
+		}
+	}
+	if l.getenv("KOE_OPENJTALK_VOICES") != "" {
+		if fi, err := os.Stat(c.OpenJTalkVoices); err != nil || !fi.IsDir() {
+			l.fail("KOE_OPENJTALK_VOICES", "must be a folder of .htsvoice files, got %q", c.OpenJTalkVoices)
 		}
 	}
 	if u, err := url.Parse(c.RedisURL); c.RedisURL != "" && (err != nil || (u.Scheme != "redis" && u.Scheme != "rediss")) {

@@ -64,6 +64,8 @@ func TestLoadDefaults(t *testing.T) {
 		OpusencPath:      "opusenc",
 		OpenAITTSModel:   "tts-1",
 		OpenAITTSVoices:  []string{"alloy", "echo", "fable", "onyx", "nova", "shimmer"},
+		OpenJTalkPath:    "open_jtalk",
+		OpenJTalkVoices:  config.DefaultOpenJTalkVoices,
 		AnonymousRPM:     60,
 		SendGridBaseURL:  "https://api.sendgrid.com",
 		EmailFrom:        "Koe <no-reply@koe.local>",
@@ -73,6 +75,7 @@ func TestLoadDefaults(t *testing.T) {
 		OTLPProtocol:     "http/protobuf",
 
 		AuthFailuresPerMinute: 20,
+		OpenJTalkDictionary:   config.DefaultOpenJTalkDictionary,
 	}, c)
 	require.False(t, c.Postgres(), "no DATABASE_URL: SQLite")
 	require.True(t, c.Role.ServesAPI())
@@ -83,8 +86,13 @@ func TestLoadReadsEveryVariable(t *testing.T) {
 	t.Parallel()
 	web := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(web, "index.html"), []byte("<!doctype html>"), 0o644))
+	jtalk := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(jtalk, "sys.dic"), nil, 0o644))
 	c, err := config.Load(env(map[string]string{
 		"KOE_WEB_DIR":                 web,
+		"KOE_OPENJTALK_PATH":          "/opt/open_jtalk",
+		"KOE_OPENJTALK_DICTIONARY":    jtalk,
+		"KOE_OPENJTALK_VOICES":        jtalk,
 		"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318/",
 		"FIREBASE_WEB_API_KEY":        "AIzaTest",
 		"FIREBASE_AUTH_DOMAIN":        "login.koe.example.com",
@@ -155,6 +163,9 @@ func TestLoadReadsEveryVariable(t *testing.T) {
 		OpenAITTSKey:        "sk-test",
 		OpenAITTSModel:      "tts-1-hd",
 		OpenAITTSVoices:     []string{"alloy", "nova"},
+		OpenJTalkPath:       "/opt/open_jtalk",
+		OpenJTalkDictionary: jtalk,
+		OpenJTalkVoices:     jtalk,
 		AllowedOrigins:      []string{"https://app.example.com", "http://localhost:3000"},
 		RedisURL:            "redis://cache:6379/1",
 		AnonymousRPM:        30,
@@ -254,6 +265,10 @@ func TestLoadNamesTheVariableAtFault(t *testing.T) {
 		{"TTS server of another scheme", map[string]string{"KOE_OPENAI_TTS_URL": "ftp://tts.internal"}, "KOE_OPENAI_TTS_URL"},
 		{"TTS server without scheme", map[string]string{"KOE_OPENAI_TTS_URL": "tts.internal:8000"}, "KOE_OPENAI_TTS_URL"},
 		{"TTS server without voices", map[string]string{"KOE_OPENAI_TTS_URL": "http://tts.internal", "KOE_OPENAI_TTS_VOICES": " , "}, "KOE_OPENAI_TTS_VOICES"},
+		{"Open JTalk dictionary that is not there", map[string]string{"KOE_OPENJTALK_DICTIONARY": "/nonexistent/naist-jdic"}, "KOE_OPENJTALK_DICTIONARY"},
+		{"Open JTalk dictionary without sys.dic", map[string]string{"KOE_OPENJTALK_DICTIONARY": webBuild}, "KOE_OPENJTALK_DICTIONARY"},
+		{"Open JTalk voices that are not there", map[string]string{"KOE_OPENJTALK_VOICES": "/nonexistent/hts-voice"}, "KOE_OPENJTALK_VOICES"},
+		{"Open JTalk voices in a file", map[string]string{"KOE_OPENJTALK_VOICES": filepath.Join(webBuild, "index.html")}, "KOE_OPENJTALK_VOICES"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

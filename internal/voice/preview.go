@@ -16,7 +16,7 @@ import (
 // five, which every engine speaks in the voice's own language.
 var samples = map[string]string{
 	"en":  "Hello! This is how I sound. Koe turns your text into speech.",
-	"ja":  "こんにちは。これが私の声です。声は文章を音声に変えます。",
+	"ja":  "こんにちは。これが私の声です。Koeは、漢字も数字も、日本語として読み上げます。",
 	"cmn": "你好！这是我的声音。",
 	"yue": "你好！呢個係我嘅聲音。",
 	"ko":  "안녕하세요! 제 목소리는 이렇습니다.",
