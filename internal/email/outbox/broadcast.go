@@ -274,8 +274,16 @@ func (b *Broadcasts) Release(ctx context.Context) error {
 func (b *Broadcasts) fanOut(ctx context.Context, bc *Broadcast) (done bool, err error) {
 	o := b.outbox
 	err = o.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
-		// Re-read under the transaction: a cancel may have happened.
-		if err := tx.NewSelect().Model(bc).WherePK().Scan(ctx); err != nil {
+		// Re-read under the transaction: a cancel may have happened. On
+		// PostgreSQL the row is locked, so two releases at once (a slow
+		// one overlapping the next) take turns: the second sees the first's
+		// cursor instead of counting the same batch again. SQLite has one
+		// writer anyway.
+		q := tx.NewSelect().Model(bc).WherePK()
+		if o.db.Postgres() {
+			q = q.For("UPDATE")
+		}
+		if err := q.Scan(ctx); err != nil {
 			return err
 		}
 		if bc.Status == BroadcastCanceled || bc.FannedOut {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
@@ -219,6 +220,46 @@ func TestOptimizeSendTime(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, BroadcastSending, got.Status)
 			require.Equal(t, 4, got.Recipients)
+		})
+	}
+}
+
+// TestReleasesAtOnceCountOnce: two releases of the same broadcast at once (a
+// slow one overlapping the next periodic run) enqueue each recipient once and
+// count each once; on PostgreSQL they used to count a batch twice.
+func TestReleasesAtOnceCountOnce(t *testing.T) {
+	t.Parallel()
+	for _, kind := range storetest.Kinds {
+		t.Run(string(kind), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			db := storetest.Open(t, kind)
+			const n = 40
+			for i := range n {
+				id := addUser(t, db, fmt.Sprintf("at-once-%d@outbox.koe.test", i))
+				_, err := db.NewRaw("INSERT INTO notification_preferences (user_id, product_news) VALUES (?, TRUE)", id).Exec(ctx)
+				require.NoError(t, err)
+			}
+			o := New(db, email.NewLog(slog.New(slog.DiscardHandler)), 100, slog.New(slog.DiscardHandler))
+			o.SetJobs(insertClient(t, db))
+			b := NewBroadcasts(o, func(bc *Broadcast, r Recipient) (Mail, error) {
+				return Mail{To: r.Email, Subject: bc.Subject, Text: bc.TextBody}, nil
+			})
+			b.batch = 3
+			bc, err := b.Create(ctx, "usr_admin", BroadcastInput{Subject: "News", TextBody: "Hello."})
+			require.NoError(t, err)
+
+			var wg sync.WaitGroup
+			for range 4 {
+				wg.Go(func() { require.NoError(t, b.Release(ctx)) })
+			}
+			wg.Wait()
+			var queued int
+			require.NoError(t, db.NewRaw("SELECT count(*) FROM email_outbox WHERE broadcast_id = ?", bc.ID).Scan(ctx, &queued))
+			require.Equal(t, n, queued)
+			got, err := b.Get(ctx, bc.ID)
+			require.NoError(t, err)
+			require.Equal(t, n, got.Recipients, "each recipient counted once")
 		})
 	}
 }
