@@ -467,6 +467,12 @@ func (s *Service) Cancel(ctx context.Context, p auth.Principal, id string) (*Gen
 			return nil
 		}
 		canceled = true
+		// What subscribers are told is the row as canceled, with the
+		// progress the worker had made by then: the copy read before may
+		// be behind it, and progress never goes back.
+		if g, err = s.load(ctx, tx, id); err != nil {
+			return err
+		}
 		return s.release(ctx, tx, id)
 	})
 	if err != nil {
@@ -479,7 +485,6 @@ func (s *Service) Cancel(ctx context.Context, p auth.Principal, id string) (*Gen
 		return nil, apperror.New(apperror.Conflict, "the generation is already %s", strings.ToLower(string(g.Status)))
 	}
 	metrics.GenerationsFinished.WithLabelValues(string(StatusCanceled)).Inc()
-	g.Status, g.FinishedAt = StatusCanceled, &now
 	s.publish(ctx, g)
 	s.cancelJob(ctx, g)
 	return g, nil
