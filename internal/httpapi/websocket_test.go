@@ -867,6 +867,12 @@ func TestWebsocketConcurrentWrites(t *testing.T) {
 			wg.Go(func() {
 				for i := range perWriter {
 					writeErrs <- conn.WriteJSON(map[string]any{"w": k, "i": i, "pad": pad})
+					if i%10 == 0 {
+						// Spread the writes over several ping intervals,
+						// so pings surely go out between them however
+						// fast the machine.
+						time.Sleep(2 * time.Millisecond)
+					}
 				}
 			})
 		}

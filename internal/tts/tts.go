@@ -43,7 +43,28 @@ type Voice struct {
 	Description string
 	// Tags are short labels (dialect or variant subtags, engine family).
 	Tags []string
+	// Quality is how natural the voice sounds; the catalog lists the
+	// voices of a language best first.
+	Quality Quality
 }
+
+// Quality ranks voices by how natural they sound, from the kind of
+// synthesis behind them.
+type Quality int
+
+// The tiers, worst first: zero is unknown and ranks last.
+const (
+	// QualityBasic is formant synthesis: clear but robotic (espeak-ng).
+	QualityBasic Quality = iota + 1
+	// QualityStandard is concatenated recordings, diphones or clustered
+	// units (Flite, Festival's diphone voices).
+	QualityStandard
+	// QualityNatural is statistical parametric synthesis trained on one
+	// speaker (HTS voices: Festival's us-slt-hts, Open JTalk).
+	QualityNatural
+	// QualityNeural is a neural model (an OpenAI-compatible server).
+	QualityNeural
+)
 
 // Params shape the voice of one synthesis.
 type Params struct {
