@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -25,11 +26,14 @@ import (
 // to speak a short sentence (see TestFestivalRealEngine's log), so
 // processes stay alive and are fed through their REPL (festival --pipe),
 // one piece of text at a time each: a pool of at most Workers processes,
-// started when needed, replaced when they die. Its zero value is ready to
+// started when first needed, replaced when they die. Its zero value is ready to
 // use; it must not be copied after first use. Close stops the processes.
 type Festival struct {
 	// Binary is the festival program, "festival" when empty.
 	Binary string
+	// VoiceDir is festival's folder of voices, Debian's
+	// /usr/share/festival/voices when empty.
+	VoiceDir string
 	// Workers is the most processes running at once, and so the most
 	// pieces spoken at once; runtime.NumCPU() when zero.
 	Workers int
@@ -40,7 +44,6 @@ type Festival struct {
 	mu     sync.Mutex
 	idle   []*festivalProcess
 	closed bool
-	voices []Voice // cached: the installed voices do not change while we run
 }
 
 var _ Synthesizer = (*Festival)(nil)
@@ -94,34 +97,22 @@ const festivalRunes = 1000
 // Engine returns "festival".
 func (f *Festival) Engine() string { return "festival" }
 
-// Voices lists the voices of festivalVoices that festival's voice.list
-// names. The first successful answer is kept for the life of f; asking
-// starts the first process.
-func (f *Festival) Voices(ctx context.Context) ([]Voice, error) {
-	f.mu.Lock()
-	voices := f.voices
-	f.mu.Unlock()
-	if voices == nil {
-		out, err := f.eval(ctx, "(print (voice.list))")
-		if err != nil {
-			return nil, err
+// Voices lists the voices of festivalVoices installed in VoiceDir, as
+// festival's voice.list finds them: a folder <VoiceDir>/<language>/<name>.
+// It starts no process, so a server that never speaks with Festival pays
+// nothing for it.
+func (f *Festival) Voices(context.Context) ([]Voice, error) {
+	dir := cmp.Or(f.VoiceDir, "/usr/share/festival/voices")
+	voices := []Voice{}
+	for _, v := range festivalVoices {
+		if found, _ := filepath.Glob(filepath.Join(dir, "*", v.EngineVoiceID)); len(found) > 0 {
+			voices = append(voices, v.Voice)
 		}
-		// "(cmu_us_slt_arctic_hts kal_diphone)"
-		installed := strings.Fields(strings.Trim(strings.TrimSpace(out), "()"))
-		voices = []Voice{}
-		for _, v := range festivalVoices {
-			if slices.Contains(installed, v.EngineVoiceID) {
-				voices = append(voices, v.Voice)
-			}
-		}
-		if len(voices) == 0 {
-			return nil, fmt.Errorf("festival: voice.list names none of our voices: %q (Debian: festvox-us-slt-hts, festvox-kallpc16k)", strings.TrimSpace(out))
-		}
-		f.mu.Lock()
-		f.voices = voices
-		f.mu.Unlock()
 	}
-	return slices.Clone(voices), nil
+	if len(voices) == 0 {
+		return nil, fmt.Errorf("festival: none of our voices is in %s (Debian: festvox-us-slt-hts, festvox-kallpc16k)", dir)
+	}
+	return voices, nil
 }
 
 // Synthesize speaks text with the voice whose EngineVoiceID (festival's

@@ -37,10 +37,8 @@ func only(t *testing.T, f *Festival) *festivalProcess {
 func TestFestivalVoices(t *testing.T) {
 	f, _ := setupFestival(t)
 	require.Equal(t, "festival", f.Engine())
-	start := time.Now()
 	voices, err := f.Voices(t.Context())
 	require.NoError(t, err)
-	t.Logf("cold start (process, voice list): %v", time.Since(start))
 	require.Len(t, voices, 2, "Debian: apt-get install festvox-us-slt-hts festvox-kallpc16k")
 	require.Equal(t, "cmu_us_slt_arctic_hts", voices[0].EngineVoiceID)
 	require.Equal(t, "FEMALE", voices[0].Gender)
@@ -54,7 +52,11 @@ func TestFestivalVoices(t *testing.T) {
 		require.Equal(t, "en-US", tag.String())
 	}
 
-	_, err = (&Festival{Binary: "/nonexistent/festival"}).Voices(t.Context())
+	_, err = (&Festival{VoiceDir: t.TempDir()}).Voices(t.Context())
+	require.ErrorContains(t, err, "none of our voices")
+
+	// A missing program fails when it is needed, worth a retry.
+	_, err = Record(t.Context(), &Festival{Binary: "/nonexistent/festival"}, "kal_diphone", helloKoe, Params{})
 	require.ErrorIs(t, err, ErrTransient)
 }
 
@@ -147,12 +149,16 @@ func TestFestivalCancel(t *testing.T) {
 	require.NoError(t, err)
 	proc := only(t, f)
 
-	// Cancel once the process has its piece: its output file exists.
+	// Cancel once the process has its piece: it left the pool, and the
+	// piece's output file exists.
 	ctx, cancel := context.WithCancel(t.Context())
 	go func() {
 		defer cancel()
 		for {
-			if files, _ := os.ReadDir(tmp); len(files) > 0 {
+			f.mu.Lock()
+			taken := len(f.idle) == 0
+			f.mu.Unlock()
+			if files, _ := os.ReadDir(tmp); taken && len(files) > 0 {
 				return
 			}
 			time.Sleep(time.Millisecond)
