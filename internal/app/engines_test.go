@@ -189,3 +189,30 @@ func TestMissingEngines(t *testing.T) {
 	c = srv.Client(apptest.AdminKey)
 	require.Equal(t, map[string]int{"flite": 4}, engines())
 }
+
+// TestEnglishEngines: Flite's and Festival's voices (installed by make
+// deps) each say their preview, and a generation with Festival's HTS voice
+// comes out at its rate.
+func TestEnglishEngines(t *testing.T) {
+	t.Parallel()
+	srv := apptest.Boot(t, storetest.SQLite, nil)
+	c := srv.Client(apptest.AdminKey)
+	for _, id := range []string{"flite:slt", "flite:rms", "flite:awb", "flite:kal16", "festival:cmu_us_slt_arctic_hts", "festival:kal_diphone"} {
+		var v struct{ Voice struct{ PreviewURL string } }
+		c.Must(`query($id: ID!) { voice(id: $id) { previewUrl } }`, map[string]any{"id": id}, &v)
+		require.NotEmpty(t, v.Voice.PreviewURL, id)
+		b, _ := download(t, v.Voice.PreviewURL)
+		durationMs, _, err := tts.ProbeMP3(b)
+		require.NoError(t, err, id)
+		require.Greater(t, durationMs, 1000, id)
+		require.Less(t, durationMs, 15000, id)
+	}
+
+	g := create(t, c, map[string]any{"voiceId": "festival:cmu_us_slt_arctic_hts", "text": "Hello world, this is Koe. It reads two sentences.", "format": "WAV"})
+	evs := events(t, follow(t, c, apptest.TransportWS, g.ID), time.Minute)
+	last := evs[len(evs)-1]
+	require.Equal(t, "SUCCEEDED", last.Status, "%+v", last)
+	require.Equal(t, 32000, last.Generation.Audio.SampleRate)
+	require.Greater(t, last.Generation.Audio.DurationMs, 2000)
+	require.Less(t, last.Generation.Audio.DurationMs, 8000)
+}
