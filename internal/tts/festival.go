@@ -28,8 +28,9 @@ import (
 // processes stay alive and are fed through their REPL (festival --pipe),
 // one piece of text at a time each: a pool of at most Workers processes,
 // started when first needed, replaced when they die. Each process holds
-// about 320 MB (its lexicon and voices), and an idle one stays until Close. Its zero value is ready to
-// use; it must not be copied after first use. Close stops the processes.
+// about 320 MB (its lexicon and voices), and an idle one stays until
+// Close, which stops them all. Its zero value is ready to use; it must not
+// be copied after first use.
 type Festival struct {
 	// Binary is the festival program, "festival" when empty.
 	Binary string
