@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -148,4 +149,70 @@ func TestAPIAndWorkerProcesses(t *testing.T) {
 		}
 	}
 	require.Greater(t, running, 1, "progress made by the worker reaches the API's subscriber: %+v", evs)
+}
+
+// TestMissingEngines: a server whose engines are not installed starts all
+// the same, offering none of their voices, even those a start with the
+// engines listed before; installed again, they are back.
+func TestMissingEngines(t *testing.T) {
+	t.Parallel()
+	srv := apptest.Boot(t, storetest.SQLite, nil)
+	c := srv.Client(apptest.AdminKey)
+	// engines counts the voices offered of each local engine.
+	engines := func() map[string]int {
+		n := map[string]int{}
+		for _, engine := range []string{"espeak-ng", "flite", "festival"} {
+			var list struct{ Voices struct{ TotalCount int } }
+			c.Must(`query($e: String!) { voices(filter: {engine: $e}) { totalCount } }`, map[string]any{"e": engine}, &list)
+			if list.Voices.TotalCount > 0 {
+				n[engine] = list.Voices.TotalCount
+			}
+		}
+		return n
+	}
+	before := engines()
+	require.Greater(t, before["espeak-ng"], 100)
+	require.Equal(t, 4, before["flite"], "flite is installed here (make deps)")
+	require.Equal(t, 2, before["festival"], "festival and its voices are installed here (make deps)")
+
+	missing := filepath.Join(t.TempDir(), "missing")
+	srv.Env["KOE_ESPEAK_PATH"], srv.Env["KOE_FLITE_PATH"], srv.Env["KOE_FESTIVAL_PATH"] = missing, missing, missing
+	srv.Restart(10 * time.Second)
+	c = srv.Client(apptest.AdminKey)
+	require.Empty(t, engines(), "no engine, no voice")
+	resp := c.Do(`mutation($i: CreateGenerationInput!) { createGeneration(input: $i) { id } }`,
+		map[string]any{"i": map[string]any{"voiceId": "flite:slt", "text": "Hello."}})
+	require.NotEmpty(t, resp.Errors, "a voice of a missing engine does not speak")
+
+	delete(srv.Env, "KOE_FLITE_PATH")
+	srv.Restart(10 * time.Second)
+	c = srv.Client(apptest.AdminKey)
+	require.Equal(t, map[string]int{"flite": 4}, engines())
+}
+
+// TestEnglishEngines: Flite's and Festival's voices (installed by make
+// deps) each say their preview, and a generation with Festival's HTS voice
+// comes out at its rate.
+func TestEnglishEngines(t *testing.T) {
+	t.Parallel()
+	srv := apptest.Boot(t, storetest.SQLite, nil)
+	c := srv.Client(apptest.AdminKey)
+	for _, id := range []string{"flite:slt", "flite:rms", "flite:awb", "flite:kal16", "festival:cmu_us_slt_arctic_hts", "festival:kal_diphone"} {
+		var v struct{ Voice struct{ PreviewURL string } }
+		c.Must(`query($id: ID!) { voice(id: $id) { previewUrl } }`, map[string]any{"id": id}, &v)
+		require.NotEmpty(t, v.Voice.PreviewURL, id)
+		b, _ := download(t, v.Voice.PreviewURL)
+		durationMs, _, err := tts.ProbeMP3(b)
+		require.NoError(t, err, id)
+		require.Greater(t, durationMs, 1000, id)
+		require.Less(t, durationMs, 15000, id)
+	}
+
+	g := create(t, c, map[string]any{"voiceId": "festival:cmu_us_slt_arctic_hts", "text": "Hello world, this is Koe. It reads two sentences.", "format": "WAV"})
+	evs := events(t, follow(t, c, apptest.TransportWS, g.ID), time.Minute)
+	last := evs[len(evs)-1]
+	require.Equal(t, "SUCCEEDED", last.Status, "%+v", last)
+	require.Equal(t, 32000, last.Generation.Audio.SampleRate)
+	require.Greater(t, last.Generation.Audio.DurationMs, 2000)
+	require.Less(t, last.Generation.Audio.DurationMs, 8000)
 }
