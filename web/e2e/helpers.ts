@@ -10,7 +10,8 @@ export async function waitForGeneration(gql: Gql, id: string, timeoutMs = 60_000
     const s = r.data?.generation?.status
     if (s === 'SUCCEEDED' || s === 'FAILED' || s === 'CANCELED') return s
     if (Date.now() > deadline) throw new Error(`generation ${id} still ${s} after ${timeoutMs} ms`)
-    await new Promise((res) => setTimeout(res, 250))
+    // Once a second: a free plan allows 60 requests a minute.
+    await new Promise((res) => setTimeout(res, 1000))
   }
 }
 
@@ -25,10 +26,13 @@ export async function createGeneration(gql: Gql, text: string, format = 'WAV'): 
 }
 
 let voiceCache: string | undefined
-/** The id of an English voice. */
+/**
+ * The id of an English voice of espeak-ng, the fastest engine: the
+ * generations made through the API only set the scene for a test.
+ */
 export async function englishVoice(gql: Gql): Promise<string> {
   if (voiceCache) return voiceCache
-  const r = await gql<{ voices: { edges: { node: { id: string } }[] } }>('{ voices(filter: {language: "en"}, first: 1) { edges { node { id } } } }')
+  const r = await gql<{ voices: { edges: { node: { id: string } }[] } }>('{ voices(filter: {language: "en", engine: "espeak-ng"}, first: 1) { edges { node { id } } } }')
   const id = r.data?.voices.edges[0]?.node.id
   if (!id) throw new Error(`no English voice: ${JSON.stringify(r.errors)}`)
   voiceCache = id
