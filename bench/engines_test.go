@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bufio"
 	"cmp"
 	"context"
 	"errors"
@@ -23,16 +24,36 @@ import (
 	catalog "github.com/koe-voice/koe/internal/voice"
 )
 
-// alone are the engines' own programs as Koe's adapters run them, by engine
-// name, for the voice given: text on stdin, a WAV file on stdout. An
-// engine the app offers without an entry here is skipped with a message.
-var alone = map[string]func(v catalog.Voice) *exec.Cmd{
-	"espeak-ng": func(v catalog.Voice) *exec.Cmd {
-		// The flags and environment of tts.Espeak at speed 1, pitch 0.
-		cmd := exec.Command("espeak-ng", "--stdout", "-b", "1", "-v", v.EngineVoiceID, "-s", "175", "-p", "50")
-		cmd.Env = append(os.Environ(), "PULSE_SERVER=unix:/dev/null")
-		return cmd
+// alone are the engines' own programs run on a whole text as Koe's
+// adapters run them, by engine name, for the voice given. An engine the
+// app offers without an entry here is skipped with a message.
+var alone = map[string]func(b *testing.B, v catalog.Voice) soloist{
+	"espeak-ng": func(_ *testing.B, v catalog.Voice) soloist {
+		return process(func(text string) *exec.Cmd {
+			// The flags and environment of tts.Espeak at speed 1, pitch 0.
+			cmd := exec.Command("espeak-ng", "--stdout", "-b", "1", "-v", v.EngineVoiceID, "-s", "175", "-p", "50")
+			cmd.Env = append(os.Environ(), "PULSE_SERVER=unix:/dev/null")
+			cmd.Stdin = strings.NewReader(text)
+			return cmd
+		})
 	},
+	"flite": func(_ *testing.B, v catalog.Voice) soloist {
+		return process(func(text string) *exec.Cmd {
+			return exec.Command("flite", "-voice", v.EngineVoiceID, "-o", "/dev/stdout", "-t", text)
+		})
+	},
+	// Koe keeps festival processes warm; so does this, the voice loaded
+	// before anything is timed.
+	"festival": func(b *testing.B, v catalog.Voice) soloist {
+		return startFestival(b, v.EngineVoiceID)
+	},
+}
+
+// A soloist speaks a whole text with an engine's program and says when
+// the first audio came (the first byte past the WAV header) and when it
+// was done.
+type soloist interface {
+	speak(text string) (first, total time.Duration, err error)
 }
 
 // frontEnd is what turns text into what v is given, for voices Koe does
@@ -101,11 +122,11 @@ func BenchmarkEngines(b *testing.B) {
 					text := benchText(b, lang, size)
 					name := fmt.Sprintf("%s/%s/%s/chars=%d", v.Engine, lang, v.EngineVoiceID, utf8.RuneCountInString(text))
 					b.Run(name, func(b *testing.B) {
-						cmd, ok := alone[v.Engine]
+						solo, ok := alone[v.Engine]
 						if !ok {
-							b.Skipf("no command runs %s alone: add one to alone", v.Engine)
+							b.Skipf("no program runs %s alone here: add it to alone", v.Engine)
 						}
-						benchEngine(b, c, updates, v, text, cmd)
+						benchEngine(b, c, updates, v, text, solo(b, v))
 					})
 				}
 			}
@@ -113,7 +134,7 @@ func BenchmarkEngines(b *testing.B) {
 	}
 }
 
-func benchEngine(b *testing.B, c *apptest.Client, updates <-chan update, v catalog.Voice, text string, cmd func(catalog.Voice) *exec.Cmd) {
+func benchEngine(b *testing.B, c *apptest.Client, updates <-chan update, v catalog.Voice, text string, solo soloist) {
 	input := map[string]any{"input": map[string]any{"voiceId": v.ID, "text": text}}
 	frontEnd := frontEnd(v)
 	// One of each first: the first Japanese text loads the analyser's
@@ -123,14 +144,14 @@ func benchEngine(b *testing.B, c *apptest.Client, updates <-chan update, v catal
 	if frontEnd != nil {
 		spoken = frontEnd(text)
 	}
-	if _, _, err := runAlone(cmd(v), spoken); err != nil {
+	if _, _, err := solo.speak(spoken); err != nil {
 		b.Fatal(err)
 	}
 
 	var (
 		koe, koeFirst, pickup, speak, tail []time.Duration
-		solo, soloFirst, front             []time.Duration
-		koeCPU, soloCPU                    time.Duration
+		lone, loneFirst, front             []time.Duration
+		koeCPU, loneCPU                    time.Duration
 		chunks                             int
 	)
 	for b.Loop() {
@@ -149,21 +170,21 @@ func benchEngine(b *testing.B, c *apptest.Client, updates <-chan update, v catal
 			spoken = frontEnd(text)
 			front = append(front, time.Since(start))
 		}
-		first, total, err := runAlone(cmd(v), spoken)
+		first, total, err := solo.speak(spoken)
 		if err != nil {
 			b.Fatal(err)
 		}
 		_, children2 := cpuTime()
-		solo, soloFirst = append(solo, total), append(soloFirst, first)
-		koeCPU, soloCPU = koeCPU+children1-children0, soloCPU+children2-children1
+		lone, loneFirst = append(lone, total), append(loneFirst, first)
+		koeCPU, loneCPU = koeCPU+children1-children0, loneCPU+children2-children1
 	}
 	chars := float64(utf8.RuneCountInString(text))
-	k, s := percentile(koe, 0.5), percentile(solo, 0.5)
+	k, s := percentile(koe, 0.5), percentile(lone, 0.5)
 	b.ReportMetric(chars/k.Seconds(), "koe_chars/s")
 	b.ReportMetric(chars/s.Seconds(), "alone_chars/s")
 	b.ReportMetric(s.Seconds()/k.Seconds(), "koe/alone")
 	b.ReportMetric(ms(percentile(koeFirst, 0.5)), "koe_first_ms")
-	b.ReportMetric(ms(percentile(soloFirst, 0.5)), "alone_first_ms")
+	b.ReportMetric(ms(percentile(loneFirst, 0.5)), "alone_first_ms")
 	if frontEnd != nil {
 		b.ReportMetric(ms(percentile(front, 0.5)), "frontend_ms")
 	}
@@ -173,19 +194,22 @@ func benchEngine(b *testing.B, c *apptest.Client, updates <-chan update, v catal
 		b.ReportMetric(ms(percentile(tail, 0.5)), "tail_ms")
 	}
 	b.ReportMetric(float64(chunks), "chunks")
-	n := float64(len(koe))
-	b.ReportMetric(ms(koeCPU)/n, "koe_engine_cpu_ms")
-	b.ReportMetric(ms(soloCPU)/n, "alone_engine_cpu_ms")
+	// A child's CPU counts once it has exited: warm processes (Festival's,
+	// Koe's and this benchmark's) show none.
+	if n := float64(len(koe)); koeCPU > 0 && loneCPU > 0 {
+		b.ReportMetric(ms(koeCPU)/n, "koe_engine_cpu_ms")
+		b.ReportMetric(ms(loneCPU)/n, "alone_engine_cpu_ms")
+	}
 }
 
 // wavHeader is the size of the canonical WAV header engines write first.
 const wavHeader = 44
 
-// runAlone runs cmd with text on stdin and reads its stdout to the end. It
-// returns when the first audio came (the first byte past the WAV header)
-// and when the program ended.
-func runAlone(cmd *exec.Cmd, text string) (first, total time.Duration, err error) {
-	cmd.Stdin = strings.NewReader(text)
+// process runs a program per text, its audio read from stdout.
+type process func(text string) *exec.Cmd
+
+func (p process) speak(text string) (first, total time.Duration, err error) {
+	cmd := p(text)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.StdoutPipe()
@@ -218,6 +242,68 @@ func runAlone(cmd *exec.Cmd, text string) (first, total time.Duration, err error
 		return 0, 0, fmt.Errorf("%s wrote no audio: %s", cmd.Path, stderr.String())
 	}
 	return first, time.Since(start), nil
+}
+
+// festival is one `festival --pipe` with a voice loaded, fed Scheme on
+// stdin; each text's WAV goes to a file, written when the text is done.
+type festival struct {
+	stdin io.Writer
+	lines *bufio.Reader
+	wav   string
+}
+
+func startFestival(b *testing.B, voice string) *festival {
+	b.Helper()
+	cmd := exec.Command("festival", "--pipe")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		_ = stdin.Close()
+		_ = cmd.Wait()
+	})
+	f := &festival{stdin: stdin, lines: bufio.NewReader(stdout), wav: filepath.Join(b.TempDir(), "out.wav")}
+	if err := f.eval("(voice_" + voice + ")"); err != nil {
+		b.Fatal(err)
+	}
+	return f
+}
+
+// eval runs Scheme and waits until festival has done it.
+func (f *festival) eval(scheme string) error {
+	if _, err := io.WriteString(f.stdin, scheme+"\n(print \"bench-done\")(fflush nil)\n"); err != nil {
+		return err
+	}
+	for {
+		line, err := f.lines.ReadString('\n')
+		if err != nil {
+			return fmt.Errorf("festival: %w", err)
+		}
+		if strings.TrimSpace(line) == `"bench-done"` {
+			return nil
+		}
+	}
+}
+
+func (f *festival) speak(text string) (first, total time.Duration, err error) {
+	quoted := `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", " ").Replace(text) + `"`
+	start := time.Now()
+	if err := f.eval(fmt.Sprintf("(utt.save.wave (utt.synth (Utterance Text %s)) %q 'riff)", quoted, f.wav)); err != nil {
+		return 0, 0, err
+	}
+	total = time.Since(start)
+	if fi, err := os.Stat(f.wav); err != nil || fi.Size() <= wavHeader {
+		return 0, 0, fmt.Errorf("festival wrote no audio: %v", err)
+	}
+	return total, total, nil
 }
 
 // benchVoices picks, for each engine of srv's catalog, one enabled voice of
