@@ -180,7 +180,7 @@ func byLibrary(t text) (time.Duration, error) {
 	for _, c := range t.chunks {
 		samples = samples[:0]
 		s := C.CString(c)
-		err := C.espeak_Synth(unsafe.Pointer(s), C.size_t(len(c)+1), 0, C.POS_CHARACTER, 0, C.espeakCHARS_UTF8, nil, nil)
+		err := C.espeak_Synth(unsafe.Pointer(s), C.size_t(len(c)+1), 0, C.POS_CHARACTER, 0, C.espeakCHARS_UTF8|C.espeakENDPAUSE, nil, nil)
 		C.free(unsafe.Pointer(s))
 		if err != C.EE_OK {
 			return 0, fmt.Errorf("espeak_Synth: error %d", err)
