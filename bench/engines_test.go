@@ -104,7 +104,7 @@ func BenchmarkEngines(b *testing.B) {
 		{"postgres", storetest.Postgres, nil},
 		// Chunks one after another: what chunking costs without the
 		// parallelism that pays for it.
-		{"postgres/synth=1", storetest.Postgres, map[string]string{"KOE_SYNTH_CONCURRENCY": "1"}},
+		{"postgres-synth=1", storetest.Postgres, map[string]string{"KOE_SYNTH_CONCURRENCY": "1"}},
 	}
 	for _, s := range servers {
 		b.Run(s.name, func(b *testing.B) {
