@@ -1,5 +1,6 @@
-# Koe server image: a static Go binary on Debian slim with the speech engine
-# (espeak-ng) and encoders (lame, opusenc), serving the web app's static build
+# Koe server image: a static Go binary on Debian slim with the speech engines
+# (espeak-ng, Flite, Festival with its HTS and diphone voices, Open JTalk) and
+# encoders (lame, opusenc), serving the web app's static build
 # at /. Runs as a non-root user.
 #   docker build -t koe .
 #   docker run -p 8080:8080 -v koe-data:/data koe
@@ -19,7 +20,8 @@ RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/koe .
 
 FROM debian:bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends espeak-ng lame opus-tools open-jtalk open-jtalk-mecab-naist-jdic ca-certificates \
+ && apt-get install -y --no-install-recommends espeak-ng flite festival festvox-us-slt-hts festvox-kallpc16k \
+    lame opus-tools open-jtalk open-jtalk-mecab-naist-jdic ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin koe \
  && mkdir -p /data/blobs && chown -R koe /data

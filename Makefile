@@ -5,7 +5,7 @@ GO ?= go
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
-deps: ## install espeak-ng, lame and opus-tools if missing (Debian)
+deps: ## install the speech engines (espeak-ng, Flite, Festival, Open JTalk) and encoders (lame, opus-tools) if missing (Debian)
 	@scripts/deps.sh
 
 web: ## build the studio (web/.output/public) when it is missing or web/ changed; needs Node.js, skipped without it

@@ -5,6 +5,11 @@ missing=()
 command -v espeak-ng >/dev/null || missing+=(espeak-ng)
 command -v lame >/dev/null || missing+=(lame)
 command -v opusenc >/dev/null || missing+=(opus-tools)
+# Flite and Festival: English voices more natural than espeak-ng's.
+command -v flite >/dev/null || missing+=(flite)
+command -v festival >/dev/null || missing+=(festival)
+[ -d /usr/share/festival/voices/us/cmu_us_slt_arctic_hts ] || missing+=(festvox-us-slt-hts)
+[ -d /usr/share/festival/voices/english/kal_diphone ] || missing+=(festvox-kallpc16k)
 # Open JTalk and its dictionary: Japanese voices where a .htsvoice file is
 # installed (KOE_OPENJTALK_VOICES; Debian's archive here has none).
 command -v open_jtalk >/dev/null || missing+=(open-jtalk)

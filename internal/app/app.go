@@ -71,6 +71,7 @@ type App struct {
 
 	db       *store.DB
 	bucket   *blob.Bucket
+	festival *tts.Festival // its processes stop with the app
 	bus      events.Bus
 	pgBus    *events.Postgres
 	river    *river.Client[*sql.Tx]
@@ -167,11 +168,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 	if a.URL == "" {
 		a.URL = localURL(a.listener.Addr())
 	}
-	engines, err := a.engines()
-	if err != nil {
-		return nil, err
-	}
-	catalog := voice.NewCatalog(voice.CatalogConfig{DB: a.db, Bus: a.bus, PublicURL: a.URL, Engines: engines, Log: log})
+	catalog := voice.NewCatalog(voice.CatalogConfig{DB: a.db, Bus: a.bus, PublicURL: a.URL, Engines: a.engines(), Log: log})
 	a.auth = auth.NewService(a.db)
 	if cfg.FirebaseProjectID != "" {
 		verifier, err := firebaseAuth(ctx, cfg)
@@ -429,17 +426,27 @@ func observeJobs(events <-chan *river.Event) {
 // DB is the app's database, for tests that look under the API.
 func (a *App) DB() *store.DB { return a.db }
 
-// engines are the speech engines of this server: espeak-ng always, Open
-// JTalk when it has a voice file, and an OpenAI-compatible server when
-// KOE_OPENAI_TTS_URL is set.
-func (a *App) engines() ([]tts.Synthesizer, error) {
-	if _, err := exec.LookPath(a.cfg.EspeakPath); err != nil {
-		return nil, fmt.Errorf("KOE_ESPEAK_PATH: %s is not installed: run `make deps` (Debian: apt-get install espeak-ng lame opus-tools)", a.cfg.EspeakPath)
-	}
+// engines are the speech engines of this server: espeak-ng, Flite and
+// Festival when they are installed, Open JTalk when it has a voice file,
+// and an OpenAI-compatible server when KOE_OPENAI_TTS_URL is set. A missing
+// engine only takes its voices away, said in one log line: the server runs
+// with whatever engines are left, even none.
+func (a *App) engines() []tts.Synthesizer {
+	var engines []tts.Synthesizer
 	// espeak-ng reads kanji as "Chinese letter": its Japanese voice is
 	// given kana by the Japanese front end. Open JTalk and neural servers
 	// read Japanese themselves, better than from kana.
-	engines := []tts.Synthesizer{tts.Traced(ja.FrontEnd(&tts.Espeak{Binary: a.cfg.EspeakPath}))}
+	if espeak := (&tts.Espeak{Binary: a.cfg.EspeakPath}); a.installed(espeak, espeak.Binary, "espeak-ng") {
+		engines = append(engines, tts.Traced(ja.FrontEnd(espeak)))
+	}
+	if flite := (&tts.Flite{Binary: a.cfg.FlitePath}); a.installed(flite, flite.Binary, "flite") {
+		engines = append(engines, tts.Traced(flite))
+	}
+	festival := &tts.Festival{Binary: a.cfg.FestivalPath, Workers: a.cfg.SynthConcurrency}
+	if a.installed(festival, festival.Binary, "festival festvox-us-slt-hts festvox-kallpc16k") {
+		a.festival = festival
+		engines = append(engines, tts.Traced(festival))
+	}
 	if jtalk := a.openJTalk(); jtalk != nil {
 		engines = append(engines, tts.Traced(jtalk))
 	}
@@ -448,7 +455,24 @@ func (a *App) engines() ([]tts.Synthesizer, error) {
 			BaseURL: a.cfg.OpenAITTSURL, APIKey: a.cfg.OpenAITTSKey, Model: a.cfg.OpenAITTSModel, VoiceNames: a.cfg.OpenAITTSVoices,
 		}))
 	}
-	return engines, nil
+	return engines
+}
+
+// installed reports whether e's program is here and e has voices; when
+// not, one log line says its voices are off and how to install it.
+func (a *App) installed(e tts.Synthesizer, binary, packages string) bool {
+	err := func() error {
+		if _, err := exec.LookPath(binary); err != nil {
+			return err
+		}
+		_, err := e.Voices(context.Background())
+		return err
+	}()
+	if err != nil {
+		a.log.Warn(e.Engine()+" voices are off: run `make deps` (Debian: apt-get install "+packages+")", "error", err)
+		return false
+	}
+	return true
 }
 
 // openJTalk is Open JTalk when its program, its dictionary and at least one
@@ -715,6 +739,9 @@ func (a *App) closeResources() {
 	}
 	if a.db != nil {
 		_ = a.db.Close()
+	}
+	if a.festival != nil {
+		_ = a.festival.Close()
 	}
 	if a.tracer != nil {
 		// The last spans go out, for as long as the exporter's timeout.

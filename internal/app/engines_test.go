@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -148,4 +149,43 @@ func TestAPIAndWorkerProcesses(t *testing.T) {
 		}
 	}
 	require.Greater(t, running, 1, "progress made by the worker reaches the API's subscriber: %+v", evs)
+}
+
+// TestMissingEngines: a server whose engines are not installed starts all
+// the same, offering none of their voices, even those a start with the
+// engines listed before; installed again, they are back.
+func TestMissingEngines(t *testing.T) {
+	t.Parallel()
+	srv := apptest.Boot(t, storetest.SQLite, nil)
+	c := srv.Client(apptest.AdminKey)
+	// engines counts the voices offered of each local engine.
+	engines := func() map[string]int {
+		n := map[string]int{}
+		for _, engine := range []string{"espeak-ng", "flite", "festival"} {
+			var list struct{ Voices struct{ TotalCount int } }
+			c.Must(`query($e: String!) { voices(filter: {engine: $e}) { totalCount } }`, map[string]any{"e": engine}, &list)
+			if list.Voices.TotalCount > 0 {
+				n[engine] = list.Voices.TotalCount
+			}
+		}
+		return n
+	}
+	before := engines()
+	require.Greater(t, before["espeak-ng"], 100)
+	require.Equal(t, 4, before["flite"], "flite is installed here (make deps)")
+	require.Equal(t, 2, before["festival"], "festival and its voices are installed here (make deps)")
+
+	missing := filepath.Join(t.TempDir(), "missing")
+	srv.Env["KOE_ESPEAK_PATH"], srv.Env["KOE_FLITE_PATH"], srv.Env["KOE_FESTIVAL_PATH"] = missing, missing, missing
+	srv.Restart(10 * time.Second)
+	c = srv.Client(apptest.AdminKey)
+	require.Empty(t, engines(), "no engine, no voice")
+	resp := c.Do(`mutation($i: CreateGenerationInput!) { createGeneration(input: $i) { id } }`,
+		map[string]any{"i": map[string]any{"voiceId": "flite:slt", "text": "Hello."}})
+	require.NotEmpty(t, resp.Errors, "a voice of a missing engine does not speak")
+
+	delete(srv.Env, "KOE_FLITE_PATH")
+	srv.Restart(10 * time.Second)
+	c = srv.Client(apptest.AdminKey)
+	require.Equal(t, map[string]int{"flite": 4}, engines())
 }

@@ -288,6 +288,45 @@ func wavDecoder(w PCMWriter) *decoder {
 	return d
 }
 
+// copyWAV decodes the WAV file r holds for w as it is read: for engines
+// that write a file. An error of w is returned as it is; a file that is
+// not a whole WAV file is a transient failure of engine.
+func copyWAV(engine string, r io.Reader, w PCMWriter) error {
+	d := wavDecoder(w)
+	_, err := io.CopyBuffer(d, r, make([]byte, 32<<10))
+	if err := d.sinkErr(); err != nil {
+		return err
+	}
+	if err == nil {
+		err = d.finish()
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w: %w", engine, ErrTransient, err)
+	}
+	return nil
+}
+
+// pipeWAV runs the program name, which writes a WAV file to stdout, and
+// decodes it for w as it comes (see pipe). An error of w kills the program
+// and is returned as it is; a failed run or a stream that is not a whole
+// WAV file is classified by failure.
+func pipeWAV(ctx context.Context, stdin io.Reader, env []string, w PCMWriter, name string, args ...string) error {
+	d := wavDecoder(w)
+	err := pipe(ctx, stdin, env, d, name, args...)
+	if err := d.sinkErr(); err != nil {
+		return err
+	}
+	if err == nil {
+		if err = d.finish(); err != nil {
+			err = fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	if err != nil {
+		return failure(ctx, err)
+	}
+	return nil
+}
+
 // rawDecoder decodes mono 16-bit little-endian samples at rate for w.
 func rawDecoder(w PCMWriter, rate int) *decoder {
 	d := &decoder{sink: &sampleWriter{f: wavFormat{channels: 1, sampleRate: rate, blockAlign: 2}, w: w}}

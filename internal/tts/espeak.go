@@ -96,19 +96,8 @@ func (e *Espeak) Synthesize(ctx context.Context, engineVoiceID, text string, p P
 	// The text goes on stdin, never in argv: it may start with "-" and be
 	// longer than the argument limit. -b 1 reads it as UTF-8; without -m,
 	// SSML and other markup are spoken as written.
-	d := wavDecoder(w)
-	err = pipe(ctx, strings.NewReader(text), espeakEnv, d, e.binary(), "--stdout", "-b", "1",
+	return pipeWAV(ctx, strings.NewReader(text), espeakEnv, w, e.binary(), "--stdout", "-b", "1",
 		"-v", engineVoiceID, "-s", strconv.Itoa(wpm), "-p", strconv.Itoa(pitch))
-	if err := d.sinkErr(); err != nil {
-		return err
-	}
-	if err != nil {
-		return failure(ctx, err)
-	}
-	if err := d.finish(); err != nil {
-		return fmt.Errorf("espeak-ng: %w: %w", ErrTransient, err)
-	}
-	return nil
 }
 
 // espeakEnv is added to espeak-ng's environment. espeak-ng connects to

@@ -210,16 +210,5 @@ func (o *OpenJTalk) speak(ctx context.Context, voicePath, text string, p Params,
 		return fmt.Errorf("open_jtalk: %w: %w", ErrTransient, err)
 	}
 	defer wav.Close()
-	d := wavDecoder(w)
-	_, err = io.CopyBuffer(d, wav, make([]byte, 32<<10))
-	if err := d.sinkErr(); err != nil {
-		return err
-	}
-	if err == nil {
-		err = d.finish()
-	}
-	if err != nil {
-		return fmt.Errorf("open_jtalk: %w: %w", ErrTransient, err)
-	}
-	return nil
+	return copyWAV("open_jtalk", wav, w)
 }

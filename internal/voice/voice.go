@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/url"
 	"path"
 	"regexp"
@@ -164,9 +165,18 @@ func ID(engine, engineVoiceID string) string {
 }
 
 // Sync upserts every voice the engines offer and marks the ones they no longer
-// offer unavailable. Operator choices (enabled) survive a sync.
+// offer unavailable, with the voices of engines this server does not have
+// (uninstalled since the last start). Operator choices (enabled) survive a
+// sync.
 func (c *Catalog) Sync(ctx context.Context) error {
 	now := c.now()
+	q := c.db.NewUpdate().Table("voices").Set("available = ?", false).Set("updated_at = ?", now).Where("available")
+	if len(c.engines) > 0 {
+		q = q.Where("engine NOT IN (?)", bun.In(slices.Collect(maps.Keys(c.engines))))
+	}
+	if _, err := q.Exec(ctx); err != nil {
+		return fmt.Errorf("sync voices of absent engines: %w", err)
+	}
 	for name, e := range c.engines {
 		offered, err := e.Voices(ctx)
 		if err != nil {

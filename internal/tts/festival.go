@@ -1,0 +1,360 @@
+package tts
+
+import (
+	"bufio"
+	"cmp"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode"
+)
+
+// Festival speaks English with the Festival program (Debian's festival)
+// and its voices festvox-us-slt-hts and festvox-kallpc16k. A festival
+// process takes about 1.7 s to start and load a voice, and then about 0.1 s
+// to speak a short sentence (see TestFestivalRealEngine's log), so
+// processes stay alive and are fed through their REPL (festival --pipe),
+// one piece of text at a time each: a pool of at most Workers processes,
+// started when first needed, replaced when they die. Its zero value is ready to
+// use; it must not be copied after first use. Close stops the processes.
+type Festival struct {
+	// Binary is the festival program, "festival" when empty.
+	Binary string
+	// VoiceDir is festival's folder of voices, Debian's
+	// /usr/share/festival/voices when empty.
+	VoiceDir string
+	// Workers is the most processes running at once, and so the most
+	// pieces spoken at once; runtime.NumCPU() when zero.
+	Workers int
+
+	once  sync.Once
+	slots chan struct{} // a token per process at work
+
+	mu     sync.Mutex
+	idle   []*festivalProcess
+	closed bool
+}
+
+var _ Synthesizer = (*Festival)(nil)
+
+// festivalVoice is a voice Koe offers when festival's voice.list names it.
+type festivalVoice struct {
+	Voice
+	rate int
+	// params is the Scheme that selects the voice and applies p; it runs
+	// before every piece, so no setting outlives its piece.
+	params func(p Params) string
+}
+
+// festivalVoices are the voices of Debian's festvox packages worth
+// offering; EngineVoiceID is festival's name, its voice_<name> function
+// selects it.
+var festivalVoices = []festivalVoice{
+	{
+		Voice: Voice{EngineVoiceID: "cmu_us_slt_arctic_hts", Name: "Slt (US English, Festival HTS)", Language: "en-US",
+			LanguageName: "English", Gender: "FEMALE", Quality: QualityNatural, Tags: []string{"us", "hts", "festival"},
+			Description: "CMU ARCTIC speaker slt, HTS statistical parametric voice (festvox-us-slt-hts); pitch cannot be changed"},
+		rate: 32000,
+		// The HTS engine takes its speed as -r and ignores both
+		// Duration_Stretch and -fm, its pitch shift (checked: the audio is
+		// byte for byte the same).
+		params: func(p Params) string {
+			return fmt.Sprintf(`(voice_cmu_us_slt_arctic_hts)(Parameter.set 'Duration_Stretch 1)`+
+				`(set! hts_engine_params (append hts_engine_params (list (list "-r" %s))))`, schemeNumber(cmp.Or(p.Speed, 1)))
+		},
+	},
+	{
+		Voice: Voice{EngineVoiceID: "kal_diphone", Name: "Kal (US English, Festival)", Language: "en-US",
+			LanguageName: "English", Gender: "MALE", Quality: QualityStandard, Tags: []string{"us", "diphone", "festival"},
+			Description: "CMU speaker kal, diphone voice (festvox-kallpc16k)"},
+		rate: 16000,
+		// Pitch scales the mean and spread of the intonation model's
+		// target, which voice_kal_diphone resets.
+		params: func(p Params) string {
+			return fmt.Sprintf(`(voice_kal_diphone)(Parameter.set 'Duration_Stretch %s)`+
+				`(set! int_lr_params (mapcar (lambda (x) (if (member (car x) '(target_f0_mean target_f0_std))`+
+				` (list (car x) (* %s (cadr x))) x)) int_lr_params))`,
+				schemeNumber(1/cmp.Or(p.Speed, 1)), schemeNumber(semitones(p.Pitch)))
+		},
+	},
+}
+
+// festivalRunes is the longest piece of text given to festival at once,
+// to bound what one request holds.
+const festivalRunes = 1000
+
+// Engine returns "festival".
+func (f *Festival) Engine() string { return "festival" }
+
+// Voices lists the voices of festivalVoices installed in VoiceDir, as
+// festival's voice.list finds them: a folder <VoiceDir>/<language>/<name>.
+// It starts no process, so a server that never speaks with Festival pays
+// nothing for it.
+func (f *Festival) Voices(context.Context) ([]Voice, error) {
+	dir := cmp.Or(f.VoiceDir, "/usr/share/festival/voices")
+	voices := []Voice{}
+	for _, v := range festivalVoices {
+		if found, _ := filepath.Glob(filepath.Join(dir, "*", v.EngineVoiceID)); len(found) > 0 {
+			voices = append(voices, v.Voice)
+		}
+	}
+	if len(voices) == 0 {
+		return nil, fmt.Errorf("festival: none of our voices is in %s (Debian: festvox-us-slt-hts, festvox-kallpc16k)", dir)
+	}
+	return voices, nil
+}
+
+// Synthesize speaks text with the voice whose EngineVoiceID (festival's
+// name, "kal_diphone") is given, at the voice's rate. The text is cut at
+// sentence ends into pieces of at most festivalRunes; each is spoken by a
+// process of the pool into a WAV file in $TMPDIR, which is read out to w as
+// it is decoded and removed. The text is a Scheme string, escaped, so it is
+// only ever spoken. Cancelling ctx kills the process speaking.
+func (f *Festival) Synthesize(ctx context.Context, engineVoiceID, text string, p Params, w PCMWriter) error {
+	voices, err := f.Voices(ctx)
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(voices, func(v Voice) bool { return v.EngineVoiceID == engineVoiceID }) {
+		return fmt.Errorf("festival voice %q: %w", engineVoiceID, ErrUnknownVoice)
+	}
+	voice := festivalVoices[slices.IndexFunc(festivalVoices, func(v festivalVoice) bool { return v.EngineVoiceID == engineVoiceID })]
+	text = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, text)
+	spoken := false
+	for _, piece := range Split(text, festivalRunes) {
+		// Festival fails on text with nothing to say.
+		if !strings.ContainsFunc(piece, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) }) {
+			continue
+		}
+		if err := f.speak(ctx, voice, piece, p, w); err != nil {
+			return err
+		}
+		spoken = true
+	}
+	if !spoken {
+		return w.WritePCM(PCM{SampleRate: voice.rate})
+	}
+	return nil
+}
+
+// speak has a process of the pool write one piece to a file and streams
+// the file to w.
+func (f *Festival) speak(ctx context.Context, v festivalVoice, text string, p Params, w PCMWriter) error {
+	out, err := os.CreateTemp("", "koe-festival-*.wav")
+	if err != nil {
+		return fmt.Errorf("festival: %w: %w", ErrTransient, err)
+	}
+	defer os.Remove(out.Name())
+	_ = out.Close()
+	_, err = f.eval(ctx, v.params(p)+
+		fmt.Sprintf("(utt.save.wave (utt.synth (Utterance Text %s)) %s 'riff)", schemeString(text), schemeString(out.Name())))
+	if err != nil {
+		return err
+	}
+	// A Scheme error is only said on festival's stderr: the file is then
+	// left empty, which copyWAV reports.
+	wav, err := os.Open(out.Name())
+	if err != nil {
+		return fmt.Errorf("festival: %w: %w", ErrTransient, err)
+	}
+	defer wav.Close()
+	return copyWAV("festival", wav, w)
+}
+
+// eval runs Scheme on a process of the pool and returns what it printed.
+func (f *Festival) eval(ctx context.Context, scheme string) (string, error) {
+	proc, err := f.acquire(ctx)
+	if err != nil {
+		return "", err
+	}
+	out, err := proc.eval(ctx, scheme)
+	f.release(proc, err == nil)
+	if err != nil {
+		return "", failure(ctx, err)
+	}
+	return out, nil
+}
+
+// acquire waits for a free slot and returns an idle live process, or a new
+// one.
+func (f *Festival) acquire(ctx context.Context) (*festivalProcess, error) {
+	f.once.Do(func() { f.slots = make(chan struct{}, cmp.Or(f.Workers, runtime.NumCPU())) })
+	select {
+	case f.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	f.mu.Lock()
+	if f.closed {
+		f.mu.Unlock()
+		<-f.slots
+		return nil, errors.New("festival: closed")
+	}
+	for len(f.idle) > 0 {
+		proc := f.idle[len(f.idle)-1]
+		f.idle = f.idle[:len(f.idle)-1]
+		if proc.alive() {
+			f.mu.Unlock()
+			return proc, nil
+		}
+	}
+	f.mu.Unlock()
+	proc, err := startFestival(cmp.Or(f.Binary, "festival"))
+	if err != nil {
+		<-f.slots
+		return nil, failure(ctx, err)
+	}
+	return proc, nil
+}
+
+// release returns a process to the pool when it is fit for another piece,
+// and stops it otherwise.
+func (f *Festival) release(proc *festivalProcess, fit bool) {
+	f.mu.Lock()
+	if fit && !f.closed {
+		f.idle = append(f.idle, proc)
+	} else {
+		proc.stop()
+	}
+	f.mu.Unlock()
+	<-f.slots
+}
+
+// Close stops the idle processes; a process at work stops when its piece
+// is done. Synthesize fails after Close.
+func (f *Festival) Close() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.closed = true
+	for _, proc := range f.idle {
+		proc.stop()
+	}
+	f.idle = nil
+	return nil
+}
+
+// festivalProcess is one festival --pipe reading Scheme on stdin.
+type festivalProcess struct {
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	stdout *bufio.Reader
+	exited chan struct{} // closed when the process has exited
+	// done is the line festival prints when it has run a request: a
+	// random word, so nothing spoken can print it.
+	done string
+}
+
+// startFestival starts a process. It is not bound to a context: it
+// outlives the request that started it. It exits when its stdin closes,
+// so it does not outlive us either.
+func startFestival(binary string) (*festivalProcess, error) {
+	cmd := exec.Command(binary, "--pipe")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, fmt.Errorf("festival: %w", err)
+	}
+	// Our own pipe, not StdoutPipe: Wait, which runs as soon as the
+	// process exits, would close that one under a reader.
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, fmt.Errorf("festival: %w", err)
+	}
+	cmd.Stdout = w
+	if err := cmd.Start(); err != nil {
+		_ = r.Close()
+		_ = w.Close()
+		return nil, fmt.Errorf("festival: %w", err)
+	}
+	_ = w.Close()
+	proc := &festivalProcess{cmd: cmd, stdin: stdin, stdout: bufio.NewReader(r), exited: make(chan struct{}), done: "koe-done-" + rand.Text()}
+	go func() {
+		_ = cmd.Wait()
+		_ = r.Close()
+		close(proc.exited)
+	}()
+	return proc, nil
+}
+
+// festivalOutput is the most a request may print that eval keeps.
+const festivalOutput = 64 << 10
+
+// eval sends Scheme and waits for the process to have run it, returning
+// what it printed. Cancelling ctx kills the process; after an error the
+// process is unfit for use.
+func (p *festivalProcess) eval(ctx context.Context, scheme string) (string, error) {
+	stop := context.AfterFunc(ctx, p.stop)
+	defer stop()
+	// stdout is a pipe, which festival buffers: fflush sends the marker.
+	if _, err := io.WriteString(p.stdin, scheme+"\n(print \""+p.done+"\")(fflush nil)\n"); err != nil {
+		return "", p.failed(ctx, err)
+	}
+	var out strings.Builder
+	for {
+		line, err := p.stdout.ReadString('\n')
+		if err != nil {
+			return "", p.failed(ctx, err)
+		}
+		if strings.TrimSpace(line) == `"`+p.done+`"` {
+			if !stop() { // killed for ctx just now
+				return "", p.failed(ctx, context.Cause(ctx))
+			}
+			return out.String(), nil
+		}
+		if out.Len() < festivalOutput {
+			out.WriteString(line)
+		}
+	}
+}
+
+// failed is the error of a request the process could not finish.
+func (p *festivalProcess) failed(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("festival: %w", errors.Join(ctx.Err(), err))
+	}
+	return fmt.Errorf("festival exited: %w", err)
+}
+
+// alive reports whether the process still runs.
+func (p *festivalProcess) alive() bool {
+	select {
+	case <-p.exited:
+		return false
+	default:
+		return true
+	}
+}
+
+// stop kills the process.
+func (p *festivalProcess) stop() {
+	_ = p.cmd.Process.Kill()
+	_ = p.stdin.Close()
+}
+
+// schemeString is s as a Scheme string literal: festival's reader gives
+// meaning to a backslash and ends the string at a quote, so both are
+// escaped, and nothing in s can end the string.
+func schemeString(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+}
+
+// schemeNumber writes x as Scheme reads it, without an exponent.
+func schemeNumber(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
+
+// semitones is the frequency ratio of a shift by n semitones.
+func semitones(n float64) float64 { return math.Pow(2, n/12) }
