@@ -147,15 +147,20 @@ func TestFirstStartInProduction(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode, "a preview is made and kept in the blob folder")
+	previews, err := filepath.Glob(filepath.Join(dataDir, "blobs/previews/espeak-ng/en-us-*.mp3"))
+	require.NoError(t, err)
+	require.Len(t, previews, 1, "one preview, named after its voice and sample")
+	preview, err := filepath.Rel(dataDir, previews[0])
+	require.NoError(t, err)
 	for name, want := range map[string]os.FileMode{
-		"admin-api-key":                      0o600,
-		"koe.db":                             0o600,
-		"koe.db-wal":                         0o600,
-		".":                                  0o700,
-		"blobs":                              0o700,
-		"blobs/previews":                     0o700,
-		"blobs/previews/espeak-ng":           0o700,
-		"blobs/previews/espeak-ng/en-us.mp3": 0o600,
+		"admin-api-key":            0o600,
+		"koe.db":                   0o600,
+		"koe.db-wal":               0o600,
+		".":                        0o700,
+		"blobs":                    0o700,
+		"blobs/previews":           0o700,
+		"blobs/previews/espeak-ng": 0o700,
+		preview:                    0o600,
 	} {
 		info, err := os.Stat(filepath.Join(dataDir, name))
 		require.NoError(t, err, name)

@@ -59,7 +59,8 @@ mkdir -p "$copy"
   [ -e "$f" ] && printf '%s\0' "$f"; done | xargs -0 cp --parents -t "$copy")
 port=$(free_port)
 # setsid: `make run` runs `go run`, which runs the server; all three stop together.
-KOE_ADDR=127.0.0.1:$port KOE_DATA_DIR="$tmp/run-data" setsid make -C "$copy" run >"$tmp/run.out" 2>"$tmp/run.err" &
+# A person's fresh machine has no emulator settings: the test suite's are unset.
+KOE_ADDR=127.0.0.1:$port KOE_DATA_DIR="$tmp/run-data" setsid env -u FIREBASE_AUTH_EMULATOR_HOST -u FIREBASE_PROJECT_ID make -C "$copy" run >"$tmp/run.out" 2>"$tmp/run.err" &
 run=$!
 trap 'kill -- -"$run" 2>/dev/null; rm -rf "$tmp"' EXIT
 for _ in $(seq 1 600); do

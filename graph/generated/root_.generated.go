@@ -351,6 +351,7 @@ type ComplexityRoot struct {
 		LanguageName func(childComplexity int) int
 		Name         func(childComplexity int) int
 		PreviewURL   func(childComplexity int) int
+		Quality      func(childComplexity int) int
 		Tags         func(childComplexity int) int
 	}
 
@@ -1795,6 +1796,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Voice.PreviewURL(childComplexity), true
+	case "Voice.quality":
+		if e.ComplexityRoot.Voice.Quality == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Voice.Quality(childComplexity), true
 	case "Voice.tags":
 		if e.ComplexityRoot.Voice.Tags == nil {
 			break
@@ -2032,6 +2039,18 @@ enum Gender {
   NEUTRAL
 }
 
+"How natural a voice sounds, from the kind of synthesis behind it. The catalog lists each language's voices best first."
+enum VoiceQuality {
+  "Formant synthesis: clear but robotic (espeak-ng). Also a voice whose engine names no tier."
+  BASIC
+  "Concatenated recordings: diphones or clustered units (Flite, Festival's diphone voices)."
+  STANDARD
+  "Statistical parametric synthesis trained on one speaker (HTS voices: Festival's us-slt-hts, Open JTalk)."
+  NATURAL
+  "A neural model (an OpenAI-compatible server)."
+  NEURAL
+}
+
 "A voice text can be spoken with."
 type Voice implements Node {
   "Stable id across restarts, ` + "`" + `<engine>:<engine's voice name>` + "`" + ` (e.g. ` + "`" + `espeak-ng:gmw/en-US` + "`" + `)."
@@ -2050,6 +2069,8 @@ type Voice implements Node {
   description: String
   "Short labels: dialect and variant subtags, engine family."
   tags: [String!]!
+  "How natural it sounds; ` + "`" + `voices` + "`" + ` lists the best of a language first."
+  quality: VoiceQuality!
   "URL of a short spoken sample, generated once and cached; signed and expiring like ` + "`" + `Audio.url` + "`" + `."
   previewUrl: String
   "Disabled voices are listed for operators but cannot be used for new generations."
@@ -2653,7 +2674,7 @@ type Query {
   node(id: ID!): Node
   "The signed-in principal's user."
   me: User! @auth
-  "The voice catalog, ordered by language then name. Operators also see disabled voices."
+  "The voice catalog, ordered by base language, then best first (` + "`" + `quality` + "`" + `), then name. Operators also see disabled voices."
   voices(filter: VoiceFilter, first: Int = 50, after: String): VoiceConnection!
   "One voice by id."
   voice(id: ID!): Voice
@@ -3329,6 +3350,8 @@ func (ec *executionContext) childFields_Voice(ctx context.Context, field graphql
 		return ec.fieldContext_Voice_description(ctx, field)
 	case "tags":
 		return ec.fieldContext_Voice_tags(ctx, field)
+	case "quality":
+		return ec.fieldContext_Voice_quality(ctx, field)
 	case "previewUrl":
 		return ec.fieldContext_Voice_previewUrl(ctx, field)
 	case "enabled":

@@ -6876,6 +6876,29 @@ func (ec *executionContext) fieldContext_Voice_tags(_ context.Context, field gra
 	return graphql.NewScalarFieldContext("Voice", field, false, false, "String")
 }
 
+func (ec *executionContext) _Voice_quality(ctx context.Context, field graphql.CollectedField, obj *voice.Voice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Voice_quality(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Quality, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tts.Quality) graphql.Marshaler {
+			return ec.marshalNVoiceQuality2githubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋttsᚐQuality(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Voice_quality(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Voice", field, false, false, "VoiceQuality")
+}
+
 func (ec *executionContext) _Voice_previewUrl(ctx context.Context, field graphql.CollectedField, obj *voice.Voice) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9981,6 +10004,11 @@ func (ec *executionContext) _Voice(ctx context.Context, sel ast.SelectionSet, ob
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "quality":
+			out.Values[i] = ec._Voice_quality(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "previewUrl":
 			out.Values[i] = ec._Voice_previewUrl(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -10763,6 +10791,36 @@ func (ec *executionContext) marshalNVoiceLanguage2ᚖgithubᚗcomᚋkoeᚑvoice�
 	}
 	return ec._VoiceLanguage(ctx, sel, v)
 }
+
+func (ec *executionContext) unmarshalNVoiceQuality2githubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋttsᚐQuality(ctx context.Context, v any) (tts.Quality, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNVoiceQuality2githubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋttsᚐQuality[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNVoiceQuality2githubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋttsᚐQuality(ctx context.Context, sel ast.SelectionSet, v tts.Quality) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNVoiceQuality2githubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋttsᚐQuality[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "VoiceQuality!")
+	}
+	return res
+}
+
+var (
+	unmarshalNVoiceQuality2githubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋttsᚐQuality = map[string]tts.Quality{
+		"BASIC":    tts.QualityBasic,
+		"STANDARD": tts.QualityStandard,
+		"NATURAL":  tts.QualityNatural,
+		"NEURAL":   tts.QualityNeural,
+	}
+	marshalNVoiceQuality2githubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋttsᚐQuality = map[tts.Quality]string{
+		tts.QualityBasic:    "BASIC",
+		tts.QualityStandard: "STANDARD",
+		tts.QualityNatural:  "NATURAL",
+		tts.QualityNeural:   "NEURAL",
+	}
+)
 
 func (ec *executionContext) marshalOAudio2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐAudio(ctx context.Context, sel ast.SelectionSet, v *model.Audio) graphql.Marshaler {
 	if v == nil {

@@ -196,7 +196,7 @@ func (r *queryResolver) Me(ctx context.Context) (*auth.User, error) {
 }
 
 func (r *queryResolver) Voices(ctx context.Context, filter *model.VoiceFilter, first *int, after *string) (*model.VoiceConnection, error) {
-	req, err := pageRequest(ctx, first, after, 50, 3)
+	req, err := pageRequest(ctx, first, after, 50, voice.CursorLen)
 	if err != nil {
 		return nil, err
 	}

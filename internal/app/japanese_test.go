@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/koe-voice/koe/internal/apptest"
+	"github.com/koe-voice/koe/internal/auth"
 	"github.com/koe-voice/koe/internal/store/storetest"
 	"github.com/koe-voice/koe/internal/tts"
 )
@@ -99,6 +100,23 @@ func TestOpenJTalkEngine(t *testing.T) {
 	require.Len(t, list.Voices.Edges, 1)
 	require.Equal(t, "open-jtalk:mei_normal", list.Voices.Edges[0].Node.ID)
 	require.Equal(t, "ja", list.Voices.Edges[0].Node.Language)
+
+	// The first Japanese voice a person sees is the one that reads kanji
+	// itself, before espeak-ng's.
+	var first struct {
+		Voices struct {
+			Edges []struct {
+				Node struct{ ID, Quality string }
+			}
+		}
+	}
+	_, person := srv.NewUser(auth.RoleUser, "ja-first@example.com")
+	srv.Client(person).Must(`{ voices(filter: {language: "ja"}, first: 2) { edges { node { id quality } } } }`, nil, &first)
+	require.Len(t, first.Voices.Edges, 2)
+	require.Equal(t, "open-jtalk:mei_normal", first.Voices.Edges[0].Node.ID)
+	require.Equal(t, "NATURAL", first.Voices.Edges[0].Node.Quality)
+	require.Equal(t, "espeak-ng:ja", first.Voices.Edges[1].Node.ID)
+	require.Equal(t, "BASIC", first.Voices.Edges[1].Node.Quality)
 
 	const text = "今日は良い天気ですね。"
 	g := create(t, c, map[string]any{"voiceId": "open-jtalk:mei_normal", "text": text, "format": "WAV"})

@@ -40,8 +40,9 @@ const (
 func (e *Espeak) Engine() string { return "espeak-ng" }
 
 // Voices lists the installed voices from espeak-ng --voices, MBROLA voices
-// excepted: their databases are separate packages we do not install. The
-// first successful answer is kept for the life of e.
+// excepted: their databases are separate packages we do not install; and
+// so are the voices of a language BCP 47 cannot name (see espeakLanguage).
+// The first successful answer is kept for the life of e.
 func (e *Espeak) Voices(ctx context.Context) ([]Voice, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -123,15 +124,16 @@ func parseEspeakVoices(out string) []Voice {
 			continue
 		}
 		rawLang, ageGender, name, file := f[1], f[2], f[3], f[4]
-		lang := bcp47Case(rawLang)
-		if tag, err := language.Parse(rawLang); err == nil {
-			lang = tag.String()
+		lang, ok := espeakLanguage(rawLang)
+		if !ok {
+			continue
 		}
 		v := Voice{
 			EngineVoiceID: file,
 			Name:          strings.TrimSpace(strings.ReplaceAll(name, "_", " ")),
 			Language:      lang,
 			LanguageName:  languageName(lang, name),
+			Quality:       QualityBasic,
 		}
 		switch {
 		case strings.HasSuffix(ageGender, "/M"):
@@ -168,21 +170,44 @@ func languageName(lang, voiceName string) string {
 	return strings.TrimSpace(strings.ReplaceAll(name, "_", " "))
 }
 
-// bcp47Case writes a tag x/text rejects ("en-us-nyc": espeak-ng's variant
-// is too short to be a registered one) in the conventional case, which BCP
-// 47 says carries no meaning: "en-US-nyc", "chr-US-Qaaa-x-west".
-func bcp47Case(tag string) string {
-	subs := strings.Split(strings.ToLower(tag), "-")
-	for i, s := range subs[1:] {
-		if s == "x" {
-			break // private use stays lower case
-		}
-		switch len(s) {
-		case 2:
-			subs[i+1] = strings.ToUpper(s)
-		case 4:
-			subs[i+1] = strings.ToUpper(s[:1]) + s[1:]
+// espeakTags are espeak-ng's language codes that are no BCP 47 language,
+// by the tag that names the same language.
+var espeakTags = map[string]string{
+	"piqd": "tlh", // Klingon: espeak-ng names it after its script, pIqaD
+}
+
+// espeakLanguage is the canonical BCP 47 tag of an espeak-ng language code.
+// Subtags x/text rejects after the language ("nyc" in "en-us-nyc" is too
+// short to be a variant, "Qaaa" in "chr-US-Qaaa-x-west" stands after the
+// region) move into the private-use part, which keeps them as labels:
+// "en-US-x-nyc", "chr-US-x-qaaa-west". A language that has no BCP 47 code
+// ("py", the invented Pyash) is not offered: false.
+func espeakLanguage(code string) (string, bool) {
+	code = strings.ToLower(code)
+	if t, ok := espeakTags[code]; ok {
+		code = t
+	}
+	public, private, _ := strings.Cut(code, "-x-")
+	subtags := strings.Split(public, "-")
+	kept := []string{subtags[0]}
+	var moved []string
+	for _, s := range subtags[1:] {
+		if _, err := language.Parse(strings.Join(append(kept, s), "-")); err == nil {
+			kept = append(kept, s)
+		} else {
+			moved = append(moved, s)
 		}
 	}
-	return strings.Join(subs, "-")
+	if private != "" {
+		moved = append(moved, private)
+	}
+	tag := strings.Join(kept, "-")
+	if len(moved) > 0 {
+		tag += "-x-" + strings.Join(moved, "-")
+	}
+	t, err := language.Parse(tag)
+	if err != nil {
+		return "", false
+	}
+	return t.String(), true
 }

@@ -28,6 +28,7 @@ func TestEspeakVoices(t *testing.T) {
 		require.NotRegexp(t, "^mb/", v.EngineVoiceID)
 		require.NotEmpty(t, v.Name)
 		require.NotEmpty(t, v.LanguageName)
+		require.Equal(t, QualityBasic, v.Quality, "formant synthesis, every voice")
 	}
 	require.Equal(t, Voice{
 		EngineVoiceID: "gmw/en-US",
@@ -36,6 +37,7 @@ func TestEspeakVoices(t *testing.T) {
 		LanguageName:  "English",
 		Gender:        "MALE",
 		Tags:          []string{"us", "family:gmw"},
+		Quality:       QualityBasic,
 	}, byID["gmw/en-US"])
 	require.Equal(t, "cmn-Latn-pinyin", byID["sit/cmn-Latn-pinyin"].Language)
 	require.Equal(t, []string{"gb", "rp", "family:gmw"}, byID["gmw/en-GB-x-rp"].Tags)
@@ -54,16 +56,24 @@ func TestParseEspeakVoices(t *testing.T) {
  5  en-us-nyc       --/M      English_(America,_New_York_City) gmw/en-US-nyc
  5  qdb             --/F      Lang_Belta         art/qdb
  5  ko              --/-      Korean             ko
+ 5  piqd            --/M      Klingon            art/piqd
+ 5  chr-US-Qaaa-x-west --/M   Cherokee_          iro/chr
+ 5  py              --/M      Pyash              art/py
  5  en              70/M      en1                mb/mb-en1            (en 2)
 
 `
 	require.Equal(t, []Voice{
-		{EngineVoiceID: "gmw/en-US", Name: "English (America)", Language: "en-US", LanguageName: "English", Gender: "MALE", Tags: []string{"us", "family:gmw"}},
-		// x/text rejects "nyc" as a variant; the tag is only re-cased.
-		{EngineVoiceID: "gmw/en-US-nyc", Name: "English (America, New York City)", Language: "en-US-nyc", LanguageName: "English", Gender: "MALE", Tags: []string{"us", "nyc", "family:gmw"}},
+		{EngineVoiceID: "gmw/en-US", Name: "English (America)", Language: "en-US", LanguageName: "English", Gender: "MALE", Tags: []string{"us", "family:gmw"}, Quality: QualityBasic},
+		// "nyc" is too short to be a variant: it becomes private use.
+		{EngineVoiceID: "gmw/en-US-nyc", Name: "English (America, New York City)", Language: "en-US-x-nyc", LanguageName: "English", Gender: "MALE", Tags: []string{"us", "nyc", "family:gmw"}, Quality: QualityBasic},
 		// CLDR has no name for Belta: it comes from the voice name.
-		{EngineVoiceID: "art/qdb", Name: "Lang Belta", Language: "qdb", LanguageName: "Lang Belta", Gender: "FEMALE", Tags: []string{"family:art"}},
-		{EngineVoiceID: "ko", Name: "Korean", Language: "ko", LanguageName: "Korean"},
+		{EngineVoiceID: "art/qdb", Name: "Lang Belta", Language: "qdb", LanguageName: "Lang Belta", Gender: "FEMALE", Tags: []string{"family:art"}, Quality: QualityBasic},
+		{EngineVoiceID: "ko", Name: "Korean", Language: "ko", LanguageName: "Korean", Quality: QualityBasic},
+		// espeak-ng names Klingon after its script; BCP 47 says tlh.
+		{EngineVoiceID: "art/piqd", Name: "Klingon", Language: "tlh", LanguageName: "Klingon", Gender: "MALE", Tags: []string{"family:art"}, Quality: QualityBasic},
+		// A script after the region is out of place: private use too.
+		{EngineVoiceID: "iro/chr", Name: "Cherokee", Language: "chr-US-x-qaaa-west", LanguageName: "Cherokee", Gender: "MALE", Tags: []string{"us", "qaaa", "west", "family:iro"}, Quality: QualityBasic},
+		// Pyash has no BCP 47 code: not offered.
 	}, parseEspeakVoices(out))
 }
 

@@ -72,6 +72,7 @@ func (o *OpenAI) Voices(context.Context) ([]Voice, error) {
 			LanguageName:  "Multiple languages",
 			Gender:        "NEUTRAL",
 			Tags:          []string{"multilingual"},
+			Quality:       QualityNeural,
 		})
 	}
 	return voices, nil

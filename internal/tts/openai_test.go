@@ -178,6 +178,7 @@ func TestOpenAIVoices(t *testing.T) {
 		LanguageName:  "Multiple languages",
 		Gender:        "NEUTRAL",
 		Tags:          []string{"multilingual"},
+		Quality:       QualityNeural,
 	}, voices[0])
 
 	o = &OpenAI{VoiceNames: []string{"af_heart"}}

@@ -113,7 +113,7 @@ func (o *OpenJTalk) load() error {
 		voices = append(voices, Voice{
 			EngineVoiceID: id, Name: "Japanese (" + strings.NewReplacer("_", " ", "-", " ").Replace(id) + ")",
 			Language: "ja", LanguageName: "Japanese", Description: "Open JTalk HTS voice " + filepath.Base(p),
-			Tags: []string{"hts", "open-jtalk"},
+			Tags: []string{"hts", "open-jtalk"}, Quality: QualityNatural,
 		})
 	}
 	o.voices, o.files = voices, files

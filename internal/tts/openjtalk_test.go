@@ -74,7 +74,7 @@ func TestOpenJTalkVoices(t *testing.T) {
 	require.Len(t, voices, 2, "one voice per name; other files are not voices")
 	require.Equal(t, Voice{
 		EngineVoiceID: "mei_normal", Name: "Japanese (mei normal)", Language: "ja", LanguageName: "Japanese",
-		Description: "Open JTalk HTS voice mei_normal.htsvoice", Tags: []string{"hts", "open-jtalk"},
+		Description: "Open JTalk HTS voice mei_normal.htsvoice", Tags: []string{"hts", "open-jtalk"}, Quality: QualityNatural,
 	}, voices[0])
 	require.Equal(t, "nitech_jp_atr503_m001", voices[1].EngineVoiceID)
 

@@ -2,6 +2,7 @@ package voice
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"strings"
 
@@ -56,11 +57,13 @@ type Previews struct {
 	bucket  *blob.Bucket
 	encoder tts.Encoder
 	group   singleflight.Group
+	// sample is what a voice of a language says.
+	sample func(language string) string
 }
 
 // NewPreviews returns previews of catalog's voices stored in bucket.
 func NewPreviews(catalog *Catalog, bucket *blob.Bucket, encoder tts.Encoder) *Previews {
-	return &Previews{catalog: catalog, bucket: bucket, encoder: encoder}
+	return &Previews{catalog: catalog, bucket: bucket, encoder: encoder, sample: sampleText}
 }
 
 // format is MP3 when lame is here (small), else WAV.
@@ -72,7 +75,10 @@ func (p *Previews) format() tts.Format {
 }
 
 // Key returns the blob key of a voice's preview, making it first if needed.
-// Concurrent first requests for one voice synthesize it once. A voice
+// The key holds a digest of the sample text, so a new text (the Japanese
+// sample once said "Chinese letter" for every kanji) is a new preview, not
+// the old one served from the bucket. Concurrent first requests for one
+// voice synthesize it once. A voice
 // switched off (or whose engine is gone) has no preview: NOT_FOUND, as
 // voice(id:) answers null for it, and previews are public and cached.
 func (p *Previews) Key(ctx context.Context, id string) (string, error) {
@@ -83,8 +89,9 @@ func (p *Previews) Key(ctx context.Context, id string) (string, error) {
 	if !v.Usable() {
 		return "", apperror.New(apperror.NotFound, "no voice %s", id)
 	}
-	format := p.format()
-	key := "previews/" + strings.NewReplacer(":", "/").Replace(v.ID) + "." + strings.ToLower(string(format))
+	format, text := p.format(), p.sample(v.Language)
+	digest := sha256.Sum256([]byte(text))
+	key := fmt.Sprintf("previews/%s-%x.%s", strings.NewReplacer(":", "/").Replace(v.ID), digest[:6], strings.ToLower(string(format)))
 	if ok, err := p.bucket.Exists(ctx, key); err != nil || ok {
 		return key, err
 	}
@@ -101,7 +108,7 @@ func (p *Previews) Key(ctx context.Context, id string) (string, error) {
 		if !ok {
 			return nil, fmt.Errorf("preview %s: engine %s is not configured", v.ID, v.Engine)
 		}
-		pcm, err := tts.Record(ctx, engine, v.EngineVoiceID, sampleText(v.Language), tts.Params{Speed: 1})
+		pcm, err := tts.Record(ctx, engine, v.EngineVoiceID, text, tts.Params{Speed: 1})
 		if err != nil {
 			return nil, fmt.Errorf("preview %s: %w", v.ID, err)
 		}

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"gocloud.dev/blob"
@@ -14,6 +15,7 @@ import (
 	"github.com/koe-voice/koe/internal/apperror"
 	"github.com/koe-voice/koe/internal/store/storetest"
 	"github.com/koe-voice/koe/internal/tts"
+	"github.com/koe-voice/koe/internal/tts/ja"
 	"github.com/koe-voice/koe/internal/voice"
 )
 
@@ -46,7 +48,7 @@ func TestPreviewIsMadeOnce(t *testing.T) {
 
 		key, err := previews.Key(ctx, "espeak-ng:en-us")
 		require.NoError(t, err)
-		require.Equal(t, "previews/espeak-ng/en-us.mp3", key)
+		require.Regexp(t, `^previews/espeak-ng/en-us-[0-9a-f]{12}\.mp3$`, key)
 		require.Equal(t, int32(1), engine.calls.Load())
 
 		data, err := bucket.ReadAll(ctx, key)
@@ -82,10 +84,11 @@ func TestPreviewIsMadeOnce(t *testing.T) {
 		}
 		wg.Wait()
 		for _, k := range keys {
-			require.Equal(t, "previews/espeak-ng/ja.mp3", k)
+			require.Regexp(t, `^previews/espeak-ng/ja-[0-9a-f]{12}\.mp3$`, k)
+			require.Equal(t, keys[0], k)
 		}
 		require.Equal(t, int32(2), engine.calls.Load())
-		ok, err := bucket.Exists(ctx, "previews/espeak-ng/ja.mp3")
+		ok, err := bucket.Exists(ctx, keys[0])
 		require.NoError(t, err)
 		require.True(t, ok)
 	})
@@ -100,7 +103,7 @@ func TestPreviewWithoutLameIsWAV(t *testing.T) {
 
 	key, err := previews.Key(ctx, "espeak-ng:de")
 	require.NoError(t, err)
-	require.Equal(t, "previews/espeak-ng/de.wav", key)
+	require.Regexp(t, `^previews/espeak-ng/de-[0-9a-f]{12}\.wav$`, key)
 	data, err := bucket.ReadAll(ctx, key)
 	require.NoError(t, err)
 	pcm, err := tts.DecodeWAV(data)
@@ -128,4 +131,68 @@ func TestPreviewFailures(t *testing.T) {
 		_, err = it.Next(ctx)
 		require.Error(t, err, "nothing was written")
 	})
+}
+
+// TestNewSampleIsNewPreview: a deployment that kept a preview of an older
+// sample text (the Japanese one that said "Chinese letter" for each kanji)
+// makes a new one when the text changes, and keeps serving the new one.
+func TestNewSampleIsNewPreview(t *testing.T) {
+	t.Parallel()
+	forEachDatabase(t, func(t *testing.T, kind storetest.Kind) {
+		ctx := t.Context()
+		engine := &countingEspeak{Espeak: &tts.Espeak{}}
+		b := setup(t, kind, ja.FrontEnd(engine))
+		bucket := openBucket(t)
+		encoder := tts.Encoder{LameBinary: "/nonexistent/lame"} // WAV: its length is exact
+
+		old := voice.NewPreviews(b.catalog, bucket, encoder)
+		voice.SetSample(old, func(string) string { return "今日" })
+		oldKey, err := old.Key(ctx, "espeak-ng:ja")
+		require.NoError(t, err)
+
+		current := voice.NewPreviews(b.catalog, bucket, encoder)
+		key, err := current.Key(ctx, "espeak-ng:ja")
+		require.NoError(t, err)
+		require.NotEqual(t, oldKey, key)
+		require.Equal(t, int32(2), engine.calls.Load(), "the new text is spoken, not served from the old file")
+		short, long := duration(t, bucket, oldKey), duration(t, bucket, key)
+		require.Greater(t, long, 2*short, "the new preview says the whole new sample")
+
+		again, err := voice.NewPreviews(b.catalog, bucket, encoder).Key(ctx, "espeak-ng:ja")
+		require.NoError(t, err)
+		require.Equal(t, key, again)
+		require.Equal(t, int32(2), engine.calls.Load(), "and then it is kept")
+	})
+}
+
+// TestEveryVoiceHasAPreview: every voice of the installed espeak-ng, as the
+// server runs it, says its sample: Japanese as Japanese (kanji read, not
+// spelled out as "Chinese letter"), every other language in its own words
+// or numbers.
+func TestEveryVoiceHasAPreview(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	b := setup(t, storetest.SQLite, ja.FrontEnd(&tts.Espeak{}))
+	bucket := openBucket(t)
+	previews := voice.NewPreviews(b.catalog, bucket, tts.Encoder{LameBinary: "/nonexistent/lame"})
+	for _, v := range walk(t, b.catalog, voice.Filter{}, 100) {
+		key, err := previews.Key(ctx, v.ID)
+		require.NoError(t, err, v.ID)
+		require.Greater(t, duration(t, bucket, key), 500*time.Millisecond, "%s says something", v.ID)
+	}
+	key, err := previews.Key(ctx, "espeak-ng:ja")
+	require.NoError(t, err)
+	// The sample has 40 characters, 11 of them kanji: espeak-ng alone,
+	// saying "Chinese letter" for each, takes about 17 s.
+	require.Less(t, duration(t, bucket, key), 10*time.Second, "the Japanese sample is read as Japanese")
+}
+
+// duration is how long the WAV preview at key plays.
+func duration(t *testing.T, bucket *blob.Bucket, key string) time.Duration {
+	t.Helper()
+	data, err := bucket.ReadAll(t.Context(), key)
+	require.NoError(t, err)
+	pcm, err := tts.DecodeWAV(data)
+	require.NoError(t, err)
+	return pcm.Duration()
 }

@@ -13,6 +13,7 @@ import (
 	"path"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -42,7 +43,10 @@ type Voice struct {
 	Gender        *Gender  `bun:"gender"`
 	Description   *string  `bun:"description"`
 	Tags          []string `bun:"tags,notnull"`
-	Enabled       bool     `bun:"enabled,notnull"`
+	// Quality is how natural the voice sounds; never zero (an engine that
+	// names no tier is taken at the lowest).
+	Quality tts.Quality `bun:"quality,notnull"`
+	Enabled bool        `bun:"enabled,notnull"`
 	// SearchText is what search matches: name, language, language name and
 	// tags, lower case, one per line.
 	SearchText string `bun:"search_text,notnull"`
@@ -188,7 +192,7 @@ func (c *Catalog) Sync(ctx context.Context) error {
 			v := &Voice{
 				ID: ID(name, o.EngineVoiceID), Engine: name, EngineVoiceID: o.EngineVoiceID, Name: o.Name,
 				Language: o.Language, LanguageName: o.LanguageName, Gender: genderOf(o.Gender), Description: nonEmpty(o.Description),
-				Tags: o.Tags, Enabled: true, Available: true, CreatedAt: now, UpdatedAt: now,
+				Tags: o.Tags, Quality: cmp.Or(o.Quality, tts.QualityBasic), Enabled: true, Available: true, CreatedAt: now, UpdatedAt: now,
 			}
 			if v.Tags == nil {
 				v.Tags = []string{}
@@ -203,7 +207,7 @@ func (c *Catalog) Sync(ctx context.Context) error {
 					Set("engine_voice_id = EXCLUDED.engine_voice_id").Set("name = EXCLUDED.name").
 					Set("language = EXCLUDED.language").Set("language_name = EXCLUDED.language_name").
 					Set("gender = EXCLUDED.gender").Set("description = EXCLUDED.description").
-					Set("tags = EXCLUDED.tags").Set("search_text = EXCLUDED.search_text").Set("available = EXCLUDED.available").
+					Set("tags = EXCLUDED.tags").Set("quality = EXCLUDED.quality").Set("search_text = EXCLUDED.search_text").Set("available = EXCLUDED.available").
 					Set("updated_at = EXCLUDED.updated_at").Exec(ctx); err != nil {
 					return err
 				}
@@ -233,11 +237,21 @@ func nonEmpty(s string) *string {
 
 var languagePattern = regexp.MustCompile(`^[A-Za-z0-9]{1,8}(-[A-Za-z0-9]{1,8})*$`)
 
-// List returns a page of voices ordered by language, name and id (bytewise,
-// whatever the database's collation).
+// List returns a page of voices in catalog order: by base language, the
+// best voices of each first (quality tier, highest first), then by name and
+// id (bytewise, whatever the database's collation). A cursor of the order
+// before quality counted (three values) is BAD_USER_INPUT on "after".
 func (c *Catalog) List(ctx context.Context, f Filter, req page.Request) (page.Page[*Voice], error) {
 	if f.Language != "" && !languagePattern.MatchString(f.Language) {
 		return page.Page[*Voice]{}, apperror.Invalid("filter.language", "must be a BCP 47 tag or prefix such as en or pt-BR")
+	}
+	var from *listKey
+	if req.After != nil {
+		k, err := parseKey(req.After)
+		if err != nil {
+			return page.Page[*Voice]{}, err
+		}
+		from = &k
 	}
 	s, err := c.snapshot(ctx)
 	if err != nil {
@@ -259,7 +273,7 @@ func (c *Catalog) List(ctx context.Context, f Filter, req page.Request) (page.Pa
 			continue
 		}
 		total++
-		if int64(len(rows)) < req.Limit() && (req.After == nil || after(v, req.After)) {
+		if int64(len(rows)) < req.Limit() && (from == nil || compareKeys(keyOf(v), *from) > 0) {
 			rows = append(rows, v)
 		}
 	}
@@ -270,7 +284,7 @@ func (c *Catalog) List(ctx context.Context, f Filter, req page.Request) (page.Pa
 type Language struct {
 	// Tag is the BCP 47 base language ("en", "ja").
 	Tag string
-	// Name is its English name.
+	// Name is its English name, as its best voice gives it.
 	Name string
 	// Voices counts the voices that speak it, variants included.
 	Voices int
@@ -290,7 +304,7 @@ func (c *Catalog) Languages(ctx context.Context, includeDisabled bool) ([]Langua
 		if !v.Enabled && !includeDisabled {
 			continue
 		}
-		base, _, _ := strings.Cut(strings.ToLower(v.Language), "-")
+		base := baseLanguage(v.Language)
 		i, ok := index[base]
 		if !ok {
 			i = len(out)
@@ -310,17 +324,50 @@ func hasLanguage(v *Voice, language string) bool {
 	return l == language || strings.HasPrefix(l, language+"-")
 }
 
-// after reports whether v comes after the cursor key (language, name, id).
-func after(v *Voice, key []string) bool {
-	return cmpKey(v, key[0], key[1], key[2]) > 0
+// listKey is where a voice stands in List's order.
+type listKey struct {
+	base    string // the base language ("en" for "en-US")
+	quality tts.Quality
+	name    string
+	id      string
 }
 
-func cmpKey(v *Voice, language, name, id string) int {
-	return cmp.Or(strings.Compare(v.Language, language), strings.Compare(v.Name, name), strings.Compare(v.ID, id))
+func keyOf(v *Voice) listKey {
+	return listKey{base: baseLanguage(v.Language), quality: v.Quality, name: v.Name, id: v.ID}
 }
+
+// compareKeys orders voices by base language, best first, then name and id.
+func compareKeys(a, b listKey) int {
+	return cmp.Or(strings.Compare(a.base, b.base), cmp.Compare(b.quality, a.quality), strings.Compare(a.name, b.name), strings.Compare(a.id, b.id))
+}
+
+// CursorLen is the number of values in a voice cursor.
+const CursorLen = 4
 
 // Cursor is the page cursor of v in List's order.
-func Cursor(v *Voice) string { return page.Cursor(v.Language, v.Name, v.ID) }
+func Cursor(v *Voice) string {
+	k := keyOf(v)
+	return page.Cursor(k.base, strconv.Itoa(int(k.quality)), k.name, k.id)
+}
+
+// parseKey reads the values of a Cursor back.
+func parseKey(values []string) (listKey, error) {
+	invalid := apperror.Invalid("after", "is not a cursor from this connection")
+	if len(values) != CursorLen {
+		return listKey{}, invalid
+	}
+	q, err := strconv.Atoi(values[1])
+	if err != nil {
+		return listKey{}, invalid
+	}
+	return listKey{base: values[0], quality: tts.Quality(q), name: values[2], id: values[3]}, nil
+}
+
+// baseLanguage is the base language of a BCP 47 tag, in lower case.
+func baseLanguage(tag string) string {
+	base, _, _ := strings.Cut(strings.ToLower(tag), "-")
+	return base
+}
 
 // Get returns one voice: NOT_FOUND when there is none.
 func (c *Catalog) Get(ctx context.Context, id string) (*Voice, error) {
@@ -381,7 +428,7 @@ func (c *Catalog) snapshot(ctx context.Context) (*snapshot, error) {
 			s.listed = append(s.listed, v)
 		}
 	}
-	slices.SortFunc(s.listed, func(a, b *Voice) int { return cmpKey(a, b.Language, b.Name, b.ID) })
+	slices.SortFunc(s.listed, func(a, b *Voice) int { return compareKeys(keyOf(a), keyOf(b)) })
 	// A change announced while the voices were read may not be in them: use
 	// them for this call, but do not keep them.
 	if c.changes.Load() == changes {

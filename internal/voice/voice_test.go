@@ -3,6 +3,8 @@ package voice_test
 import (
 	"cmp"
 	"context"
+	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -10,6 +12,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"golang.org/x/text/language"
 
 	"github.com/koe-voice/koe/internal/apperror"
 	"github.com/koe-voice/koe/internal/events"
@@ -17,6 +20,7 @@ import (
 	"github.com/koe-voice/koe/internal/store"
 	"github.com/koe-voice/koe/internal/store/storetest"
 	"github.com/koe-voice/koe/internal/tts"
+	"github.com/koe-voice/koe/internal/tts/ja"
 	"github.com/koe-voice/koe/internal/voice"
 )
 
@@ -82,7 +86,7 @@ func walk(t *testing.T, c *voice.Catalog, f voice.Filter, size int) []*voice.Voi
 		total = -1
 	)
 	for {
-		req, err := page.Parse(&size, after, 20, 3)
+		req, err := page.Parse(&size, after, 20, voice.CursorLen)
 		require.NoError(t, err)
 		p, err := c.List(t.Context(), f, req)
 		require.NoError(t, err)
@@ -142,6 +146,7 @@ func TestSyncEspeakIsStable(t *testing.T) {
 		require.Equal(t, voice.GenderMale, *enUS.Gender)
 		require.Equal(t, "https://koe.test/voices/espeak-ng:en-us/preview", enUS.PreviewURL)
 		require.Equal(t, []string{"us", "family:gmw"}, enUS.Tags)
+		require.Equal(t, tts.QualityBasic, enUS.Quality)
 		require.True(t, enUS.Usable())
 		_, err = b.catalog.Get(ctx, "espeak-ng:nope")
 		require.Equal(t, apperror.NotFound, apperror.CodeOf(err))
@@ -213,6 +218,89 @@ func TestSyncFollowsWhatEnginesOffer(t *testing.T) {
 		otherAria, err := b.catalog.Get(ctx, "other:aria")
 		require.NoError(t, err)
 		require.True(t, otherAria.Available)
+	})
+}
+
+// TestBestVoicesFirst: in one language the better voices come first
+// whatever their names and regions, and pages of any size visit every voice
+// once, in that order.
+func TestBestVoicesFirst(t *testing.T) {
+	t.Parallel()
+	forEachDatabase(t, func(t *testing.T, kind storetest.Kind) {
+		neural, natural, standard := &studio{name: "neural"}, &studio{name: "natural"}, &studio{name: "standard"}
+		neural.offer(tts.Voice{EngineVoiceID: "zed", Name: "Zed", Language: "en-GB", LanguageName: "English", Quality: tts.QualityNeural})
+		natural.offer(
+			tts.Voice{EngineVoiceID: "slt", Name: "slt", Language: "en-US", LanguageName: "English", Quality: tts.QualityNatural},
+			tts.Voice{EngineVoiceID: "mei", Name: "Mei", Language: "ja", LanguageName: "Japanese", Quality: tts.QualityNatural},
+		)
+		standard.offer(
+			tts.Voice{EngineVoiceID: "awb", Name: "awb", Language: "en-GB-scotland", LanguageName: "English", Quality: tts.QualityStandard},
+			tts.Voice{EngineVoiceID: "kal", Name: "kal", Language: "en-US", LanguageName: "English", Quality: tts.QualityStandard},
+			tts.Voice{EngineVoiceID: "nameless", Name: "Anon", Language: "en", LanguageName: "English"}, // no tier: basic
+		)
+		b := setup(t, kind, &tts.Espeak{}, neural, natural, standard)
+
+		english := walk(t, b.catalog, voice.Filter{Language: "en"}, 100)
+		require.Equal(t, []string{"neural:zed", "natural:slt", "standard:awb", "standard:kal"}, ids(english[:4]), "the best first, then by name")
+		for i, v := range english[4:] {
+			require.Equal(t, tts.QualityBasic, v.Quality, "%s", v.ID)
+			if i > 0 {
+				require.Less(t, english[4+i-1].Name+"\x00"+english[4+i-1].ID, v.Name+"\x00"+v.ID, "basic voices by name")
+			}
+		}
+		require.Contains(t, ids(english[4:]), "standard:nameless", "a voice without a tier ranks with the basic ones")
+		require.Contains(t, ids(english[4:]), "espeak-ng:en-us")
+
+		japanese := walk(t, b.catalog, voice.Filter{Language: "ja"}, 100)
+		require.Equal(t, []string{"natural:mei", "espeak-ng:ja"}, ids(japanese), "the voice that reads kanji before espeak-ng's")
+
+		for _, size := range []int{1, 2, 3, 5} {
+			require.Equal(t, ids(english), ids(walk(t, b.catalog, voice.Filter{Language: "en"}, size)), "pages of %d", size)
+		}
+		everything := walk(t, b.catalog, voice.Filter{}, 100)
+		for _, size := range []int{1, 7} {
+			require.Equal(t, ids(everything), ids(walk(t, b.catalog, voice.Filter{}, size)), "pages of %d", size)
+		}
+		first, err := page.Parse(nil, nil, 1, voice.CursorLen)
+		require.NoError(t, err)
+		p, err := b.catalog.List(t.Context(), voice.Filter{Language: "en"}, first)
+		require.NoError(t, err)
+		require.Equal(t, tts.QualityNeural, p.Items[0].Quality, "the first page starts with the best")
+
+		languages, err := b.catalog.Languages(t.Context(), false)
+		require.NoError(t, err)
+		i := slices.IndexFunc(languages, func(l voice.Language) bool { return l.Tag == "en" })
+		require.Equal(t, len(english), languages[i].Voices)
+	})
+}
+
+// TestLanguagesAreBCP47 walks the whole catalog of the installed espeak-ng,
+// through the Japanese front end as the server runs it: every language is a
+// tag golang.org/x/text parses, stored in its canonical form.
+func TestLanguagesAreBCP47(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("espeak-ng"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("espeak-ng is required under CI")
+		}
+		t.Skip("espeak-ng is not installed")
+	}
+	forEachDatabase(t, func(t *testing.T, kind storetest.Kind) {
+		b := setup(t, kind, ja.FrontEnd(&tts.Espeak{}))
+		all := walk(t, b.catalog, voice.Filter{IncludeDisabled: true}, 100)
+		require.Greater(t, len(all), 100)
+		for _, v := range all {
+			tag, err := language.Parse(v.Language)
+			require.NoError(t, err, "%s speaks %q", v.ID, v.Language)
+			require.True(t, strings.EqualFold(tag.String(), v.Language), "%s: %q is stored, %q is canonical", v.ID, v.Language, tag)
+			require.Equal(t, tts.QualityBasic, v.Quality, "%s", v.ID)
+		}
+		klingon, err := b.catalog.Get(t.Context(), "espeak-ng:piqd")
+		require.NoError(t, err)
+		require.Equal(t, "tlh", klingon.Language)
+		jaVoice, err := b.catalog.Get(t.Context(), "espeak-ng:ja")
+		require.NoError(t, err)
+		require.Equal(t, "ja", jaVoice.Language)
 	})
 }
 
@@ -324,19 +412,24 @@ func TestListPages(t *testing.T) {
 		engine.offer(studioVoices...)
 		b := setup(t, kind, &tts.Espeak{}, engine)
 
-		// Every listed voice by language, name and id, bytewise: the order the
-		// pages follow whatever the database's collation.
-		var rows []struct{ ID, Language, Name string }
-		require.NoError(t, b.db.NewSelect().Table("voices").Column("id", "language", "name").Where("available AND enabled").Scan(ctx, &rows))
-		slices.SortFunc(rows, func(a, b struct{ ID, Language, Name string }) int {
-			return cmp.Or(strings.Compare(a.Language, b.Language), strings.Compare(a.Name, b.Name), strings.Compare(a.ID, b.ID))
+		// Every listed voice by base language, best first, then name and id,
+		// bytewise: the order the pages follow whatever the database's
+		// collation.
+		type row struct {
+			ID, Language, Name string
+			Quality            int
+		}
+		var rows []row
+		require.NoError(t, b.db.NewSelect().Table("voices").Column("id", "language", "name", "quality").Where("available AND enabled").Scan(ctx, &rows))
+		base := func(tag string) string { return strings.ToLower(strings.Split(tag, "-")[0]) }
+		slices.SortFunc(rows, func(a, b row) int {
+			return cmp.Or(strings.Compare(base(a.Language), base(b.Language)), b.Quality-a.Quality, strings.Compare(a.Name, b.Name), strings.Compare(a.ID, b.ID))
 		})
 		var ordered []string
 		for _, r := range rows {
 			ordered = append(ordered, r.ID)
 		}
 		require.Greater(t, len(ordered), 100)
-
 		for _, size := range []int{7, 1, 100} {
 			require.Equal(t, ordered, ids(walk(t, b.catalog, voice.Filter{}, size)), "pages of %d visit every voice once, in order", size)
 		}
@@ -350,8 +443,15 @@ func TestListPages(t *testing.T) {
 		require.Greater(t, len(want), 7)
 		require.Equal(t, want, ids(english), "pages of a filtered list")
 
-		bad := page.Cursor("en", "x")
-		_, err := page.Parse(nil, &bad, 20, 3)
+		// A cursor of the order before quality counted (language, name, id)
+		// is refused, not misread.
+		old := page.Cursor("en-US", "English (America)", "espeak-ng:en-us")
+		_, err := page.Parse(nil, &old, 20, voice.CursorLen)
+		requireInvalid(t, err, "after")
+		bad := page.Cursor("en", "best", "English (America)", "espeak-ng:en-us")
+		req, err := page.Parse(nil, &bad, 20, voice.CursorLen)
+		require.NoError(t, err)
+		_, err = b.catalog.List(ctx, voice.Filter{}, req)
 		requireInvalid(t, err, "after")
 	})
 }
@@ -456,6 +556,7 @@ func TestLanguages(t *testing.T) {
 		}
 		require.Len(t, walk(t, b.catalog, voice.Filter{}, 100), sum, "every voice is in one language")
 		require.Equal(t, "English", byTag["en"].Name)
+		require.Equal(t, "Klingon", byTag["tlh"].Name, "espeak-ng's piqd is BCP 47's tlh")
 		require.Equal(t, "Japanese", byTag["ja"].Name)
 		require.Greater(t, byTag["en"].Voices, 1, "English variants count together")
 

@@ -55,13 +55,24 @@ export async function audioDuration(page: Page, testId: string): Promise<number>
 }
 
 /** Plays an <audio> element (muted, so autoplay rules allow it) and answers how far it got. */
-export async function playAudio(page: Page, testId: string, forMs = 700): Promise<number> {
+export async function playAudio(page: Page, testId: string, withinMs = 10_000): Promise<number> {
   return page.getByTestId(testId).evaluate(async (el, ms) => {
     const a = el as HTMLAudioElement
     a.muted = true
     await a.play()
-    await new Promise((r) => setTimeout(r, ms))
+    // Wait for the playhead to move (a loaded machine may take a while to
+    // start decoding), or give up after ms and report where it stands.
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms)
+      a.addEventListener('timeupdate', function moved() {
+        if (a.currentTime > 0) {
+          clearTimeout(timer)
+          a.removeEventListener('timeupdate', moved)
+          resolve()
+        }
+      })
+    })
     a.pause()
     return a.currentTime
-  }, forMs)
+  }, withinMs)
 }

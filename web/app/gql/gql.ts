@@ -46,7 +46,7 @@ type Documents = {
     "\n  query AdminKpis($from: Time!, $to: Time!) {\n    kpis(from: $from, to: $to) {\n      mrrCents\n      activeSubscriptions\n      newUsers\n      generations\n      charactersGenerated\n      successRate\n      daily {\n        date\n        newUsers\n        generations\n        characters\n        revenueCents\n      }\n    }\n  }\n": typeof types.AdminKpisDocument,
     "\n  fragment PageInfoFields on PageInfo {\n    hasNextPage\n    endCursor\n  }\n": typeof types.PageInfoFieldsFragmentDoc,
     "\n  query Me {\n    me {\n      id\n      email\n      displayName\n      role\n      plan {\n        id\n        code\n        name\n        includedCharacters\n        overagePricePer1000Cents\n        maxCharactersPerGeneration\n        maxConcurrentGenerations\n      }\n      usage {\n        periodEnd\n        includedCharacters\n        usedCharacters\n        reservedCharacters\n        creditCharacters\n        overageCharacters\n        remainingCharacters\n      }\n    }\n  }\n": typeof types.MeDocument,
-    "\n  fragment VoiceFields on Voice {\n    id\n    name\n    language\n    languageName\n    gender\n    engine\n    enabled\n  }\n": typeof types.VoiceFieldsFragmentDoc,
+    "\n  fragment VoiceFields on Voice {\n    id\n    name\n    language\n    languageName\n    gender\n    engine\n    quality\n    enabled\n  }\n": typeof types.VoiceFieldsFragmentDoc,
     "\n  query Voices($filter: VoiceFilter, $first: Int, $after: String) {\n    voices(filter: $filter, first: $first, after: $after) {\n      totalCount\n      pageInfo {\n        ...PageInfoFields\n      }\n      edges {\n        node {\n          ...VoiceFields\n          tags\n          previewUrl\n        }\n      }\n    }\n  }\n": typeof types.VoicesDocument,
     "\n  query VoiceLanguages {\n    voiceLanguages {\n      language\n      name\n      voiceCount\n    }\n  }\n": typeof types.VoiceLanguagesDocument,
     "\n  query Voice($id: ID!) {\n    voice(id: $id) {\n      id\n      name\n      language\n      languageName\n      enabled\n    }\n  }\n": typeof types.VoiceDocument,
@@ -99,7 +99,7 @@ const documents: Documents = {
     "\n  query AdminKpis($from: Time!, $to: Time!) {\n    kpis(from: $from, to: $to) {\n      mrrCents\n      activeSubscriptions\n      newUsers\n      generations\n      charactersGenerated\n      successRate\n      daily {\n        date\n        newUsers\n        generations\n        characters\n        revenueCents\n      }\n    }\n  }\n": types.AdminKpisDocument,
     "\n  fragment PageInfoFields on PageInfo {\n    hasNextPage\n    endCursor\n  }\n": types.PageInfoFieldsFragmentDoc,
     "\n  query Me {\n    me {\n      id\n      email\n      displayName\n      role\n      plan {\n        id\n        code\n        name\n        includedCharacters\n        overagePricePer1000Cents\n        maxCharactersPerGeneration\n        maxConcurrentGenerations\n      }\n      usage {\n        periodEnd\n        includedCharacters\n        usedCharacters\n        reservedCharacters\n        creditCharacters\n        overageCharacters\n        remainingCharacters\n      }\n    }\n  }\n": types.MeDocument,
-    "\n  fragment VoiceFields on Voice {\n    id\n    name\n    language\n    languageName\n    gender\n    engine\n    enabled\n  }\n": types.VoiceFieldsFragmentDoc,
+    "\n  fragment VoiceFields on Voice {\n    id\n    name\n    language\n    languageName\n    gender\n    engine\n    quality\n    enabled\n  }\n": types.VoiceFieldsFragmentDoc,
     "\n  query Voices($filter: VoiceFilter, $first: Int, $after: String) {\n    voices(filter: $filter, first: $first, after: $after) {\n      totalCount\n      pageInfo {\n        ...PageInfoFields\n      }\n      edges {\n        node {\n          ...VoiceFields\n          tags\n          previewUrl\n        }\n      }\n    }\n  }\n": types.VoicesDocument,
     "\n  query VoiceLanguages {\n    voiceLanguages {\n      language\n      name\n      voiceCount\n    }\n  }\n": types.VoiceLanguagesDocument,
     "\n  query Voice($id: ID!) {\n    voice(id: $id) {\n      id\n      name\n      language\n      languageName\n      enabled\n    }\n  }\n": types.VoiceDocument,
@@ -265,7 +265,7 @@ export function graphql(source: "\n  query Me {\n    me {\n      id\n      email
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  fragment VoiceFields on Voice {\n    id\n    name\n    language\n    languageName\n    gender\n    engine\n    enabled\n  }\n"): (typeof documents)["\n  fragment VoiceFields on Voice {\n    id\n    name\n    language\n    languageName\n    gender\n    engine\n    enabled\n  }\n"];
+export function graphql(source: "\n  fragment VoiceFields on Voice {\n    id\n    name\n    language\n    languageName\n    gender\n    engine\n    quality\n    enabled\n  }\n"): (typeof documents)["\n  fragment VoiceFields on Voice {\n    id\n    name\n    language\n    languageName\n    gender\n    engine\n    quality\n    enabled\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

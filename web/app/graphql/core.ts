@@ -48,6 +48,7 @@ export const VoiceFields = graphql(`
     languageName
     gender
     engine
+    quality
     enabled
   }
 `)

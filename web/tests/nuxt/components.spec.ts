@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { mountSuspended } from '@nuxt/test-utils/runtime'
 import FieldError from '~/components/FieldError.vue'
 import ProgressBar from '~/components/ProgressBar.vue'
+import VoiceQualityBadge from '~/components/VoiceQualityBadge.vue'
 
 describe('FieldError', () => {
   it('says a quota error in words, in the current language', async () => {
@@ -38,5 +39,24 @@ describe('ProgressBar', () => {
     expect(bar.attributes('aria-valuetext')).toBe('67% — 2 of 3 chunks')
     const over = await mountSuspended(ProgressBar, { props: { value: 1.4, label: 'P' } })
     expect(over.get('[role=progressbar]').attributes('aria-valuenow')).toBe('100')
+  })
+})
+
+describe('VoiceQualityBadge', () => {
+  it('names each quality tier in the interface language', async () => {
+    const label = async (quality: 'BASIC' | 'STANDARD' | 'NATURAL' | 'NEURAL') =>
+      (await mountSuspended(VoiceQualityBadge, { props: { quality } })).get('[data-testid=voice-quality]')
+    expect((await label('NATURAL')).text()).toBe('Natural')
+    expect((await label('BASIC')).text()).toBe('Basic')
+    expect((await label('NEURAL')).attributes('title')).toBe('Voice quality: Neural')
+    const nuxtApp = useNuxtApp()
+    await nuxtApp.$i18n.setLocale('ja')
+    try {
+      expect((await label('NATURAL')).text()).toBe('自然')
+      expect((await label('BASIC')).text()).toBe('基本')
+      expect((await label('STANDARD')).text()).toBe('標準')
+    } finally {
+      await nuxtApp.$i18n.setLocale('en')
+    }
   })
 })
