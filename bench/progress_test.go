@@ -14,13 +14,14 @@ const createGeneration = `mutation($input: CreateGenerationInput!) { createGener
 
 // myUpdates carries every change to any of the caller's generations, so one
 // socket, opened before the first generation, sees them all.
-const myUpdates = `subscription { myGenerationUpdates { status progress chunksTotal generation { id } } }`
+const myUpdates = `subscription { myGenerationUpdates { status progress chunksDone chunksTotal generation { id } } }`
 
 // update is one event of myUpdates, stamped when the client read it.
 type update struct {
 	ID          string
 	Status      string
 	Progress    float64
+	ChunksDone  int
 	ChunksTotal int
 	At          time.Time
 }
@@ -42,6 +43,7 @@ func stamp(b *testing.B, sub *apptest.Subscription) <-chan update {
 				MyGenerationUpdates struct {
 					Status      string
 					Progress    float64
+					ChunksDone  int
 					ChunksTotal int
 					Generation  struct{ ID string }
 				}
@@ -51,7 +53,7 @@ func stamp(b *testing.B, sub *apptest.Subscription) <-chan update {
 				return
 			}
 			u := e.MyGenerationUpdates
-			out <- update{ID: u.Generation.ID, Status: u.Status, Progress: u.Progress, ChunksTotal: u.ChunksTotal, At: at}
+			out <- update{ID: u.Generation.ID, Status: u.Status, Progress: u.Progress, ChunksDone: u.ChunksDone, ChunksTotal: u.ChunksTotal, At: at}
 		}
 	}()
 	return out
@@ -85,46 +87,14 @@ func BenchmarkFirstProgress(b *testing.B) {
 			updates := stamp(b, c.Subscribe(apptest.TransportWS, myUpdates, nil))
 			input := map[string]any{"input": map[string]any{"voiceId": "espeak-ng:en-us", "text": text, "format": "WAV"}}
 
-			// one creates a generation and follows it to its end.
-			one := func() (created, running, progressed time.Duration) {
-				start := time.Now()
-				var out struct{ CreateGeneration struct{ ID string } }
-				c.Must(createGeneration, input, &out)
-				created = time.Since(start)
-				id := out.CreateGeneration.ID
-				timeout := time.After(time.Minute)
-				for {
-					var u update
-					select {
-					case u = <-updates:
-					case <-timeout:
-						b.Fatalf("generation %s did not finish within a minute", id)
-					}
-					if u.ID != id {
-						continue
-					}
-					if running == 0 && u.Status == "RUNNING" && u.ChunksTotal > 0 {
-						running = u.At.Sub(start)
-					}
-					if progressed == 0 && u.Progress > 0 {
-						progressed = u.At.Sub(start)
-					}
-					switch u.Status {
-					case "SUCCEEDED":
-						return created, running, progressed
-					case "FAILED", "CANCELED":
-						b.Fatalf("generation %s ended %s", id, u.Status)
-					}
-				}
-			}
 			// The first generation warms up the server and proves the
 			// subscription is in place before anything is timed.
-			one()
+			followOne(b, c, updates, input)
 
 			var created, running, progressed []time.Duration
 			for b.Loop() {
-				c, r, p := one()
-				created, running, progressed = append(created, c), append(running, r), append(progressed, p)
+				t := followOne(b, c, updates, input)
+				created, running, progressed = append(created, t.created), append(running, t.running), append(progressed, t.progressed)
 			}
 			b.ReportMetric(ms(percentile(progressed, 0.50)), "p50_ms")
 			b.ReportMetric(ms(percentile(progressed, 0.99)), "p99_ms")
@@ -132,5 +102,65 @@ func BenchmarkFirstProgress(b *testing.B) {
 			b.ReportMetric(ms(percentile(running, 0.99)), "running_p99_ms")
 			b.ReportMetric(ms(percentile(created, 0.50)), "create_p50_ms")
 		})
+	}
+}
+
+// timeline is one generation followed from sending createGeneration to
+// SUCCEEDED, each step as the time since the request was sent.
+type timeline struct {
+	// created: createGeneration answered (the job is queued).
+	created time.Duration
+	// running: the first RUNNING event with chunksTotal > 0, i.e. a worker
+	// has picked the job up and split the text.
+	running time.Duration
+	// progressed: the first event with progress > 0, i.e. a chunk has been
+	// spoken.
+	progressed time.Duration
+	// spoken: the first event with every chunk spoken, before the audio is
+	// finished and stored; 0 when that event was folded into SUCCEEDED.
+	spoken time.Duration
+	// succeeded: SUCCEEDED, the audio is stored.
+	succeeded time.Duration
+	chunks    int
+}
+
+// followOne creates a generation from input with c and follows it on
+// updates (c's myUpdates, stamped) until it has succeeded; any other end,
+// or more than a minute, fails b.
+func followOne(b *testing.B, c *apptest.Client, updates <-chan update, input map[string]any) timeline {
+	b.Helper()
+	start := time.Now()
+	var out struct{ CreateGeneration struct{ ID string } }
+	c.Must(createGeneration, input, &out)
+	t := timeline{created: time.Since(start)}
+	id := out.CreateGeneration.ID
+	timeout := time.After(time.Minute)
+	for {
+		var u update
+		select {
+		case u = <-updates:
+		case <-timeout:
+			b.Fatalf("generation %s did not finish within a minute", id)
+		}
+		if u.ID != id {
+			continue
+		}
+		at := u.At.Sub(start)
+		if t.running == 0 && u.Status == "RUNNING" && u.ChunksTotal > 0 {
+			t.running, t.chunks = at, u.ChunksTotal
+		}
+		if t.progressed == 0 && u.Progress > 0 {
+			t.progressed = at
+		}
+		if t.spoken == 0 && u.Status == "RUNNING" && u.ChunksTotal > 0 && u.ChunksDone == u.ChunksTotal {
+			t.spoken = at
+		}
+		switch u.Status {
+		case "SUCCEEDED":
+			t.succeeded = at
+			return t
+		case "FAILED", "CANCELED":
+			b.Fatalf("generation %s ended %s", id, u.Status)
+		}
 	}
 }
