@@ -169,3 +169,32 @@ func extendsCluster(s string, i int) bool {
 		unicode.Is(unicode.Variation_Selector, r) ||
 		(r >= 0x1F3FB && r <= 0x1F3FF) || (r >= 0xE0020 && r <= 0xE007F)
 }
+
+// speakPieces is how an engine that takes text a piece at a time speaks it:
+// control characters read as spaces (a program's argument or input line
+// cannot hold them), the text is cut at sentence ends into pieces of at
+// most maxRunes, and each piece with something to say (a letter or a digit:
+// engines fail, or make no sound, on bare punctuation) goes to speak, in
+// order. Text with nothing to say writes one empty piece at rate.
+func speakPieces(text string, maxRunes, rate int, w PCMWriter, speak func(piece string) error) error {
+	text = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, text)
+	spoken := false
+	for _, piece := range Split(text, maxRunes) {
+		if !strings.ContainsFunc(piece, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) }) {
+			continue
+		}
+		if err := speak(piece); err != nil {
+			return err
+		}
+		spoken = true
+	}
+	if !spoken {
+		return w.WritePCM(PCM{SampleRate: rate})
+	}
+	return nil
+}

@@ -17,7 +17,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"unicode"
 )
 
 // Festival speaks English with the Festival program (Debian's festival)
@@ -133,27 +132,9 @@ func (f *Festival) Synthesize(ctx context.Context, engineVoiceID, text string, p
 		return fmt.Errorf("festival voice %q: %w", engineVoiceID, ErrUnknownVoice)
 	}
 	voice := festivalVoices[slices.IndexFunc(festivalVoices, func(v festivalVoice) bool { return v.EngineVoiceID == engineVoiceID })]
-	text = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, text)
-	spoken := false
-	for _, piece := range Split(text, festivalRunes) {
-		// Festival fails on text with nothing to say.
-		if !strings.ContainsFunc(piece, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) }) {
-			continue
-		}
-		if err := f.speak(ctx, voice, piece, p, w); err != nil {
-			return err
-		}
-		spoken = true
-	}
-	if !spoken {
-		return w.WritePCM(PCM{SampleRate: voice.rate})
-	}
-	return nil
+	return speakPieces(text, festivalRunes, voice.rate, w, func(piece string) error {
+		return f.speak(ctx, voice, piece, p, w)
+	})
 }
 
 // speak has a process of the pool write one piece to a file and streams

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"unicode"
 )
 
 // Flite speaks English with CMU's Flite program (Debian's flite), one
@@ -103,27 +102,9 @@ func (f *Flite) Synthesize(ctx context.Context, engineVoiceID, text string, p Pa
 		mean := voice.f0Mean * semitones(p.Pitch)
 		args = append(args, "--setf", "int_f0_target_mean="+strconv.FormatFloat(mean, 'f', 1, 64))
 	}
-	// A NUL cannot be in an argument; line breaks and tabs read as spaces.
-	text = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, text)
-	spoken := false
-	for _, piece := range Split(text, fliteRunes) {
-		if strings.TrimSpace(piece) == "" {
-			continue
-		}
-		if err := pipeWAV(ctx, strings.NewReader(""), nil, w, f.binary(), slices.Concat(args, []string{"-t", piece})...); err != nil {
-			return err
-		}
-		spoken = true
-	}
-	if !spoken {
-		return w.WritePCM(PCM{SampleRate: fliteRate})
-	}
-	return nil
+	return speakPieces(text, fliteRunes, fliteRate, w, func(piece string) error {
+		return pipeWAV(ctx, strings.NewReader(""), nil, w, f.binary(), slices.Concat(args, []string{"-t", piece})...)
+	})
 }
 
 // fliteRate is the sample rate of the voices Koe offers.

@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"unicode"
 )
 
 // OpenJTalk speaks Japanese with the open_jtalk program (Debian's
@@ -162,30 +161,10 @@ func (o *OpenJTalk) Synthesize(ctx context.Context, engineVoiceID, text string, 
 	if err != nil {
 		return err
 	}
-	// open_jtalk reads one line: line breaks and other controls are
-	// spaces.
-	text = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, text)
-	spoken := false
-	for _, piece := range Split(text, openJTalkRunes) {
-		// Open JTalk makes no sound, and fails, for text with nothing
-		// to say (a lone 「」).
-		if !strings.ContainsFunc(piece, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) }) {
-			continue
-		}
-		if err := o.speak(ctx, voice.path, piece, p, w); err != nil {
-			return err
-		}
-		spoken = true
-	}
-	if !spoken {
-		return w.WritePCM(PCM{SampleRate: voice.rate})
-	}
-	return nil
+	// open_jtalk reads one line (speakPieces makes line breaks spaces).
+	return speakPieces(text, openJTalkRunes, voice.rate, w, func(piece string) error {
+		return o.speak(ctx, voice.path, piece, p, w)
+	})
 }
 
 // speak runs open_jtalk once, the text on stdin, and streams the WAV file
