@@ -24,6 +24,7 @@ import (
 	"github.com/koe-voice/koe/internal/auth"
 	"github.com/koe-voice/koe/internal/config"
 	"github.com/koe-voice/koe/internal/logging"
+	"github.com/koe-voice/koe/internal/store"
 	"github.com/koe-voice/koe/internal/store/storetest"
 )
 
@@ -379,6 +380,50 @@ func TestCrashedGenerationRunsAgainAtStart(t *testing.T) {
 	c.Must(usageQuery, nil, &u)
 	require.Equal(t, g.Characters, u.Usage.UsedCharacters, "settled once")
 	require.Zero(t, u.Usage.ReservedCharacters)
+}
+
+// TestGenerationThatKillsEveryRunFails: a generation whose process died
+// during its last attempt (a text that crashes the server every time, say)
+// is failed at the next start, and its characters are no longer reserved;
+// it stayed RUNNING for good, holding them, when River's rescuer discarded
+// its job unseen.
+func TestGenerationThatKillsEveryRunFails(t *testing.T) {
+	t.Parallel()
+	bin := buildKoe(t)
+	dataDir := t.TempDir()
+	env := map[string]string{
+		"KOE_DATA_DIR": dataDir, "KOE_ADDR": "127.0.0.1:0", "KOE_ADMIN_API_KEY": apptest.AdminKey,
+		"KOE_LOG_LEVEL": "info", "KOE_SYNTH_CONCURRENCY": "1",
+	}
+	first := start(t, bin, env)
+	c := &apptest.Client{URL: first.url, Key: apptest.AdminKey}
+	c.Bind(t)
+	g := create(t, c, map[string]any{"voiceId": "espeak-ng:en-us", "text": text(20000), "format": "WAV"})
+	waitRunning(t, follow(t, c, apptest.TransportWS, g.ID))
+	require.NoError(t, first.cmd.Process.Signal(syscall.SIGKILL))
+	_, _ = first.cmd.Process.Wait()
+
+	// As if the four runs before this one had ended the same way.
+	db, err := store.Open(t.Context(), "", dataDir)
+	require.NoError(t, err)
+	res, err := db.NewUpdate().Table("river_job").Set("attempt = 5").Where("state = 'running' AND kind = 'generation'").Exec(t.Context())
+	require.NoError(t, err)
+	n, _ := res.RowsAffected()
+	require.EqualValues(t, 1, n)
+	require.NoError(t, db.Close())
+
+	second := start(t, bin, env)
+	c = &apptest.Client{URL: second.url, Key: apptest.AdminKey}
+	c.Bind(t)
+	evs := events(t, follow(t, c, apptest.TransportWS, g.ID), time.Minute)
+	last := evs[len(evs)-1]
+	require.Equal(t, "FAILED", last.Status)
+	require.Equal(t, "INTERNAL", last.Generation.Error.Code)
+
+	var u struct{ Usage usageNumbers }
+	c.Must(usageQuery, nil, &u)
+	require.Zero(t, u.Usage.ReservedCharacters, "nothing stays reserved")
+	require.Zero(t, u.Usage.UsedCharacters, "nothing is charged")
 }
 
 // TestHousekeeping: a switched-off voice has no preview (its preview was

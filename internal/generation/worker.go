@@ -21,8 +21,12 @@ import (
 // Queue is the River queue generations run on.
 const Queue = "generation"
 
-// maxAttempts bounds retries of transient failures (River's backoff: about
-// 1 s, 16 s, 81 s, 256 s between them).
+// maxAttempts bounds the runs of a generation: retries of transient
+// failures (River's backoff: about 1 s, 16 s, 81 s, 256 s between them) and
+// runs a process died during. River is given one attempt more: a job left
+// running on its last attempt by a process that died would be discarded by
+// River's rescuer unseen, the generation RUNNING for good and its
+// characters reserved; the extra attempt only fails the generation.
 const maxAttempts = 5
 
 // ChunkRunes picks the longest piece of text one engine call speaks: about
@@ -43,7 +47,7 @@ func (Args) Kind() string { return "generation" }
 
 // InsertOpts puts generations on their own queue.
 func (Args) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: Queue, MaxAttempts: maxAttempts}
+	return river.InsertOpts{Queue: Queue, MaxAttempts: maxAttempts + 1}
 }
 
 // DeleteAudioArgs is the River job that deletes a deleted generation's audio.
@@ -83,6 +87,11 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	g, err := s.load(ctx, s.db, job.Args.GenerationID)
 	if err != nil || g == nil || g.Status.Terminal() {
 		return err
+	}
+	if job.Attempt > maxAttempts {
+		// Every run so far ended with its process: this one would too.
+		s.log.ErrorContext(ctx, "generation stopped its process at every attempt", "generation", g.ID, "attempts", maxAttempts)
+		return w.finishFailed(ctx, g, CodeInternal, "Speaking this text stopped the server at every try; it is not tried again.")
 	}
 	v, err := s.voices.Get(ctx, g.VoiceID)
 	if err != nil {
@@ -299,7 +308,7 @@ func (w *Worker) fail(ctx context.Context, job *river.Job[Args], g *Generation, 
 		code, message = CodeVoiceUnavailable, "The voice is not available from its engine any more."
 	}
 	s.log.WarnContext(ctx, "generation attempt failed", "generation", g.ID, "attempt", job.Attempt, "code", code, "retry", retry, "err", cause)
-	if retry && job.Attempt < job.MaxAttempts {
+	if retry && job.Attempt < maxAttempts {
 		return cause
 	}
 	if err := w.finishFailed(detached, g, code, message); err != nil {
