@@ -14,15 +14,18 @@
 //   - turns off concurrency within the objects named in inline (at most one
 //     of their fields ever waits);
 //   - points the marshal function of a list of a plain type (nothing under
-//     it is a resolver) at marshalInOrder (graph/generated/inorder.go), which
-//     takes MarshalSliceConcurrently's arguments and marshals on the calling
-//     goroutine, and every other list at marshalPooled
-//     (graph/generated/pooled.go), which marshals the items at once on
-//     goroutines kept from earlier lists, stacks already grown;
+//     it is a resolver) at marshal.InOrder (graph/marshal), which takes
+//     MarshalSliceConcurrently's arguments and marshals on the calling
+//     goroutine, and every other list at marshal.Pooled, which marshals the
+//     items at once on goroutines kept from earlier lists, stacks already
+//     grown;
 //   - has the marshal function of an object make its deferred group only
-//     when a field is deferred (deferredGroup, graph/generated/deferred.go):
+//     when a field is deferred (marshal.DeferredGroup):
 //     graphql.NewDeferredGroup reads the path and makes a field set and a
 //     map for each object.
+//
+// The generated folder holds gqlgen's output alone; what the edits call
+// lives in graph/marshal, imported where an edit lands.
 //
 // go generate ./... runs it (see graph/resolvers/resolver.go).
 package main
@@ -30,6 +33,9 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"go/format"
+	"go/parser"
+	"go/token"
 	"io"
 	"log"
 	"os"
@@ -40,6 +46,7 @@ import (
 	"github.com/99designs/gqlgen/codegen"
 	"github.com/99designs/gqlgen/codegen/config"
 	"github.com/vektah/gqlparser/v2/ast"
+	"golang.org/x/tools/go/ast/astutil"
 )
 
 func main() {
@@ -105,15 +112,15 @@ func (p *plainPlugin) GenerateCode(data *codegen.Data) error {
 		if !ref.IsSlice() || ref.Definition.Kind == ast.Scalar || ref.Definition.Kind == ast.InputObject {
 			continue
 		}
-		to := "marshalPooled("
+		to := "marshal.Pooled("
 		if plain(ref.Definition) {
-			to = "marshalInOrder("
+			to = "marshal.InOrder("
 		}
 		p.edits = append(p.edits, edit{ref.MarshalFunc(), "graphql.MarshalSliceConcurrently(", to})
 	}
 	for _, o := range data.Objects {
 		if !o.Stream {
-			p.edits = append(p.edits, edit{"_" + o.Name, "graphql.NewDeferredGroup(ctx)", "deferredGroup(ctx, fields)"})
+			p.edits = append(p.edits, edit{"_" + o.Name, "graphql.NewDeferredGroup(ctx)", "marshal.DeferredGroup(ctx, fields)"})
 		}
 	}
 	return nil
@@ -192,6 +199,9 @@ func (p *plainPlugin) rewrite(dir string) error {
 			}
 		}
 		if !bytes.Equal(out, src) {
+			if out, err = importMarshal(file, out); err != nil {
+				return err
+			}
 			if err := os.WriteFile(file, out, 0o644); err != nil {
 				return err
 			}
@@ -208,6 +218,24 @@ func (p *plainPlugin) rewrite(dir string) error {
 		return fmt.Errorf("not found: %v: did gqlgen change what it writes?", missing)
 	}
 	return nil
+}
+
+// marshalPackage is what the edits call.
+const marshalPackage = "github.com/koe-voice/koe/graph/marshal"
+
+// importMarshal adds marshalPackage to the imports of an edited file.
+func importMarshal(name string, src []byte) ([]byte, error) {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, name, src, parser.ParseComments)
+	if err != nil {
+		return nil, err
+	}
+	astutil.AddImport(fset, f, marshalPackage)
+	var out bytes.Buffer
+	if err := format.Node(&out, fset, f); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
 }
 
 // apply makes e in src, reporting whether it found the call.

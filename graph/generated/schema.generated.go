@@ -13,6 +13,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
+	"github.com/koe-voice/koe/graph/marshal"
 	"github.com/koe-voice/koe/graph/model"
 	"github.com/koe-voice/koe/internal/auth"
 	"github.com/koe-voice/koe/internal/billing"
@@ -7936,7 +7937,7 @@ func (ec *executionContext) _ApiKey(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, apiKeyImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := deferredGroup(ctx, fields)
+	deferred := marshal.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -7994,7 +7995,7 @@ func (ec *executionContext) _Audio(ctx context.Context, sel ast.SelectionSet, ob
 	fields := graphql.CollectFields(ec.OperationContext, sel, audioImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := deferredGroup(ctx, fields)
+	deferred := marshal.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8047,7 +8048,7 @@ func (ec *executionContext) _BillingSubscription(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, billingSubscriptionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := deferredGroup(ctx, fields)
+	deferred := marshal.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8095,7 +8096,7 @@ func (ec *executionContext) _Broadcast(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, broadcastImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := deferredGroup(ctx, fields)
+	deferred := marshal.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8179,7 +8180,7 @@ func (ec *executionContext) _BroadcastConnection(ctx context.Context, sel ast.Se
 	fields := graphql.CollectFields(ec.OperationContext, sel, broadcastConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := deferredGroup(ctx, fields)
+	deferred := marshal.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8222,7 +8223,7 @@ func (ec *executionContext) _BroadcastEdge(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, broadcastEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := deferredGroup(ctx, fields)
+	deferred := marshal.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8260,7 +8261,7 @@ func (ec *executionContext) _BroadcastTranslation(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, broadcastTranslationImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := deferredGroup(ctx, fields)
+	deferred := marshal.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8308,7 +8309,7 @@ func (ec *executionContext) _CheckoutSession(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, checkoutSessionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := deferredGroup(ctx, fields)
+	deferred := marshal.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8346,7 +8347,7 @@ func (ec *executionContext) _CreatedApiKey(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, createdApiKeyImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := deferredGroup(ctx, fields)
+	deferred := marshal.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8384,7 +8385,7 @@ func (ec *executionContext) _CreditPack(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, creditPackImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := deferredGroup(ctx, fields)
+	deferred := marshal.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8448,7 +8449,7 @@ func (ec *executionContext) _Generation(ctx context.Context, sel ast.SelectionSe
 	fields := graphql.CollectFields(ec.OperationContext, sel, generationImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := deferredGroup(ctx, fields)
+	deferred := marshal.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8551,7 +8552,7 @@ func (ec *executionContext) _GenerationConnection(ctx context.Context, sel ast.S
 	fields := graphql.CollectFields(ec.OperationContext, sel, generationConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := deferredGroup(ctx, fields)
+	deferred := marshal.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8594,7 +8595,7 @@ func (ec *executionContext) _GenerationEdge(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, generationEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := deferredGroup(ctx, fields)
+	deferred := marshal.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8632,7 +8633,7 @@ func (ec *executionContext) _GenerationError(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, generationErrorImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := deferredGroup(ctx, fields)
+	deferred := marshal.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8670,7 +8671,7 @@ func (ec *executionContext) _GenerationEvent(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, generationEventImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := deferredGroup(ctx, fields)
+	deferred := marshal.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8724,7 +8725,7 @@ func (ec *executionContext) _KpiDay(ctx context.Context, sel ast.SelectionSet, o
 	fields := graphql.CollectFields(ec.OperationContext, sel, kpiDayImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := deferredGroup(ctx, fields)
+	deferred := marshal.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8777,7 +8778,7 @@ func (ec *executionContext) _Kpis(ctx context.Context, sel ast.SelectionSet, obj
 	fields := graphql.CollectFields(ec.OperationContext, sel, kpisImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := deferredGroup(ctx, fields)
+	deferred := marshal.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8840,7 +8841,7 @@ func (ec *executionContext) _LexiconEntry(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, lexiconEntryImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := deferredGroup(ctx, fields)
+	deferred := marshal.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8893,7 +8894,7 @@ func (ec *executionContext) _LexiconEntryConnection(ctx context.Context, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, lexiconEntryConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := deferredGroup(ctx, fields)
+	deferred := marshal.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8936,7 +8937,7 @@ func (ec *executionContext) _LexiconEntryEdge(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, lexiconEntryEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := deferredGroup(ctx, fields)
+	deferred := marshal.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -8977,7 +8978,7 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 	})
 
 	out := graphql.NewFieldSet(fields)
-	deferred := deferredGroup(ctx, fields)
+	deferred := marshal.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -9143,7 +9144,7 @@ func (ec *executionContext) _Notification(ctx context.Context, sel ast.Selection
 	fields := graphql.CollectFields(ec.OperationContext, sel, notificationImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := deferredGroup(ctx, fields)
+	deferred := marshal.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -9201,7 +9202,7 @@ func (ec *executionContext) _NotificationConnection(ctx context.Context, sel ast
 	fields := graphql.CollectFields(ec.OperationContext, sel, notificationConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := deferredGroup(ctx, fields)
+	deferred := marshal.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -9244,7 +9245,7 @@ func (ec *executionContext) _NotificationEdge(ctx context.Context, sel ast.Selec
 	fields := graphql.CollectFields(ec.OperationContext, sel, notificationEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := deferredGroup(ctx, fields)
+	deferred := marshal.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -9282,7 +9283,7 @@ func (ec *executionContext) _NotificationPreferences(ctx context.Context, sel as
 	fields := graphql.CollectFields(ec.OperationContext, sel, notificationPreferencesImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := deferredGroup(ctx, fields)
+	deferred := marshal.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -9330,7 +9331,7 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, pageInfoImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := deferredGroup(ctx, fields)
+	deferred := marshal.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -9368,7 +9369,7 @@ func (ec *executionContext) _Plan(ctx context.Context, sel ast.SelectionSet, obj
 	fields := graphql.CollectFields(ec.OperationContext, sel, planImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := deferredGroup(ctx, fields)
+	deferred := marshal.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -9477,7 +9478,7 @@ func (ec *executionContext) _PortalSession(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, portalSessionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := deferredGroup(ctx, fields)
+	deferred := marshal.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -9513,7 +9514,7 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 	})
 
 	out := graphql.NewFieldSet(fields)
-	deferred := deferredGroup(ctx, fields)
+	deferred := marshal.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		innerCtx := graphql.WithRootFieldContext(ctx, &graphql.RootFieldContext{
 			Object: field.Name,
@@ -9680,7 +9681,7 @@ func (ec *executionContext) _Usage(ctx context.Context, sel ast.SelectionSet, ob
 	fields := graphql.CollectFields(ec.OperationContext, sel, usageImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := deferredGroup(ctx, fields)
+	deferred := marshal.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -9753,7 +9754,7 @@ func (ec *executionContext) _UsageDay(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, usageDayImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := deferredGroup(ctx, fields)
+	deferred := marshal.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -9796,7 +9797,7 @@ func (ec *executionContext) _User(ctx context.Context, sel ast.SelectionSet, obj
 	fields := graphql.CollectFields(ec.OperationContext, sel, userImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := deferredGroup(ctx, fields)
+	deferred := marshal.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -9878,7 +9879,7 @@ func (ec *executionContext) _UserConnection(ctx context.Context, sel ast.Selecti
 	fields := graphql.CollectFields(ec.OperationContext, sel, userConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := deferredGroup(ctx, fields)
+	deferred := marshal.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -9921,7 +9922,7 @@ func (ec *executionContext) _UserEdge(ctx context.Context, sel ast.SelectionSet,
 	fields := graphql.CollectFields(ec.OperationContext, sel, userEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := deferredGroup(ctx, fields)
+	deferred := marshal.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -9959,7 +9960,7 @@ func (ec *executionContext) _Voice(ctx context.Context, sel ast.SelectionSet, ob
 	fields := graphql.CollectFields(ec.OperationContext, sel, voiceImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := deferredGroup(ctx, fields)
+	deferred := marshal.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -10042,7 +10043,7 @@ func (ec *executionContext) _VoiceConnection(ctx context.Context, sel ast.Select
 	fields := graphql.CollectFields(ec.OperationContext, sel, voiceConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := deferredGroup(ctx, fields)
+	deferred := marshal.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -10085,7 +10086,7 @@ func (ec *executionContext) _VoiceEdge(ctx context.Context, sel ast.SelectionSet
 	fields := graphql.CollectFields(ec.OperationContext, sel, voiceEdgeImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := deferredGroup(ctx, fields)
+	deferred := marshal.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -10123,7 +10124,7 @@ func (ec *executionContext) _VoiceLanguage(ctx context.Context, sel ast.Selectio
 	fields := graphql.CollectFields(ec.OperationContext, sel, voiceLanguageImplementors)
 
 	out := graphql.NewFieldSet(fields)
-	deferred := deferredGroup(ctx, fields)
+	deferred := marshal.DeferredGroup(ctx, fields)
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
@@ -10165,7 +10166,7 @@ func (ec *executionContext) _VoiceLanguage(ctx context.Context, sel ast.Selectio
 // region    ***************************** type.gotpl *****************************
 
 func (ec *executionContext) marshalNApiKey2ᚕᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋauthᚐAPIKeyᚄ(ctx context.Context, sel ast.SelectionSet, v []*auth.APIKey) graphql.Marshaler {
-	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshal.InOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNApiKey2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋauthᚐAPIKey(ctx, sel, v[i])
@@ -10233,7 +10234,7 @@ func (ec *executionContext) marshalNBroadcastConnection2ᚖgithubᚗcomᚋkoeᚑ
 }
 
 func (ec *executionContext) marshalNBroadcastEdge2ᚕᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐBroadcastEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.BroadcastEdge) graphql.Marshaler {
-	ret := marshalPooled(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshal.Pooled(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNBroadcastEdge2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐBroadcastEdge(ctx, sel, v[i])
@@ -10276,7 +10277,7 @@ func (ec *executionContext) marshalNBroadcastTranslation2githubᚗcomᚋkoeᚑvo
 }
 
 func (ec *executionContext) marshalNBroadcastTranslation2ᚕgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋemailᚋoutboxᚐTranslationᚄ(ctx context.Context, sel ast.SelectionSet, v []outbox.Translation) graphql.Marshaler {
-	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshal.InOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNBroadcastTranslation2githubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋemailᚋoutboxᚐTranslation(ctx, sel, v[i])
@@ -10323,7 +10324,7 @@ func (ec *executionContext) marshalNCreatedApiKey2ᚖgithubᚗcomᚋkoeᚑvoice�
 }
 
 func (ec *executionContext) marshalNCreditPack2ᚕᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋbillingᚐCreditPackᚄ(ctx context.Context, sel ast.SelectionSet, v []*billing.CreditPack) graphql.Marshaler {
-	ret := marshalPooled(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshal.Pooled(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCreditPack2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋbillingᚐCreditPack(ctx, sel, v[i])
@@ -10368,7 +10369,7 @@ func (ec *executionContext) marshalNGenerationConnection2ᚖgithubᚗcomᚋkoe�
 }
 
 func (ec *executionContext) marshalNGenerationEdge2ᚕᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐGenerationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.GenerationEdge) graphql.Marshaler {
-	ret := marshalPooled(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshal.Pooled(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNGenerationEdge2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐGenerationEdge(ctx, sel, v[i])
@@ -10432,7 +10433,7 @@ var (
 )
 
 func (ec *executionContext) marshalNKpiDay2ᚕᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐKpiDayᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.KpiDay) graphql.Marshaler {
-	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshal.InOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNKpiDay2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐKpiDay(ctx, sel, v[i])
@@ -10480,7 +10481,7 @@ func (ec *executionContext) marshalNLexiconEntryConnection2ᚖgithubᚗcomᚋkoe
 }
 
 func (ec *executionContext) marshalNLexiconEntryEdge2ᚕᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐLexiconEntryEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.LexiconEntryEdge) graphql.Marshaler {
-	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshal.InOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLexiconEntryEdge2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐLexiconEntryEdge(ctx, sel, v[i])
@@ -10525,7 +10526,7 @@ func (ec *executionContext) marshalNNotificationConnection2ᚖgithubᚗcomᚋkoe
 }
 
 func (ec *executionContext) marshalNNotificationEdge2ᚕᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐNotificationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.NotificationEdge) graphql.Marshaler {
-	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshal.InOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNNotificationEdge2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐNotificationEdge(ctx, sel, v[i])
@@ -10570,7 +10571,7 @@ func (ec *executionContext) marshalNPageInfo2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoe
 }
 
 func (ec *executionContext) marshalNPlan2ᚕᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋbillingᚐPlanᚄ(ctx context.Context, sel ast.SelectionSet, v []*billing.Plan) graphql.Marshaler {
-	ret := marshalPooled(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshal.Pooled(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNPlan2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋinternalᚋbillingᚐPlan(ctx, sel, v[i])
@@ -10665,7 +10666,7 @@ func (ec *executionContext) marshalNUsage2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋ
 }
 
 func (ec *executionContext) marshalNUsageDay2ᚕᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐUsageDayᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.UsageDay) graphql.Marshaler {
-	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshal.InOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNUsageDay2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐUsageDay(ctx, sel, v[i])
@@ -10705,7 +10706,7 @@ func (ec *executionContext) marshalNUserConnection2ᚖgithubᚗcomᚋkoeᚑvoice
 }
 
 func (ec *executionContext) marshalNUserEdge2ᚕᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐUserEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.UserEdge) graphql.Marshaler {
-	ret := marshalPooled(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshal.Pooled(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNUserEdge2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐUserEdge(ctx, sel, v[i])
@@ -10745,7 +10746,7 @@ func (ec *executionContext) marshalNVoiceConnection2ᚖgithubᚗcomᚋkoeᚑvoic
 }
 
 func (ec *executionContext) marshalNVoiceEdge2ᚕᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐVoiceEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.VoiceEdge) graphql.Marshaler {
-	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshal.InOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNVoiceEdge2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐVoiceEdge(ctx, sel, v[i])
@@ -10769,7 +10770,7 @@ func (ec *executionContext) marshalNVoiceEdge2ᚖgithubᚗcomᚋkoeᚑvoiceᚋko
 }
 
 func (ec *executionContext) marshalNVoiceLanguage2ᚕᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐVoiceLanguageᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.VoiceLanguage) graphql.Marshaler {
-	ret := marshalInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshal.InOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNVoiceLanguage2ᚖgithubᚗcomᚋkoeᚑvoiceᚋkoeᚋgraphᚋmodelᚐVoiceLanguage(ctx, sel, v[i])

@@ -1,4 +1,4 @@
-package generated
+package marshal
 
 import (
 	"context"
@@ -26,7 +26,7 @@ func TestMarshalPooled(t *testing.T) {
 	all := make(chan struct{})
 	go func() { started.Wait(); close(all) }()
 	indexes := make([]int, n)
-	ret := marshalPooled(ctx, n, 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := Pooled(ctx, n, 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		indexes[i] = *graphql.GetFieldContext(ctx).Index
 		started.Done()
 		select {
@@ -54,9 +54,9 @@ func TestMarshalPooled(t *testing.T) {
 		return len(listWorkers.idle) >= n-1
 	}, 10*time.Second, time.Millisecond)
 	before := created()
-	ret = marshalPooled(ctx, n, 0, false, func(_ context.Context, i int) graphql.Marshaler { return graphql.MarshalInt(i) })
+	ret = Pooled(ctx, n, 0, false, func(_ context.Context, i int) graphql.Marshaler { return graphql.MarshalInt(i) })
 	require.Len(t, ret, n)
 	require.Zero(t, created()-before, "the second list runs on the goroutines of the first")
 
-	require.Empty(t, marshalPooled(ctx, 0, 0, false, nil))
+	require.Empty(t, Pooled(ctx, 0, 0, false, nil))
 }

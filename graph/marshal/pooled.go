@@ -1,7 +1,4 @@
-package generated
-
-// This file is Koe's, not gqlgen's: graph/generate points the marshal
-// functions of lists whose items may wait here.
+package marshal
 
 import (
 	"context"
@@ -10,7 +7,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 )
 
-// marshalPooled marshals a list's items at once, as
+// Pooled marshals a list's items at once, as
 // graphql.MarshalSliceConcurrently does, so that their resolvers wait
 // together (on a dataloader's batch, say), but on goroutines that marshalled
 // items before. A new goroutine starts with a 2 KB stack and copies it as
@@ -20,7 +17,7 @@ import (
 // each item's field context has its index, and a panicking item is null with
 // the panic reported as an error, unless omitPanicHandler. A worker limit is
 // left to gqlgen's own.
-func marshalPooled(
+func Pooled(
 	ctx context.Context,
 	length int,
 	workerLimit int64,
@@ -56,7 +53,7 @@ func marshalPooled(
 	return ret
 }
 
-// listWorkers are the goroutines marshalPooled hands items to.
+// listWorkers are the goroutines Pooled hands items to.
 var listWorkers = workerPool{maxIdle: 512}
 
 // workerPool runs functions on goroutines that wait for the next one when

@@ -1,7 +1,4 @@
-package generated
-
-// This file is Koe's, not gqlgen's: graph/generate points the marshal
-// functions of lists that need no goroutine here.
+package marshal
 
 import (
 	"context"
@@ -9,12 +6,12 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 )
 
-// marshalInOrder marshals a list's items one after another on the calling
+// InOrder marshals a list's items one after another on the calling
 // goroutine. It takes graphql.MarshalSliceConcurrently's arguments and keeps
 // what it promises: each item's field context has its index, and a panicking
 // item is null with the panic reported as an error, unless omitPanicHandler.
 // There is no worker limit to honour with a single worker.
-func marshalInOrder(
+func InOrder(
 	ctx context.Context,
 	length int,
 	_ int64,

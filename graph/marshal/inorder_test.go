@@ -1,4 +1,4 @@
-package generated
+package marshal
 
 import (
 	"context"
@@ -16,7 +16,7 @@ func TestMarshalInOrder(t *testing.T) {
 	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{Field: graphql.CollectedField{Field: &ast.Field{Alias: "voices"}}})
 
 	var order []int
-	ret := marshalInOrder(ctx, 4, 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := InOrder(ctx, 4, 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		order = append(order, *graphql.GetFieldContext(ctx).Index)
 		if i == 2 {
 			panic("boom")
@@ -26,9 +26,9 @@ func TestMarshalInOrder(t *testing.T) {
 	require.Equal(t, []int{0, 1, 2, 3}, order, "one item after another, each knowing its index")
 	requireOnePanic(t, ctx, ret, "[0,10,null,30]", ast.Path{ast.PathName("voices"), ast.PathIndex(2)})
 
-	require.Empty(t, marshalInOrder(ctx, 0, 0, false, nil))
+	require.Empty(t, InOrder(ctx, 0, 0, false, nil))
 	require.Panics(t, func() {
-		marshalInOrder(ctx, 1, 0, true, func(context.Context, int) graphql.Marshaler { panic("boom") })
+		InOrder(ctx, 1, 0, true, func(context.Context, int) graphql.Marshaler { panic("boom") })
 	}, "omitPanicHandler leaves panics to the caller, as gqlgen's own does")
 }
 
