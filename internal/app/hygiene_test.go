@@ -349,14 +349,14 @@ func repeat(code, n int) []int {
 	return out
 }
 
-// TestCrashedGenerationRunsAgainAtStart: after kill -9 of the single-process
-// default (SQLite) mid-generation and a restart on the same data directory,
-// the generation finishes within a minute (it waited KOE_JOB_TIMEOUT × 1.1,
-// 16.5 minutes by default, for River's rescuer).
-func TestCrashedGenerationRunsAgainAtStart(t *testing.T) {
-	t.Parallel()
+// killedMidGeneration starts the single-process default (SQLite) on a new
+// data directory, has it speak a long text, and kills it -9 while the
+// generation runs. restart starts Koe again on that directory and answers
+// an admin's client of it.
+func killedMidGeneration(t *testing.T) (g gen, dataDir string, restart func() *apptest.Client) {
+	t.Helper()
 	bin := buildKoe(t)
-	dataDir := t.TempDir()
+	dataDir = t.TempDir()
 	env := map[string]string{
 		"KOE_DATA_DIR": dataDir, "KOE_ADDR": "127.0.0.1:0", "KOE_ADMIN_API_KEY": apptest.AdminKey,
 		"KOE_LOG_LEVEL": "info", "KOE_SYNTH_CONCURRENCY": "1",
@@ -364,14 +364,26 @@ func TestCrashedGenerationRunsAgainAtStart(t *testing.T) {
 	first := start(t, bin, env)
 	c := &apptest.Client{URL: first.url, Key: apptest.AdminKey}
 	c.Bind(t)
-	g := create(t, c, map[string]any{"voiceId": "espeak-ng:en-us", "text": text(20000), "format": "WAV"})
+	g = create(t, c, map[string]any{"voiceId": "espeak-ng:en-us", "text": text(20000), "format": "WAV"})
 	waitRunning(t, follow(t, c, apptest.TransportWS, g.ID))
 	require.NoError(t, first.cmd.Process.Signal(syscall.SIGKILL))
 	_, _ = first.cmd.Process.Wait()
+	return g, dataDir, func() *apptest.Client {
+		second := start(t, bin, env)
+		c := &apptest.Client{URL: second.url, Key: apptest.AdminKey}
+		c.Bind(t)
+		return c
+	}
+}
 
-	second := start(t, bin, env)
-	c = &apptest.Client{URL: second.url, Key: apptest.AdminKey}
-	c.Bind(t)
+// TestCrashedGenerationRunsAgainAtStart: after kill -9 of the single-process
+// default (SQLite) mid-generation and a restart on the same data directory,
+// the generation finishes within a minute (it waited KOE_JOB_TIMEOUT × 1.1,
+// 16.5 minutes by default, for River's rescuer).
+func TestCrashedGenerationRunsAgainAtStart(t *testing.T) {
+	t.Parallel()
+	g, _, restart := killedMidGeneration(t)
+	c := restart()
 	evs := events(t, follow(t, c, apptest.TransportWS, g.ID), time.Minute)
 	last := evs[len(evs)-1]
 	require.Equal(t, "SUCCEEDED", last.Status, "%+v", last.Generation.Error)
@@ -389,19 +401,7 @@ func TestCrashedGenerationRunsAgainAtStart(t *testing.T) {
 // its job unseen.
 func TestGenerationThatKillsEveryRunFails(t *testing.T) {
 	t.Parallel()
-	bin := buildKoe(t)
-	dataDir := t.TempDir()
-	env := map[string]string{
-		"KOE_DATA_DIR": dataDir, "KOE_ADDR": "127.0.0.1:0", "KOE_ADMIN_API_KEY": apptest.AdminKey,
-		"KOE_LOG_LEVEL": "info", "KOE_SYNTH_CONCURRENCY": "1",
-	}
-	first := start(t, bin, env)
-	c := &apptest.Client{URL: first.url, Key: apptest.AdminKey}
-	c.Bind(t)
-	g := create(t, c, map[string]any{"voiceId": "espeak-ng:en-us", "text": text(20000), "format": "WAV"})
-	waitRunning(t, follow(t, c, apptest.TransportWS, g.ID))
-	require.NoError(t, first.cmd.Process.Signal(syscall.SIGKILL))
-	_, _ = first.cmd.Process.Wait()
+	g, dataDir, restart := killedMidGeneration(t)
 
 	// As if the four runs before this one had ended the same way.
 	db, err := store.Open(t.Context(), "", dataDir)
@@ -412,9 +412,7 @@ func TestGenerationThatKillsEveryRunFails(t *testing.T) {
 	require.EqualValues(t, 1, n)
 	require.NoError(t, db.Close())
 
-	second := start(t, bin, env)
-	c = &apptest.Client{URL: second.url, Key: apptest.AdminKey}
-	c.Bind(t)
+	c := restart()
 	evs := events(t, follow(t, c, apptest.TransportWS, g.ID), time.Minute)
 	last := evs[len(evs)-1]
 	require.Equal(t, "FAILED", last.Status)
