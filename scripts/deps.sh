@@ -3,6 +3,10 @@
 set -euo pipefail
 missing=()
 command -v espeak-ng >/dev/null || missing+=(espeak-ng)
+# koe-espeak, the helper that keeps espeak-ng warm, links libespeak-ng:
+# its headers and a C compiler (the race detector of `make test` needs one too).
+[ -f /usr/include/espeak-ng/speak_lib.h ] || missing+=(libespeak-ng-dev)
+command -v gcc >/dev/null || missing+=(gcc libc6-dev)
 command -v lame >/dev/null || missing+=(lame)
 command -v opusenc >/dev/null || missing+=(opus-tools)
 # Flite and Festival: English voices more natural than espeak-ng's.

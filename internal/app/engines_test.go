@@ -3,11 +3,15 @@ package app_test
 import (
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,6 +21,7 @@ import (
 	"github.com/koe-voice/koe/internal/apptest"
 	"github.com/koe-voice/koe/internal/store/storetest"
 	"github.com/koe-voice/koe/internal/tts"
+	"github.com/koe-voice/koe/internal/tts/ttstest"
 )
 
 // speechServer is an OpenAI-compatible POST /v1/audio/speech server (there is
@@ -215,4 +220,58 @@ func TestEnglishEngines(t *testing.T) {
 	require.Equal(t, 32000, last.Generation.Audio.SampleRate)
 	require.Greater(t, last.Generation.Audio.DurationMs, 2000)
 	require.Less(t, last.Generation.Audio.DurationMs, 8000)
+}
+
+// TestEspeakHelper: with its koe-espeak helper (as apptest and make run
+// give it) espeak-ng speaks through a warm helper process of the server's;
+// with a helper that does not work the server says so and speaks with a
+// process per chunk, and every generation is spoken either way.
+func TestEspeakHelper(t *testing.T) {
+	t.Parallel()
+	helper := ttstest.KoeEspeak(t)
+	srv := apptest.Boot(t, storetest.SQLite, map[string]string{"KOE_ESPEAK_HELPER": helper})
+	speak := func() {
+		t.Helper()
+		c := srv.Client(apptest.AdminKey)
+		g := create(t, c, map[string]any{"voiceId": "espeak-ng:en-us", "text": "Hello world. This is Koe, speaking through espeak-ng.", "format": "WAV"})
+		evs := events(t, follow(t, c, apptest.TransportWS, g.ID), time.Minute)
+		last := evs[len(evs)-1]
+		require.Equal(t, "SUCCEEDED", last.Status, "%+v", last)
+		require.Equal(t, 22050, last.Generation.Audio.SampleRate)
+		require.Greater(t, last.Generation.Audio.DurationMs, 2000)
+		require.Less(t, last.Generation.Audio.DurationMs, 8000)
+	}
+	speak()
+	require.NotEmpty(t, children(t, helper), "a koe-espeak of the server's spoke")
+
+	srv.Env["KOE_ESPEAK_HELPER"] = "true" // starts, says nothing, exits
+	srv.Restart(10 * time.Second)
+	speak()
+}
+
+// children are the pids of this process's children running program.
+func children(t *testing.T, program string) []int {
+	t.Helper()
+	stats, err := filepath.Glob("/proc/[0-9]*/stat")
+	require.NoError(t, err)
+	var pids []int
+	for _, stat := range stats {
+		b, err := os.ReadFile(stat)
+		if err != nil {
+			continue // exited meanwhile
+		}
+		// pid (comm) state ppid ...: comm may hold spaces, so split after it.
+		_, rest, _ := strings.Cut(string(b), ") ")
+		var state string
+		var ppid int
+		if _, err := fmt.Sscan(rest, &state, &ppid); err != nil || ppid != os.Getpid() {
+			continue
+		}
+		dir := filepath.Dir(stat)
+		if exe, _ := os.Readlink(filepath.Join(dir, "exe")); exe == program {
+			pid, _ := strconv.Atoi(filepath.Base(dir))
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }

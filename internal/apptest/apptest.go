@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"testing"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/koe-voice/koe/internal/gid"
 	"github.com/koe-voice/koe/internal/logging"
 	"github.com/koe-voice/koe/internal/store/storetest"
+	"github.com/koe-voice/koe/internal/tts/ttstest"
 )
 
 // AdminKey is the KOE_ADMIN_API_KEY of servers booted here.
@@ -45,6 +47,13 @@ func Boot(t testing.TB, kind storetest.Kind, env map[string]string, opts ...app.
 		"DATABASE_URL":      databaseURL,
 		"KOE_ADMIN_API_KEY": AdminKey,
 		"KOE_LOG_LEVEL":     "warn",
+	}
+	// espeak-ng speaks through its helper, as on a server set up by make
+	// run or the Dockerfile.
+	if helper, err := ttstest.BuildKoeEspeak(); err == nil {
+		e["KOE_ESPEAK_HELPER"] = helper
+	} else if os.Getenv("CI") == "true" {
+		t.Fatalf("koe-espeak: %v", err)
 	}
 	for k, v := range env {
 		e[k] = v

@@ -54,6 +54,8 @@ type Config struct {
 	JobWorkers          int           // KOE_JOB_WORKERS
 	SynthConcurrency    int           // KOE_SYNTH_CONCURRENCY
 	EspeakPath          string        // KOE_ESPEAK_PATH
+	EspeakHelper        string        // KOE_ESPEAK_HELPER
+	EngineIdleTimeout   time.Duration // KOE_ENGINE_IDLE_TIMEOUT; 0: tts.DefaultIdleTimeout
 	FlitePath           string        // KOE_FLITE_PATH
 	FestivalPath        string        // KOE_FESTIVAL_PATH
 	LamePath            string        // KOE_LAME_PATH
@@ -145,6 +147,8 @@ func Load(getenv func(string) string) (Config, error) {
 		JobWorkers:          l.intRange("KOE_JOB_WORKERS", 4, 1, 1000),
 		SynthConcurrency:    l.intRange("KOE_SYNTH_CONCURRENCY", runtime.NumCPU(), 1, 1000),
 		EspeakPath:          l.str("KOE_ESPEAK_PATH", "espeak-ng"),
+		EspeakHelper:        l.str("KOE_ESPEAK_HELPER", "koe-espeak"),
+		EngineIdleTimeout:   l.duration("KOE_ENGINE_IDLE_TIMEOUT", 0),
 		FlitePath:           l.str("KOE_FLITE_PATH", "flite"),
 		FestivalPath:        l.str("KOE_FESTIVAL_PATH", "festival"),
 		LamePath:            l.str("KOE_LAME_PATH", "lame"),

@@ -6,10 +6,13 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/koe-voice/koe/internal/tts/ttstest"
 )
 
 func TestEspeakVoices(t *testing.T) {
@@ -77,9 +80,27 @@ func TestParseEspeakVoices(t *testing.T) {
 	}, parseEspeakVoices(out))
 }
 
+// espeakWays are the two ways Espeak speaks: a process per synthesis, and
+// warm koe-espeak helpers. Each test of speech runs on both: the helper
+// must sound the same and fail the same.
+func espeakWays(t *testing.T) map[string]*Espeak {
+	t.Helper()
+	helper := &Espeak{Helper: ttstest.KoeEspeak(t), Workers: 2}
+	t.Cleanup(func() { _ = helper.Close() })
+	return map[string]*Espeak{"process": {}, "helper": helper}
+}
+
 func TestEspeakSynthesize(t *testing.T) {
 	t.Parallel()
-	e := &Espeak{}
+	for way, e := range espeakWays(t) {
+		t.Run(way, func(t *testing.T) {
+			t.Parallel()
+			testEspeakSynthesize(t, e)
+		})
+	}
+}
+
+func testEspeakSynthesize(t *testing.T, e *Espeak) {
 	tests := []struct {
 		name    string
 		voice   string
@@ -121,19 +142,65 @@ func TestEspeakSynthesize(t *testing.T) {
 
 func TestEspeakParams(t *testing.T) {
 	t.Parallel()
-	e := &Espeak{}
+	for way, e := range espeakWays(t) {
+		t.Run(way, func(t *testing.T) {
+			t.Parallel()
+			testEspeakParams(t, e)
+		})
+	}
+}
+
+func testEspeakParams(t *testing.T, e *Espeak) {
 	speak := func(p Params) PCM {
 		pcm, err := Record(t.Context(), e, "gmw/en-US", "The quick brown fox jumps over the lazy dog.", p)
 		require.NoError(t, err)
 		return pcm
 	}
 	normal := speak(Params{})
-	require.Equal(t, normal, speak(Params{Speed: 1}), "zero speed is normal speed")
+	sameSpeech(t, normal, speak(Params{Speed: 1}), "zero speed is normal speed")
 	require.Less(t, speak(Params{Speed: 2}).Duration(), normal.Duration()*2/3)
 	require.Greater(t, speak(Params{Speed: 0.5}).Duration(), normal.Duration()*3/2)
 	// Far beyond espeak-ng's range, clamped rather than refused.
-	require.Equal(t, speak(Params{Speed: 2.58}), speak(Params{Speed: 100}))
+	sameSpeech(t, speak(Params{Speed: 2.58}), speak(Params{Speed: 100}))
 	require.NotEqual(t, speak(Params{Pitch: 12}).Samples, speak(Params{Pitch: -12}).Samples)
+}
+
+// sameSpeech asserts that a and b are the same speech: the same rate and
+// length to within 1 % or 20 ms. libespeak-ng keeps some state from one
+// text to the next, so a helper's later texts come out a few milliseconds
+// longer or shorter than its first, which a listener cannot hear
+// (TestEspeakHelperSoundsLikeEspeakNg).
+func sameSpeech(t *testing.T, a, b PCM, msgAndArgs ...any) {
+	t.Helper()
+	require.Equal(t, a.SampleRate, b.SampleRate, msgAndArgs...)
+	delta := max(0.02, a.Duration().Seconds()/100)
+	require.InDelta(t, a.Duration().Seconds(), b.Duration().Seconds(), delta, msgAndArgs...)
+}
+
+// TestEspeakHelperSoundsLikeEspeakNg: the helper says what espeak-ng says.
+// A new helper's first text is espeak-ng's audio sample for sample; later
+// texts the same speech to within a few samples of length, in English and
+// Japanese, and with another voice spoken in between.
+func TestEspeakHelperSoundsLikeEspeakNg(t *testing.T) {
+	t.Parallel()
+	helper := &Espeak{Helper: ttstest.KoeEspeak(t), Workers: 1}
+	t.Cleanup(func() { _ = helper.Close() })
+	process := &Espeak{}
+	texts := []struct{ voice, text string }{
+		{"gmw/en-US", "The quick brown fox jumps over the lazy dog. It is 10:30 on 3 May 2026."},
+		{"jpx/ja", "キョーワ イイ テンキ デスネ。オンセーゴーセーノ テストデス。"},
+		{"gmw/en-US", "Hello again, with a question?"},
+	}
+	for i, tt := range texts {
+		want, err := Record(t.Context(), process, tt.voice, tt.text, Params{Speed: 1.2, Pitch: 2})
+		require.NoError(t, err)
+		got, err := Record(t.Context(), helper, tt.voice, tt.text, Params{Speed: 1.2, Pitch: 2})
+		require.NoError(t, err)
+		if i == 0 {
+			require.Equal(t, want, got, tt.text)
+		}
+		sameSpeech(t, want, got, tt.text)
+	}
 }
 
 func TestEspeakFailures(t *testing.T) {
@@ -156,18 +223,25 @@ func TestEspeakFailures(t *testing.T) {
 		require.ErrorIs(t, err, context.Canceled)
 		require.NotErrorIs(t, err, ErrTransient)
 	})
-	t.Run("timeout kills a long synthesis", func(t *testing.T) {
-		t.Parallel()
-		e := &Espeak{}
-		_, err := e.Voices(t.Context())
-		require.NoError(t, err)
-		ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
-		defer cancel()
-		start := time.Now()
-		_, err = Record(ctx, e, "gmw/en-US", longText(200_000), Params{})
-		require.ErrorIs(t, err, context.DeadlineExceeded)
-		require.Less(t, time.Since(start), 5*time.Second)
-	})
+	for way, e := range espeakWays(t) {
+		t.Run("timeout kills a long synthesis/"+way, func(t *testing.T) {
+			t.Parallel()
+			_, err := e.Voices(t.Context())
+			require.NoError(t, err)
+			require.NoError(t, e.Warm(t.Context()))
+			ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+			defer cancel()
+			start := time.Now()
+			_, err = Record(ctx, e, "gmw/en-US", longText(200_000), Params{})
+			require.ErrorIs(t, err, context.DeadlineExceeded)
+			require.NotErrorIs(t, err, ErrTransient)
+			require.Less(t, time.Since(start), 5*time.Second)
+			// The next text is spoken, by a new helper if it was one.
+			pcm, err := Record(t.Context(), e, "gmw/en-US", "Hello world.", Params{})
+			require.NoError(t, err)
+			require.Greater(t, pcm.Duration(), 500*time.Millisecond)
+		})
+	}
 }
 
 // TestEspeakLeavesNoPulseDirs runs espeak-ng the way a fresh container
@@ -216,7 +290,15 @@ func speech(t testing.TB, seconds int) PCM {
 // text is not spoken to its end.
 func TestEspeakStreams(t *testing.T) {
 	t.Parallel()
-	e := &Espeak{}
+	for way, e := range espeakWays(t) {
+		t.Run(way, func(t *testing.T) {
+			t.Parallel()
+			testEspeakStreams(t, e)
+		})
+	}
+}
+
+func testEspeakStreams(t *testing.T, e *Espeak) {
 	full := errors.New("full")
 	var got int
 	err := e.Synthesize(t.Context(), "gmw/en-US", longText(200_000), Params{Speed: 0.5}, pcmFunc(func(p PCM) error {
@@ -229,4 +311,51 @@ func TestEspeakStreams(t *testing.T) {
 	require.ErrorIs(t, err, full)
 	require.NotErrorIs(t, err, ErrTransient)
 	require.Less(t, got, 22050*2, "stopped after the first second, not hours later")
+}
+
+// idleHelper is the one idle process of a helper pool of one worker.
+func idleHelper(t *testing.T, e *Espeak) *espeakHelper {
+	t.Helper()
+	pool := e.warm()
+	pool.mu.Lock()
+	defer pool.mu.Unlock()
+	require.Len(t, pool.idle, 1)
+	return pool.idle[0].proc
+}
+
+// TestEspeakHelperRecovers: a helper that died is replaced on the next
+// text, which is spoken; one that cannot start says so at Warm.
+func TestEspeakHelperRecovers(t *testing.T) {
+	t.Parallel()
+	e := &Espeak{Helper: ttstest.KoeEspeak(t), Workers: 1}
+	t.Cleanup(func() { _ = e.Close() })
+	require.NoError(t, e.Warm(t.Context()))
+	dead := idleHelper(t, e)
+	require.NoError(t, dead.cmd.Process.Kill())
+	<-dead.exited
+	pcm, err := Record(t.Context(), e, "gmw/en-US", "Hello world.", Params{})
+	require.NoError(t, err)
+	require.Greater(t, pcm.Duration(), 500*time.Millisecond)
+	require.NotSame(t, dead, idleHelper(t, e))
+
+	for _, helper := range []string{"koe-no-such-helper", "true", "yes"} {
+		err := (&Espeak{Helper: helper}).Warm(t.Context())
+		require.ErrorIs(t, err, ErrTransient, helper)
+	}
+}
+
+// TestEngineProcessesStopWhenIdle: a warm process with nothing to do for
+// IdleTimeout exits, giving its memory back; the next text starts another.
+func TestEngineProcessesStopWhenIdle(t *testing.T) {
+	t.Parallel()
+	e := &Espeak{Helper: ttstest.KoeEspeak(t), Workers: 1, IdleTimeout: 100 * time.Millisecond}
+	t.Cleanup(func() { _ = e.Close() })
+	_, err := Record(t.Context(), e, "gmw/en-US", "Hello.", Params{})
+	require.NoError(t, err)
+	pid := idleHelper(t, e).cmd.Process.Pid
+	require.Eventually(t, func() bool { return syscall.Kill(pid, 0) != nil }, 5*time.Second, 10*time.Millisecond,
+		"the idle process exits")
+	pcm, err := Record(t.Context(), e, "gmw/en-US", "Hello world.", Params{})
+	require.NoError(t, err)
+	require.Greater(t, pcm.Duration(), 500*time.Millisecond)
 }

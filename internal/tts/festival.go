@@ -1,22 +1,19 @@
 package tts
 
 import (
-	"bufio"
 	"cmp"
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"io"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Festival speaks English with the Festival program (Debian's festival)
@@ -27,8 +24,8 @@ import (
 // processes stay alive and are fed through their REPL (festival --pipe),
 // one piece of text at a time each: a pool of at most Workers processes,
 // started when first needed, replaced when they die. Each process holds
-// about 320 MB (its lexicon and voices), and an idle one stays until
-// Close, which stops them all. Its zero value is ready to use; it must not
+// about 320 MB (its lexicon and voices); one idle for IdleTimeout is
+// stopped, and Close stops them all. Its zero value is ready to use; it must not
 // be copied after first use.
 type Festival struct {
 	// Binary is the festival program, "festival" when empty.
@@ -39,13 +36,12 @@ type Festival struct {
 	// Workers is the most processes running at once, and so the most
 	// pieces spoken at once; runtime.NumCPU() when zero.
 	Workers int
+	// IdleTimeout stops a process that long without a piece to speak;
+	// DefaultIdleTimeout when zero.
+	IdleTimeout time.Duration
 
-	once  sync.Once
-	slots chan struct{} // a token per process at work
-
-	mu     sync.Mutex
-	idle   []*festivalProcess
-	closed bool
+	once sync.Once
+	pool *warmPool[*festivalProcess]
 }
 
 var _ Synthesizer = (*Festival)(nil)
@@ -162,117 +158,47 @@ func (f *Festival) speak(ctx context.Context, v festivalVoice, text string, p Pa
 }
 
 // eval runs Scheme on a process of the pool and returns what it printed.
-func (f *Festival) eval(ctx context.Context, scheme string) (string, error) {
-	proc, err := f.acquire(ctx)
-	if err != nil {
-		return "", err
-	}
-	out, err := proc.eval(ctx, scheme)
-	f.release(proc, err == nil)
+func (f *Festival) eval(ctx context.Context, scheme string) (out string, err error) {
+	err = f.warm().do(ctx, func(proc *festivalProcess) error {
+		out, err = proc.eval(ctx, scheme)
+		return err
+	})
 	if err != nil {
 		return "", failure(ctx, err)
 	}
 	return out, nil
 }
 
-// acquire waits for a free slot and returns an idle live process, or a new
-// one.
-func (f *Festival) acquire(ctx context.Context) (*festivalProcess, error) {
-	f.once.Do(func() { f.slots = make(chan struct{}, cmp.Or(f.Workers, runtime.NumCPU())) })
-	select {
-	case f.slots <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	f.mu.Lock()
-	if f.closed {
-		f.mu.Unlock()
-		<-f.slots
-		return nil, errors.New("festival: closed")
-	}
-	for len(f.idle) > 0 {
-		proc := f.idle[len(f.idle)-1]
-		f.idle = f.idle[:len(f.idle)-1]
-		if proc.alive() {
-			f.mu.Unlock()
-			return proc, nil
-		}
-	}
-	f.mu.Unlock()
-	proc, err := startFestival(cmp.Or(f.Binary, "festival"))
-	if err != nil {
-		<-f.slots
-		return nil, failure(ctx, err)
-	}
-	return proc, nil
-}
-
-// release returns a process to the pool when it is fit for another piece,
-// and stops it otherwise.
-func (f *Festival) release(proc *festivalProcess, fit bool) {
-	f.mu.Lock()
-	if fit && !f.closed {
-		f.idle = append(f.idle, proc)
-	} else {
-		proc.stop()
-	}
-	f.mu.Unlock()
-	<-f.slots
-}
-
 // Close stops the idle processes; a process at work stops when its piece
 // is done. Synthesize fails after Close.
 func (f *Festival) Close() error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.closed = true
-	for _, proc := range f.idle {
-		proc.stop()
-	}
-	f.idle = nil
+	f.warm().close()
 	return nil
+}
+
+// warm is f's pool of processes.
+func (f *Festival) warm() *warmPool[*festivalProcess] {
+	f.once.Do(func() {
+		f.pool = &warmPool[*festivalProcess]{Engine: "festival", Start: f.start, Workers: f.Workers, IdleTimeout: f.IdleTimeout}
+	})
+	return f.pool
 }
 
 // festivalProcess is one festival --pipe reading Scheme on stdin.
 type festivalProcess struct {
-	cmd    *exec.Cmd
-	stdin  io.WriteCloser
-	stdout *bufio.Reader
-	exited chan struct{} // closed when the process has exited
+	*warmProcess
 	// done is the line festival prints when it has run a request: a
 	// random word, so nothing spoken can print it.
 	done string
 }
 
-// startFestival starts a process. It is not bound to a context: it
-// outlives the request that started it. It exits when its stdin closes,
-// so it does not outlive us either.
-func startFestival(binary string) (*festivalProcess, error) {
-	cmd := exec.Command(binary, "--pipe")
-	stdin, err := cmd.StdinPipe()
+// start starts a process of the pool.
+func (f *Festival) start() (*festivalProcess, error) {
+	proc, err := startWarm(nil, cmp.Or(f.Binary, "festival"), "--pipe")
 	if err != nil {
-		return nil, fmt.Errorf("festival: %w", err)
+		return nil, err
 	}
-	// Our own pipe, not StdoutPipe: Wait, which runs as soon as the
-	// process exits, would close that one under a reader.
-	r, w, err := os.Pipe()
-	if err != nil {
-		return nil, fmt.Errorf("festival: %w", err)
-	}
-	cmd.Stdout = w
-	if err := cmd.Start(); err != nil {
-		_ = r.Close()
-		_ = w.Close()
-		return nil, fmt.Errorf("festival: %w", err)
-	}
-	_ = w.Close()
-	proc := &festivalProcess{cmd: cmd, stdin: stdin, stdout: bufio.NewReader(r), exited: make(chan struct{}), done: "koe-done-" + rand.Text()}
-	go func() {
-		_ = cmd.Wait()
-		_ = r.Close()
-		close(proc.exited)
-	}()
-	return proc, nil
+	return &festivalProcess{warmProcess: proc, done: "koe-done-" + rand.Text()}, nil
 }
 
 // festivalOutput is the most a request may print that eval keeps.
@@ -286,17 +212,17 @@ func (p *festivalProcess) eval(ctx context.Context, scheme string) (string, erro
 	defer stop()
 	// stdout is a pipe, which festival buffers: fflush sends the marker.
 	if _, err := io.WriteString(p.stdin, scheme+"\n(print \""+p.done+"\")(fflush nil)\n"); err != nil {
-		return "", p.failed(ctx, err)
+		return "", p.failed(ctx, "festival", err)
 	}
 	var out strings.Builder
 	for {
 		line, err := p.stdout.ReadString('\n')
 		if err != nil {
-			return "", p.failed(ctx, err)
+			return "", p.failed(ctx, "festival", err)
 		}
 		if strings.TrimSpace(line) == `"`+p.done+`"` {
 			if !stop() { // killed for ctx just now
-				return "", p.failed(ctx, context.Cause(ctx))
+				return "", p.failed(ctx, "festival", context.Cause(ctx))
 			}
 			return out.String(), nil
 		}
@@ -304,30 +230,6 @@ func (p *festivalProcess) eval(ctx context.Context, scheme string) (string, erro
 			out.WriteString(line)
 		}
 	}
-}
-
-// failed is the error of a request the process could not finish.
-func (p *festivalProcess) failed(ctx context.Context, err error) error {
-	if ctx.Err() != nil {
-		return fmt.Errorf("festival: %w", errors.Join(ctx.Err(), err))
-	}
-	return fmt.Errorf("festival exited: %w", err)
-}
-
-// alive reports whether the process still runs.
-func (p *festivalProcess) alive() bool {
-	select {
-	case <-p.exited:
-		return false
-	default:
-		return true
-	}
-}
-
-// stop kills the process.
-func (p *festivalProcess) stop() {
-	_ = p.cmd.Process.Kill()
-	_ = p.stdin.Close()
 }
 
 // schemeString is s as a Scheme string literal: festival's reader gives

@@ -28,10 +28,11 @@ func setupFestival(t *testing.T) (*Festival, string) {
 // only returns the one idle process of a Festival of one worker.
 func only(t *testing.T, f *Festival) *festivalProcess {
 	t.Helper()
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	require.Len(t, f.idle, 1)
-	return f.idle[0]
+	pool := f.warm()
+	pool.mu.Lock()
+	defer pool.mu.Unlock()
+	require.Len(t, pool.idle, 1)
+	return pool.idle[0].proc
 }
 
 func TestFestivalVoices(t *testing.T) {
@@ -155,9 +156,9 @@ func TestFestivalCancel(t *testing.T) {
 	go func() {
 		defer cancel()
 		for {
-			f.mu.Lock()
-			taken := len(f.idle) == 0
-			f.mu.Unlock()
+			f.pool.mu.Lock()
+			taken := len(f.pool.idle) == 0
+			f.pool.mu.Unlock()
 			if files, _ := os.ReadDir(tmp); taken && len(files) > 0 {
 				return
 			}
@@ -193,7 +194,7 @@ func TestFestivalFailures(t *testing.T) {
 	require.NoError(t, f.Close())
 	_, err = Record(ctx, f, "kal_diphone", helloKoe, Params{})
 	require.Error(t, err)
-	f.mu.Lock()
-	require.Empty(t, f.idle)
-	f.mu.Unlock()
+	f.pool.mu.Lock()
+	require.Empty(t, f.pool.idle)
+	f.pool.mu.Unlock()
 }
