@@ -71,8 +71,9 @@ func frontEnd(v catalog.Voice) func(string) string {
 // testdata (about 200 and 2,000 characters of prose with numbers and
 // dates), the speed of synthesis by Koe end to end beside the engine alone
 // on the same text in the same run, alternating one of each per operation,
-// on a server on SQLite, one on PostgreSQL, and one on PostgreSQL speaking
-// one chunk at a time (KOE_SYNTH_CONCURRENCY=1):
+// on a server on SQLite, one on PostgreSQL, one on PostgreSQL speaking
+// one chunk at a time (KOE_SYNTH_CONCURRENCY=1), and one on SQLite whose
+// espeak-ng has no koe-espeak helper (a process per chunk):
 //
 //   - koe: createGeneration (the job is queued) to the SUCCEEDED event (the
 //     audio is stored), default format (WAV), one job worker
@@ -93,7 +94,8 @@ func frontEnd(v catalog.Voice) func(string) string {
 // SUCCEEDED: the WAV finished, stored and the row updated; from the
 // operations whose all-spoken event was not folded into SUCCEEDED),
 // chunks, and the CPU of engine processes per run, Koe's and alone
-// (koe_engine_cpu_ms, alone_engine_cpu_ms). ns/op is one of each.
+// (koe_engine_cpu_ms, alone_engine_cpu_ms: of exited processes only, so not
+// of Festival's or koe-espeak's warm ones). ns/op is one of each.
 func BenchmarkEngines(b *testing.B) {
 	servers := []struct {
 		name string
@@ -105,6 +107,8 @@ func BenchmarkEngines(b *testing.B) {
 		// Chunks one after another: what chunking costs without the
 		// parallelism that pays for it.
 		{"postgres-synth=1", storetest.Postgres, map[string]string{"KOE_SYNTH_CONCURRENCY": "1"}},
+		// espeak-ng without its warm helper: a process per chunk.
+		{"sqlite-no-helper", storetest.SQLite, map[string]string{"KOE_ESPEAK_HELPER": "koe-no-such-helper"}},
 	}
 	for _, s := range servers {
 		b.Run(s.name, func(b *testing.B) {
