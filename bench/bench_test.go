@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -43,8 +44,16 @@ var quiet = map[string]string{"KOE_LOG_LEVEL": "error"}
 // GC is tuned as server.go tunes the server's (gctune), unless GOGC is set.
 func boot(b *testing.B, kind storetest.Kind) *apptest.Server {
 	b.Helper()
+	return bootWith(b, kind, nil)
+}
+
+// bootWith is boot with env added to quiet.
+func bootWith(b *testing.B, kind storetest.Kind, env map[string]string) *apptest.Server {
+	b.Helper()
 	tuneGC.Do(func() { go gctune.Run(context.Background()) })
-	return apptest.Boot(b, kind, quiet)
+	e := maps.Clone(quiet)
+	maps.Copy(e, env)
+	return apptest.Boot(b, kind, e)
 }
 
 var tuneGC sync.Once

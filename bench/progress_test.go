@@ -74,12 +74,23 @@ func stamp(b *testing.B, sub *apptest.Subscription) <-chan update {
 // Each generation is ~2,000 characters (ChunkRunes 500: 5 chunks, 2 spoken at
 // once), and the next is created only after the previous one has finished,
 // so these are latencies of an idle server, not of a queue. ns/op is one
-// whole generation, create to SUCCEEDED.
+// whole generation, create to SUCCEEDED. Servers: SQLite, PostgreSQL, and
+// SQLite with KOE_JOB_WAKE=false (River's listener polling every 50 ms).
 func BenchmarkFirstProgress(b *testing.B) {
 	text := prose(2000)
-	for _, kind := range storetest.Kinds {
-		b.Run(string(kind), func(b *testing.B) {
-			srv := boot(b, kind)
+	servers := []struct {
+		name string
+		kind storetest.Kind
+		env  map[string]string
+	}{
+		{"sqlite", storetest.SQLite, nil},
+		{"postgres", storetest.Postgres, nil},
+		// River's SQLite listener left to poll (package riverwake).
+		{"sqlite-no-wake", storetest.SQLite, map[string]string{"KOE_JOB_WAKE": "false"}},
+	}
+	for _, s := range servers {
+		b.Run(s.name, func(b *testing.B) {
+			srv := bootWith(b, s.kind, s.env)
 			// An operator: plan limits (60 requests a minute, 2 generations
 			// at once on the free plan) would measure the limiter, not the server.
 			_, key := srv.NewUser(auth.RoleAdmin, "bench@example.com")

@@ -55,6 +55,7 @@ import (
 	"github.com/koe-voice/koe/internal/metrics"
 	"github.com/koe-voice/koe/internal/notification"
 	"github.com/koe-voice/koe/internal/ratelimit"
+	"github.com/koe-voice/koe/internal/riverwake"
 	"github.com/koe-voice/koe/internal/signedurl"
 	"github.com/koe-voice/koe/internal/store"
 	"github.com/koe-voice/koe/internal/tracing"
@@ -200,15 +201,24 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, opts ...Optio
 
 	// River: one client per process, on database/sql so jobs can be inserted
 	// inside bun transactions; on PostgreSQL it runs on connections of its
-	// own and listens through pgx.
-	var driver riverdriver.Driver[*sql.Tx] = riversqlite.New(a.db.DB.DB)
+	// own and listens through pgx. On SQLite a queued generation wakes its
+	// listener (KOE_JOB_WAKE), which would otherwise poll.
+	var (
+		driver riverdriver.Driver[*sql.Tx]
+		queued func()
+	)
 	if a.db.Postgres() {
 		driver = riverdatabasesql.NewWithPgxListener(a.db.Jobs, a.db.JobsPool)
+	} else if cfg.JobWake {
+		sqlite := riverwake.New(a.db.DB.DB)
+		driver, queued = sqlite, sqlite.Wake
+	} else {
+		driver = riversqlite.New(a.db.DB.DB)
 	}
 	lexicons := lexicon.NewService(a.db)
 	gens := generation.NewService(generation.Config{
 		DB: a.db, Voices: catalog, Encoder: encoder, Bus: a.bus, Log: log, MaxTextChars: cfg.MaxTextChars,
-		Quota: ledger, Lexicon: lexicons,
+		Quota: ledger, Lexicon: lexicons, Queued: queued,
 		Limits: func(ctx context.Context, p auth.Principal) (generation.PlanLimits, bool, error) {
 			pl, unlimited, err := planOf(ctx, p)
 			if err != nil || unlimited {

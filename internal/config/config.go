@@ -52,6 +52,7 @@ type Config struct {
 	MaxTextChars        int           // KOE_MAX_TEXT_CHARS
 	MaxBodyBytes        int64         // KOE_MAX_BODY_BYTES
 	JobWorkers          int           // KOE_JOB_WORKERS
+	JobWake             bool          // KOE_JOB_WAKE
 	SynthConcurrency    int           // KOE_SYNTH_CONCURRENCY
 	EspeakPath          string        // KOE_ESPEAK_PATH
 	EspeakHelper        string        // KOE_ESPEAK_HELPER
@@ -145,6 +146,7 @@ func Load(getenv func(string) string) (Config, error) {
 		MaxTextChars:        l.intRange("KOE_MAX_TEXT_CHARS", 100_000, 1, 10_000_000),
 		MaxBodyBytes:        int64(l.intRange("KOE_MAX_BODY_BYTES", 2<<20, 1<<10, 1<<30)),
 		JobWorkers:          l.intRange("KOE_JOB_WORKERS", 4, 1, 1000),
+		JobWake:             l.boolean("KOE_JOB_WAKE", true),
 		SynthConcurrency:    l.intRange("KOE_SYNTH_CONCURRENCY", runtime.NumCPU(), 1, 1000),
 		EspeakPath:          l.str("KOE_ESPEAK_PATH", "espeak-ng"),
 		EspeakHelper:        l.str("KOE_ESPEAK_HELPER", "koe-espeak"),

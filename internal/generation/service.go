@@ -132,6 +132,7 @@ type Service struct {
 	limits       LimitsFunc
 	quota        Quota
 	lexicon      Lexicon
+	queued       func()
 	now          func() time.Time
 }
 
@@ -151,13 +152,16 @@ type Config struct {
 	// Lexicon chooses and applies the owner's pronunciation entries; nil:
 	// text is spoken as written.
 	Lexicon Lexicon
+	// Queued, when set, is called once a transaction that queued a
+	// generation's job has committed (riverwake.Driver.Wake on SQLite).
+	Queued func()
 }
 
 // NewService returns the generation service.
 func NewService(c Config) *Service {
 	return &Service{
 		db: c.DB, voices: c.Voices, encoder: c.Encoder, bus: c.Bus, log: c.Log,
-		maxTextChars: c.MaxTextChars, limits: c.Limits, quota: c.Quota, lexicon: c.Lexicon, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+		maxTextChars: c.MaxTextChars, limits: c.Limits, quota: c.Quota, lexicon: c.Lexicon, queued: c.Queued, now: func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
 	}
 }
 
@@ -272,6 +276,7 @@ func (s *Service) Create(ctx context.Context, p auth.Principal, in CreateInput) 
 	if err != nil {
 		return nil, fmt.Errorf("create generation: %w", err)
 	}
+	s.wake()
 	s.publish(ctx, g)
 	return g, nil
 }
@@ -536,8 +541,16 @@ func (s *Service) Retry(ctx context.Context, p auth.Principal, id string) (*Gene
 	if err != nil {
 		return nil, fmt.Errorf("retry generation: %w", err)
 	}
+	s.wake()
 	s.publish(ctx, g)
 	return g, nil
+}
+
+// wake tells the job queue that a committed transaction queued a job.
+func (s *Service) wake() {
+	if s.queued != nil {
+		s.queued()
+	}
 }
 
 // Delete removes a generation and, through a job in the same transaction, its

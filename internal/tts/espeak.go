@@ -24,7 +24,7 @@ import (
 // or, when Helper is set, through a pool of warm koe-espeak processes
 // (cmd/koe-espeak: libespeak-ng linked into a program of ours), which
 // spares each chunk the 25–45 ms of CPU an espeak-ng start costs. The
-// audio is the same either way. Its zero value is ready to use; it must
+// speech is the same either way (TestEspeakHelperSoundsLikeEspeakNg). Its zero value is ready to use; it must
 // not be copied after first use.
 type Espeak struct {
 	// Binary is the espeak-ng program, "espeak-ng" when empty. It lists
@@ -177,7 +177,8 @@ func (e *Espeak) Warm(ctx context.Context) error {
 // protocol).
 type espeakHelper struct {
 	*warmProcess
-	rate int // the sample rate it said at start
+	rate int    // the sample rate it said at start
+	buf  []byte // the last frame's payload, its memory reused
 }
 
 // helperRequest is a line of koe-espeak's input.
@@ -212,7 +213,8 @@ func (e *Espeak) startHelper() (*espeakHelper, error) {
 	return h, nil
 }
 
-// frame reads one frame of the helper's output.
+// frame reads one frame of the helper's output; payload is good until the
+// next frame.
 func (h *espeakHelper) frame() (kind byte, payload []byte, err error) {
 	var head [5]byte
 	if _, err := io.ReadFull(h.stdout, head[:]); err != nil {
@@ -222,7 +224,10 @@ func (h *espeakHelper) frame() (kind byte, payload []byte, err error) {
 	if n > helperFrameMax {
 		return 0, nil, fmt.Errorf("frame of %d bytes", n)
 	}
-	payload = make([]byte, n)
+	if cap(h.buf) < int(n) {
+		h.buf = make([]byte, n)
+	}
+	payload = h.buf[:n]
 	if _, err := io.ReadFull(h.stdout, payload); err != nil {
 		return 0, nil, err
 	}
