@@ -50,12 +50,12 @@ func TestDockerfile(t *testing.T) {
 	require.NotNil(t, cmd)
 	require.Contains(t, commands, cmd[1])
 	require.Contains(t, d, "CGO_ENABLED=0 go build", "a static binary for the slim runtime image")
-	// espeak-ng's helper links libespeak-ng (its -dev package in the build
-	// stage; espeak-ng brings the library to the runtime) and is on PATH,
-	// where the server looks for it.
-	require.Regexp(t, `(?m)^FROM golang[^\n]*\nRUN [^\n]*apt-get install[^\n]*\blibespeak-ng-dev\b`, d)
-	require.Regexp(t, `CGO_ENABLED=1 go build [^\n]*-o /out/koe-espeak \./cmd/koe-espeak`, d)
-	require.Regexp(t, `(?m)^COPY --from=build [^\n]*/out/koe-espeak[^\n]* /usr/local/bin/$`, d)
+	// The engine helpers link espeak-ng's and Flite's libraries (their -dev
+	// packages in the build stage; espeak-ng and flite bring the libraries
+	// to the runtime) and are on PATH, where the server looks for them.
+	require.Regexp(t, `(?m)^FROM golang[^\n]*\nRUN [^\n]*apt-get install[^\n]*\blibespeak-ng-dev flite1-dev\b`, d)
+	require.Regexp(t, `CGO_ENABLED=1 go build [^\n]*-o /out/ \./cmd/koe-espeak \./cmd/koe-flite`, d)
+	require.Regexp(t, `(?m)^COPY --from=build [^\n]*/out/koe-espeak /out/koe-flite /usr/local/bin/$`, d)
 
 	// The web app is built in its own stage with a script it has, and served
 	// from where the image says.

@@ -73,7 +73,7 @@ func frontEnd(v catalog.Voice) func(string) string {
 // on the same text in the same run, alternating one of each per operation,
 // on a server on SQLite, one on PostgreSQL, one on PostgreSQL speaking
 // one chunk at a time (KOE_SYNTH_CONCURRENCY=1), and one on SQLite whose
-// espeak-ng has no koe-espeak helper (a process per chunk):
+// espeak-ng and Flite have no warm helpers (a process per chunk):
 //
 //   - koe: createGeneration (the job is queued) to the SUCCEEDED event (the
 //     audio is stored), default format (WAV), one job worker
@@ -95,7 +95,7 @@ func frontEnd(v catalog.Voice) func(string) string {
 // operations whose all-spoken event was not folded into SUCCEEDED),
 // chunks, and the CPU of engine processes per run, Koe's and alone
 // (koe_engine_cpu_ms, alone_engine_cpu_ms: of exited processes only, so not
-// of Festival's or koe-espeak's warm ones). ns/op is one of each.
+// of the warm ones of Festival and the helpers). ns/op is one of each.
 func BenchmarkEngines(b *testing.B) {
 	servers := []struct {
 		name string
@@ -107,8 +107,8 @@ func BenchmarkEngines(b *testing.B) {
 		// Chunks one after another: what chunking costs without the
 		// parallelism that pays for it.
 		{"postgres-synth=1", storetest.Postgres, map[string]string{"KOE_SYNTH_CONCURRENCY": "1"}},
-		// espeak-ng without its warm helper: a process per chunk.
-		{"sqlite-no-helper", storetest.SQLite, map[string]string{"KOE_ESPEAK_HELPER": "koe-no-such-helper"}},
+		// espeak-ng and Flite without their warm helpers: a process per chunk.
+		{"sqlite-no-helper", storetest.SQLite, map[string]string{"KOE_ESPEAK_HELPER": "koe-no-such-helper", "KOE_FLITE_HELPER": "koe-no-such-helper"}},
 	}
 	for _, s := range servers {
 		b.Run(s.name, func(b *testing.B) {

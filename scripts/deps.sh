@@ -3,9 +3,11 @@
 set -euo pipefail
 missing=()
 command -v espeak-ng >/dev/null || missing+=(espeak-ng)
-# koe-espeak, the helper that keeps espeak-ng warm, links libespeak-ng:
-# its headers and a C compiler (the race detector of `make test` needs one too).
+# koe-espeak and koe-flite, the helpers that keep espeak-ng and Flite warm,
+# link their libraries: headers and a C compiler (the race detector of
+# `make test` needs one too).
 [ -f /usr/include/espeak-ng/speak_lib.h ] || missing+=(libespeak-ng-dev)
+[ -f /usr/include/flite/flite.h ] || missing+=(flite1-dev)
 command -v gcc >/dev/null || missing+=(gcc libc6-dev)
 command -v lame >/dev/null || missing+=(lame)
 command -v opusenc >/dev/null || missing+=(opus-tools)

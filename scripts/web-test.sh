@@ -73,7 +73,7 @@ curl -fs "http://127.0.0.1:$port/playground" | grep -q 'id="graphiql"' || { echo
 grep -q "^Koe studio: http://127.0.0.1:$port/$" "$tmp/run.out" || { echo "make run did not say where the studio is:"; cat "$tmp/run.out"; exit 1; }
 grep -q "/signin by pasting this key" "$tmp/run.out" || { echo "make run did not say how to sign in:"; cat "$tmp/run.out"; exit 1; }
 grep "^web: " "$tmp/run.err" || true
-! grep -q "no working koe-espeak helper" "$tmp/run.out" "$tmp/run.err" || { echo "make run did not give espeak-ng its helper:"; cat "$tmp/run.out" "$tmp/run.err"; exit 1; }
+! grep -q "no working helper" "$tmp/run.out" "$tmp/run.err" || { echo "make run did not give an engine its helper:"; cat "$tmp/run.out" "$tmp/run.err"; exit 1; }
 kill -- -"$run" 2>/dev/null; wait "$run" 2>/dev/null || true
 build=$copy/web/.output/public
 

@@ -72,7 +72,7 @@ type App struct {
 
 	db       *store.DB
 	bucket   *blob.Bucket
-	espeak   *tts.Espeak   // its helper processes stop with the app
+	helpers  []*tts.Helper // their processes stop with the app
 	festival *tts.Festival // its processes stop with the app
 	bus      events.Bus
 	pgBus    *events.Postgres
@@ -447,13 +447,12 @@ func (a *App) engines() []tts.Synthesizer {
 	// espeak-ng reads kanji as "Chinese letter": its Japanese voice is
 	// given kana by the Japanese front end. Open JTalk and neural servers
 	// read Japanese themselves, better than from kana.
-	espeak := &tts.Espeak{Binary: a.cfg.EspeakPath, Workers: a.cfg.SynthConcurrency, IdleTimeout: a.cfg.EngineIdleTimeout}
-	if a.installed(espeak, espeak.Binary, "espeak-ng") {
-		a.espeak = espeak
-		a.espeakHelper(espeak)
+	if espeak := (&tts.Espeak{Binary: a.cfg.EspeakPath}); a.installed(espeak, espeak.Binary, "espeak-ng") {
+		a.helper(&espeak.Helper, a.cfg.EspeakHelper, "espeak-ng")
 		engines = append(engines, tts.Traced(ja.FrontEnd(espeak)))
 	}
 	if flite := (&tts.Flite{Binary: a.cfg.FlitePath}); a.installed(flite, flite.Binary, "flite") {
+		a.helper(&flite.Helper, a.cfg.FliteHelper, "flite")
 		engines = append(engines, tts.Traced(flite))
 	}
 	festival := &tts.Festival{Binary: a.cfg.FestivalPath, Workers: a.cfg.SynthConcurrency, IdleTimeout: a.cfg.EngineIdleTimeout}
@@ -489,19 +488,22 @@ func (a *App) installed(e tts.Synthesizer, binary, packages string) bool {
 	return true
 }
 
-// espeakHelper gives espeak-ng its koe-espeak helper (KOE_ESPEAK_HELPER)
-// when it is here and starts: a process per chunk costs 25–45 ms of CPU
-// more. Without one, espeak-ng speaks as before, said in one log line.
-func (a *App) espeakHelper(e *tts.Espeak) {
-	path, err := exec.LookPath(a.cfg.EspeakHelper)
+// helper gives an engine its warm helper program (koe-espeak, koe-flite)
+// when it is here and answers: without it, each chunk starts the engine's
+// own program, which costs more CPU than a short chunk's speech. A missing
+// helper is said in one log line, and the engine speaks all the same.
+func (a *App) helper(h *tts.Helper, program, engine string) {
+	path, err := exec.LookPath(program)
 	if err == nil {
-		e.Helper = path
-		if err = e.Warm(context.Background()); err == nil {
+		h.Program, h.Workers, h.IdleTimeout = path, a.cfg.SynthConcurrency, a.cfg.EngineIdleTimeout
+		if err = h.Warm(context.Background()); err == nil {
+			a.helpers = append(a.helpers, h)
 			return
 		}
-		e.Helper = ""
+		_ = h.Close()
+		h.Program = ""
 	}
-	a.log.Warn("espeak-ng speaks with one process per chunk, slower: no working koe-espeak helper (`make run` builds it; KOE_ESPEAK_HELPER)", "error", err)
+	a.log.Warn(engine+" speaks with one process per chunk, slower: no working helper "+program+" (`make run` builds it)", "error", err)
 }
 
 // openJTalk is Open JTalk when its program, its dictionary and at least one
@@ -769,8 +771,8 @@ func (a *App) closeResources() {
 	if a.db != nil {
 		_ = a.db.Close()
 	}
-	if a.espeak != nil {
-		_ = a.espeak.Close()
+	for _, h := range a.helpers {
+		_ = h.Close()
 	}
 	if a.festival != nil {
 		_ = a.festival.Close()

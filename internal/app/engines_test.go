@@ -222,29 +222,33 @@ func TestEnglishEngines(t *testing.T) {
 	require.Less(t, last.Generation.Audio.DurationMs, 8000)
 }
 
-// TestEspeakHelper: with its koe-espeak helper (as apptest and make run
-// give it) espeak-ng speaks through a warm helper process of the server's;
-// with a helper that does not work the server says so and speaks with a
+// TestEngineHelpers: with their helpers (as apptest and make run give
+// them) espeak-ng and Flite speak through warm helper processes of the
+// server's; with helpers that do not work the server says so and starts a
 // process per chunk, and every generation is spoken either way.
-func TestEspeakHelper(t *testing.T) {
+func TestEngineHelpers(t *testing.T) {
 	t.Parallel()
-	helper := ttstest.KoeEspeak(t)
-	srv := apptest.Boot(t, storetest.SQLite, map[string]string{"KOE_ESPEAK_HELPER": helper})
+	espeak, flite := ttstest.Require(t, "koe-espeak"), ttstest.Require(t, "koe-flite")
+	srv := apptest.Boot(t, storetest.SQLite, map[string]string{"KOE_ESPEAK_HELPER": espeak, "KOE_FLITE_HELPER": flite})
 	speak := func() {
 		t.Helper()
 		c := srv.Client(apptest.AdminKey)
-		g := create(t, c, map[string]any{"voiceId": "espeak-ng:en-us", "text": "Hello world. This is Koe, speaking through espeak-ng.", "format": "WAV"})
-		evs := events(t, follow(t, c, apptest.TransportWS, g.ID), time.Minute)
-		last := evs[len(evs)-1]
-		require.Equal(t, "SUCCEEDED", last.Status, "%+v", last)
-		require.Equal(t, 22050, last.Generation.Audio.SampleRate)
-		require.Greater(t, last.Generation.Audio.DurationMs, 2000)
-		require.Less(t, last.Generation.Audio.DurationMs, 8000)
+		for voice, rate := range map[string]int{"espeak-ng:en-us": 22050, "flite:slt": 16000} {
+			g := create(t, c, map[string]any{"voiceId": voice, "text": "Hello world. This is Koe, speaking through " + voice + ".", "format": "WAV"})
+			evs := events(t, follow(t, c, apptest.TransportWS, g.ID), time.Minute)
+			last := evs[len(evs)-1]
+			require.Equal(t, "SUCCEEDED", last.Status, "%s: %+v", voice, last)
+			require.Equal(t, rate, last.Generation.Audio.SampleRate, voice)
+			require.Greater(t, last.Generation.Audio.DurationMs, 2000, voice)
+			require.Less(t, last.Generation.Audio.DurationMs, 8000, voice)
+		}
 	}
 	speak()
-	require.NotEmpty(t, children(t, helper), "a koe-espeak of the server's spoke")
+	require.NotEmpty(t, children(t, espeak), "a koe-espeak of the server's spoke")
+	require.NotEmpty(t, children(t, flite), "a koe-flite of the server's spoke")
 
-	srv.Env["KOE_ESPEAK_HELPER"] = "true" // starts, says nothing, exits
+	// They start, say nothing and exit.
+	srv.Env["KOE_ESPEAK_HELPER"], srv.Env["KOE_FLITE_HELPER"] = "true", "true"
 	srv.Restart(10 * time.Second)
 	speak()
 }

@@ -48,12 +48,14 @@ func Boot(t testing.TB, kind storetest.Kind, env map[string]string, opts ...app.
 		"KOE_ADMIN_API_KEY": AdminKey,
 		"KOE_LOG_LEVEL":     "warn",
 	}
-	// espeak-ng speaks through its helper, as on a server set up by make
-	// run or the Dockerfile.
-	if helper, err := ttstest.BuildKoeEspeak(); err == nil {
-		e["KOE_ESPEAK_HELPER"] = helper
-	} else if os.Getenv("CI") == "true" {
-		t.Fatalf("koe-espeak: %v", err)
+	// espeak-ng and Flite speak through their helpers, as on a server set
+	// up by make run or the Dockerfile.
+	for name, env := range map[string]string{"koe-espeak": "KOE_ESPEAK_HELPER", "koe-flite": "KOE_FLITE_HELPER"} {
+		if helper, err := ttstest.Build(name); err == nil {
+			e[env] = helper
+		} else if os.Getenv("CI") == "true" {
+			t.Fatalf("%s: %v", name, err)
+		}
 	}
 	for k, v := range env {
 		e[k] = v

@@ -56,6 +56,7 @@ type Config struct {
 	SynthConcurrency    int           // KOE_SYNTH_CONCURRENCY
 	EspeakPath          string        // KOE_ESPEAK_PATH
 	EspeakHelper        string        // KOE_ESPEAK_HELPER
+	FliteHelper         string        // KOE_FLITE_HELPER
 	EngineIdleTimeout   time.Duration // KOE_ENGINE_IDLE_TIMEOUT; 0: tts.DefaultIdleTimeout
 	FlitePath           string        // KOE_FLITE_PATH
 	FestivalPath        string        // KOE_FESTIVAL_PATH
@@ -150,6 +151,7 @@ func Load(getenv func(string) string) (Config, error) {
 		SynthConcurrency:    l.intRange("KOE_SYNTH_CONCURRENCY", runtime.NumCPU(), 1, 1000),
 		EspeakPath:          l.str("KOE_ESPEAK_PATH", "espeak-ng"),
 		EspeakHelper:        l.str("KOE_ESPEAK_HELPER", "koe-espeak"),
+		FliteHelper:         l.str("KOE_FLITE_HELPER", "koe-flite"),
 		EngineIdleTimeout:   l.duration("KOE_ENGINE_IDLE_TIMEOUT", 0),
 		FlitePath:           l.str("KOE_FLITE_PATH", "flite"),
 		FestivalPath:        l.str("KOE_FESTIVAL_PATH", "festival"),

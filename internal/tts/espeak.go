@@ -3,17 +3,13 @@ package tts
 import (
 	"cmp"
 	"context"
-	"encoding/binary"
-	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"path"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 	"unicode"
 
 	"golang.org/x/text/language"
@@ -21,29 +17,20 @@ import (
 )
 
 // Espeak speaks with espeak-ng: with one espeak-ng process per synthesis,
-// or, when Helper is set, through a pool of warm koe-espeak processes
+// or, when its Helper has a Program, through warm koe-espeak processes
 // (cmd/koe-espeak: libespeak-ng linked into a program of ours), which
 // spares each chunk the 25–45 ms of CPU an espeak-ng start costs. The
 // speech is the same either way (TestEspeakHelperSoundsLikeEspeakNg). Its zero value is ready to use; it must
 // not be copied after first use.
 type Espeak struct {
 	// Binary is the espeak-ng program, "espeak-ng" when empty. It lists
-	// the voices, and speaks when there is no Helper.
+	// the voices, and speaks when the Helper has no Program.
 	Binary string
-	// Helper is the koe-espeak program; empty: none.
-	Helper string
-	// Workers is the most helper processes running at once;
-	// runtime.NumCPU() when zero.
-	Workers int
-	// IdleTimeout stops a helper process that long without a request;
-	// DefaultIdleTimeout when zero.
-	IdleTimeout time.Duration
+	// Helper is koe-espeak (cmd/koe-espeak), when its Program is set.
+	Helper Helper
 
 	mu     sync.Mutex
 	voices []Voice // cached: the installed voices do not change while we run
-
-	once sync.Once
-	pool *warmPool[*espeakHelper]
 }
 
 var _ Synthesizer = (*Espeak)(nil)
@@ -114,20 +101,8 @@ func (e *Espeak) Synthesize(ctx context.Context, engineVoiceID, text string, p P
 	// maps -12..12 onto the full range. The scale is not truly logarithmic,
 	// so this is an approximation.
 	pitch := min(max(int(math.Round(50+p.Pitch*50/12)), 0), 99)
-	if e.Helper != "" {
-		var werr error // w's own error, returned as it is
-		err := e.warm().do(ctx, func(h *espeakHelper) error {
-			var err error
-			werr, err = h.speak(ctx, helperRequest{Voice: engineVoiceID, Rate: wpm, Pitch: pitch, Text: text}, w)
-			return err
-		})
-		if werr != nil {
-			return werr
-		}
-		if err != nil {
-			return failure(ctx, err)
-		}
-		return nil
+	if e.Helper.Program != "" {
+		return e.Helper.speak(ctx, espeakRequest{Voice: engineVoiceID, Rate: wpm, Pitch: pitch, Text: text}, w)
 	}
 	// The text goes on stdin, never in argv: it may start with "-" and be
 	// longer than the argument limit. -b 1 reads it as UTF-8; without -m,
@@ -145,131 +120,12 @@ var espeakEnv = []string{"PULSE_SERVER=unix:/dev/null"}
 
 func (e *Espeak) binary() string { return cmp.Or(e.Binary, "espeak-ng") }
 
-// warm is e's pool of helper processes.
-func (e *Espeak) warm() *warmPool[*espeakHelper] {
-	e.once.Do(func() {
-		e.pool = &warmPool[*espeakHelper]{Engine: "koe-espeak", Start: e.startHelper, Workers: e.Workers, IdleTimeout: e.IdleTimeout}
-	})
-	return e.pool
-}
-
-// Close stops the idle helper processes; one at work stops when its
-// request is done. Synthesize through the helper fails after Close.
-func (e *Espeak) Close() error {
-	e.warm().close()
-	return nil
-}
-
-// Warm starts a helper process and keeps it for the first request: so a
-// server finds out at start whether its Helper works, and the first
-// generation does not wait for a start. Without a Helper it does nothing.
-func (e *Espeak) Warm(ctx context.Context) error {
-	if e.Helper == "" {
-		return nil
-	}
-	if err := e.warm().do(ctx, func(*espeakHelper) error { return nil }); err != nil {
-		return failure(ctx, err)
-	}
-	return nil
-}
-
-// espeakHelper is one koe-espeak process (see cmd/koe-espeak for its
-// protocol).
-type espeakHelper struct {
-	*warmProcess
-	rate int    // the sample rate it said at start
-	buf  []byte // the last frame's payload, its memory reused
-}
-
-// helperRequest is a line of koe-espeak's input.
-type helperRequest struct {
+// espeakRequest is what koe-espeak is asked to speak.
+type espeakRequest struct {
 	Voice string `json:"voice"`
-	Rate  int    `json:"rate"`
-	Pitch int    `json:"pitch"`
+	Rate  int    `json:"rate"`  // words per minute
+	Pitch int    `json:"pitch"` // 0–99
 	Text  string `json:"text"`
-}
-
-// helperFrameMax is the longest frame koe-espeak may send: 100 ms of audio
-// is 4,410 bytes, an error message less.
-const helperFrameMax = 1 << 20
-
-// startHelper starts a koe-espeak process and reads the sample rate it
-// says first.
-func (e *Espeak) startHelper() (*espeakHelper, error) {
-	proc, err := startWarm(espeakEnv, e.Helper)
-	if err != nil {
-		return nil, err
-	}
-	h := &espeakHelper{warmProcess: proc}
-	kind, payload, err := h.frame()
-	if err == nil && (kind != 'R' || len(payload) != 4) {
-		err = fmt.Errorf("said %q first, not its sample rate", kind)
-	}
-	if err != nil {
-		h.stop()
-		return nil, err
-	}
-	h.rate = int(binary.LittleEndian.Uint32(payload))
-	return h, nil
-}
-
-// frame reads one frame of the helper's output; payload is good until the
-// next frame.
-func (h *espeakHelper) frame() (kind byte, payload []byte, err error) {
-	var head [5]byte
-	if _, err := io.ReadFull(h.stdout, head[:]); err != nil {
-		return 0, nil, err
-	}
-	n := binary.LittleEndian.Uint32(head[1:])
-	if n > helperFrameMax {
-		return 0, nil, fmt.Errorf("frame of %d bytes", n)
-	}
-	if cap(h.buf) < int(n) {
-		h.buf = make([]byte, n)
-	}
-	payload = h.buf[:n]
-	if _, err := io.ReadFull(h.stdout, payload); err != nil {
-		return 0, nil, err
-	}
-	return head[0], payload, nil
-}
-
-// speak has the helper speak one request, writing its samples to w as they
-// come. werr is w's error, which stops it; err is set whenever the request
-// did not finish, and the process is then unfit for another. Cancelling
-// ctx kills the process.
-func (h *espeakHelper) speak(ctx context.Context, req helperRequest, w PCMWriter) (werr, err error) {
-	stop := context.AfterFunc(ctx, h.stop)
-	defer stop()
-	line, err := json.Marshal(req)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := h.stdin.Write(append(line, '\n')); err != nil {
-		return nil, h.failed(ctx, "koe-espeak", err)
-	}
-	d := rawDecoder(w, h.rate)
-	for {
-		kind, payload, err := h.frame()
-		if err != nil {
-			return nil, h.failed(ctx, "koe-espeak", err)
-		}
-		switch kind {
-		case 'A':
-			if _, err := d.Write(payload); err != nil {
-				return d.sinkErr(), err
-			}
-		case 'E':
-			if !stop() { // killed for ctx just now
-				return nil, h.failed(ctx, "koe-espeak", context.Cause(ctx))
-			}
-			return nil, d.finish()
-		case 'X':
-			return nil, fmt.Errorf("koe-espeak: %s", payload)
-		default:
-			return nil, fmt.Errorf("koe-espeak: unknown frame %q", kind)
-		}
-	}
 }
 
 // parseEspeakVoices reads the table espeak-ng --voices prints:

@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"syscall"
 	"testing"
 	"time"
 
@@ -85,8 +84,8 @@ func TestParseEspeakVoices(t *testing.T) {
 // must sound the same and fail the same.
 func espeakWays(t *testing.T) map[string]*Espeak {
 	t.Helper()
-	helper := &Espeak{Helper: ttstest.KoeEspeak(t), Workers: 2}
-	t.Cleanup(func() { _ = helper.Close() })
+	helper := &Espeak{Helper: Helper{Program: ttstest.Require(t, "koe-espeak"), Workers: 2}}
+	t.Cleanup(func() { _ = helper.Helper.Close() })
 	return map[string]*Espeak{"process": {}, "helper": helper}
 }
 
@@ -114,6 +113,8 @@ func testEspeakSynthesize(t *testing.T, e *Espeak) {
 		{name: "voice without family directory", voice: "ko", text: "안녕하세요", minDur: 300 * time.Millisecond, maxDur: 5 * time.Second},
 		{name: "case of the file name", voice: "sit/cmn-Latn-pinyin", text: "ni3 hao3", minDur: 300 * time.Millisecond, maxDur: 3 * time.Second},
 		{name: "text that looks like a flag", voice: "gmw/en-US", text: "-v xx --help", minDur: 500 * time.Millisecond, maxDur: 5 * time.Second},
+		// For the helper, a request is a line of JSON: this text stays one.
+		{name: "text that looks like a request", voice: "gmw/en-US", text: "Hi\"}\n{\"voice\":\"../../../etc/passwd\",\"text\":\"x\"}\n", minDur: 2 * time.Second, maxDur: 15 * time.Second},
 		// The NUL would end espeak-ng's input before "world".
 		{name: "control characters", voice: "gmw/en-US", text: "Hello\x00\x07\x1b[0m world\r\n\tagain", minDur: 1 * time.Second, maxDur: 6 * time.Second},
 		{name: "mixed scripts and emoji", voice: "gmw/en-US", text: "Hello 世界 مرحبا 😀", minDur: 1 * time.Second, maxDur: 10 * time.Second},
@@ -183,8 +184,8 @@ func sameSpeech(t *testing.T, a, b PCM, msgAndArgs ...any) {
 // Japanese, and with another voice spoken in between.
 func TestEspeakHelperSoundsLikeEspeakNg(t *testing.T) {
 	t.Parallel()
-	helper := &Espeak{Helper: ttstest.KoeEspeak(t), Workers: 1}
-	t.Cleanup(func() { _ = helper.Close() })
+	helper := &Espeak{Helper: Helper{Program: ttstest.Require(t, "koe-espeak"), Workers: 1}}
+	t.Cleanup(func() { _ = helper.Helper.Close() })
 	process := &Espeak{}
 	texts := []struct{ voice, text string }{
 		{"gmw/en-US", "The quick brown fox jumps over the lazy dog. It is 10:30 on 3 May 2026."},
@@ -228,7 +229,7 @@ func TestEspeakFailures(t *testing.T) {
 			t.Parallel()
 			_, err := e.Voices(t.Context())
 			require.NoError(t, err)
-			require.NoError(t, e.Warm(t.Context()))
+			require.NoError(t, e.Helper.Warm(t.Context()))
 			ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
 			defer cancel()
 			start := time.Now()
@@ -311,51 +312,4 @@ func testEspeakStreams(t *testing.T, e *Espeak) {
 	require.ErrorIs(t, err, full)
 	require.NotErrorIs(t, err, ErrTransient)
 	require.Less(t, got, 22050*2, "stopped after the first second, not hours later")
-}
-
-// idleHelper is the one idle process of a helper pool of one worker.
-func idleHelper(t *testing.T, e *Espeak) *espeakHelper {
-	t.Helper()
-	pool := e.warm()
-	pool.mu.Lock()
-	defer pool.mu.Unlock()
-	require.Len(t, pool.idle, 1)
-	return pool.idle[0].proc
-}
-
-// TestEspeakHelperRecovers: a helper that died is replaced on the next
-// text, which is spoken; one that cannot start says so at Warm.
-func TestEspeakHelperRecovers(t *testing.T) {
-	t.Parallel()
-	e := &Espeak{Helper: ttstest.KoeEspeak(t), Workers: 1}
-	t.Cleanup(func() { _ = e.Close() })
-	require.NoError(t, e.Warm(t.Context()))
-	dead := idleHelper(t, e)
-	require.NoError(t, dead.cmd.Process.Kill())
-	<-dead.exited
-	pcm, err := Record(t.Context(), e, "gmw/en-US", "Hello world.", Params{})
-	require.NoError(t, err)
-	require.Greater(t, pcm.Duration(), 500*time.Millisecond)
-	require.NotSame(t, dead, idleHelper(t, e))
-
-	for _, helper := range []string{"koe-no-such-helper", "true", "yes"} {
-		err := (&Espeak{Helper: helper}).Warm(t.Context())
-		require.ErrorIs(t, err, ErrTransient, helper)
-	}
-}
-
-// TestEngineProcessesStopWhenIdle: a warm process with nothing to do for
-// IdleTimeout exits, giving its memory back; the next text starts another.
-func TestEngineProcessesStopWhenIdle(t *testing.T) {
-	t.Parallel()
-	e := &Espeak{Helper: ttstest.KoeEspeak(t), Workers: 1, IdleTimeout: 100 * time.Millisecond}
-	t.Cleanup(func() { _ = e.Close() })
-	_, err := Record(t.Context(), e, "gmw/en-US", "Hello.", Params{})
-	require.NoError(t, err)
-	pid := idleHelper(t, e).cmd.Process.Pid
-	require.Eventually(t, func() bool { return syscall.Kill(pid, 0) != nil }, 5*time.Second, 10*time.Millisecond,
-		"the idle process exits")
-	pcm, err := Record(t.Context(), e, "gmw/en-US", "Hello world.", Params{})
-	require.NoError(t, err)
-	require.Greater(t, pcm.Duration(), 500*time.Millisecond)
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"golang.org/x/text/language"
+
+	"github.com/koe-voice/koe/internal/tts/ttstest"
 )
 
 // requireProgram skips a real-engine test when the program is not
@@ -53,10 +55,27 @@ func TestFliteVoices(t *testing.T) {
 	require.ErrorIs(t, err, ErrTransient)
 }
 
+// fliteWays are the two ways Flite speaks: a process per piece, and warm
+// koe-flite helpers. Each test of speech runs on both.
+func fliteWays(t *testing.T) map[string]*Flite {
+	t.Helper()
+	requireProgram(t, "flite", "flite")
+	helper := &Flite{Helper: Helper{Program: ttstest.Require(t, "koe-flite"), Workers: 2}}
+	t.Cleanup(func() { _ = helper.Helper.Close() })
+	return map[string]*Flite{"process": {}, "helper": helper}
+}
+
 func TestFliteSynthesize(t *testing.T) {
 	t.Parallel()
-	requireProgram(t, "flite", "flite")
-	f := &Flite{}
+	for way, f := range fliteWays(t) {
+		t.Run(way, func(t *testing.T) {
+			t.Parallel()
+			testFliteSynthesize(t, f)
+		})
+	}
+}
+
+func testFliteSynthesize(t *testing.T, f *Flite) {
 	ctx := t.Context()
 	for _, id := range []string{"slt", "rms", "awb", "kal16"} {
 		pcm, err := Record(ctx, f, id, helloKoe, Params{})
@@ -96,22 +115,59 @@ func TestFliteSynthesize(t *testing.T) {
 // pieces, in order, at one rate.
 func TestFliteLongText(t *testing.T) {
 	t.Parallel()
-	requireProgram(t, "flite", "flite")
-	text := strings.Repeat("This is a sentence. ", 300) // 6,000 runes: two runs
-	var pieces int
-	err := (&Flite{}).Synthesize(t.Context(), "kal16", text, Params{Speed: 2}, pcmFunc(func(p PCM) error {
-		require.Equal(t, fliteRate, p.SampleRate)
-		pieces++
-		return nil
-	}))
-	require.NoError(t, err)
-	require.Greater(t, pieces, 1)
+	for way, f := range fliteWays(t) {
+		t.Run(way, func(t *testing.T) {
+			t.Parallel()
+			text := strings.Repeat("This is a sentence. ", 300) // 6,000 runes: two runs
+			var pieces int
+			err := f.Synthesize(t.Context(), "kal16", text, Params{Speed: 2}, pcmFunc(func(p PCM) error {
+				require.Equal(t, fliteRate, p.SampleRate)
+				pieces++
+				return nil
+			}))
+			require.NoError(t, err)
+			require.Greater(t, pieces, 1)
+		})
+	}
+}
+
+// TestFliteHelperSoundsLikeFlite: koe-flite says what flite says, to the
+// sample in length at every speed and pitch, and the same samples for the
+// diphone voice; the clustergen voices' noise comes from rand(), seeded
+// alike for every text, so a text sounds the same however many came
+// before it.
+func TestFliteHelperSoundsLikeFlite(t *testing.T) {
+	t.Parallel()
+	ways := fliteWays(t)
+	for _, id := range []string{"slt", "rms", "awb", "kal16"} {
+		for _, p := range []Params{{}, {Speed: 1.5, Pitch: -3}} {
+			want, err := Record(t.Context(), ways["process"], id, helloKoe, p)
+			require.NoError(t, err)
+			got, err := Record(t.Context(), ways["helper"], id, helloKoe, p)
+			require.NoError(t, err)
+			require.Equal(t, want.SampleRate, got.SampleRate)
+			require.Len(t, got.Samples, len(want.Samples), "%s %+v", id, p)
+			if id == "kal16" {
+				require.Equal(t, want, got, "%+v", p)
+			}
+			again, err := Record(t.Context(), ways["helper"], id, helloKoe, p)
+			require.NoError(t, err)
+			require.Equal(t, got, again, "%s %+v", id, p)
+		}
+	}
 }
 
 func TestFliteFailures(t *testing.T) {
 	t.Parallel()
-	requireProgram(t, "flite", "flite")
-	f := &Flite{}
+	for way, f := range fliteWays(t) {
+		t.Run(way, func(t *testing.T) {
+			t.Parallel()
+			testFliteFailures(t, f)
+		})
+	}
+}
+
+func testFliteFailures(t *testing.T, f *Flite) {
 	ctx := t.Context()
 	for _, id := range []string{"nope", "", "awb_time", "/usr/share/flite/slt.flitevox", "http://example.com/x.flitevox"} {
 		_, err := Record(ctx, f, id, "Hello", Params{})

@@ -1,5 +1,5 @@
-// Package ttstest builds what tests of speech need: the koe-espeak helper
-// (cmd/koe-espeak), once per test binary.
+// Package ttstest builds what tests of speech need: the engine helpers
+// (cmd/koe-espeak, cmd/koe-flite), each once per test binary.
 package ttstest
 
 import (
@@ -11,34 +11,46 @@ import (
 	"testing"
 )
 
-var koeEspeak = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "koe-espeak-test-")
-	if err != nil {
-		return "", err
-	}
-	path := filepath.Join(dir, "koe-espeak")
-	out, err := exec.Command("go", "build", "-o", path, "github.com/koe-voice/koe/cmd/koe-espeak").CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("go build ./cmd/koe-espeak: %w\n%s", err, out)
-	}
-	return path, nil
-})
+// Helpers are the engine helpers, by program name, and what each needs to
+// build besides cgo (`make deps` installs it).
+var Helpers = map[string]string{
+	"koe-espeak": "libespeak-ng-dev",
+	"koe-flite":  "flite1-dev",
+}
 
-// BuildKoeEspeak builds cmd/koe-espeak, the first time it is called, and
-// returns the program's path. It needs cgo and libespeak-ng-dev (`make
-// deps` installs them).
-func BuildKoeEspeak() (string, error) { return koeEspeak() }
+var builds sync.Map // program name → func() (string, error)
 
-// KoeEspeak is BuildKoeEspeak for a test that cannot do without it: when
-// it cannot be built, the test fails under CI and is skipped elsewhere.
-func KoeEspeak(t testing.TB) string {
+// Build builds the helper cmd/<name>, the first time it is asked for, and
+// returns the program's path.
+func Build(name string) (string, error) {
+	if _, ok := Helpers[name]; !ok {
+		return "", fmt.Errorf("no helper %q", name)
+	}
+	build, _ := builds.LoadOrStore(name, sync.OnceValues(func() (string, error) {
+		dir, err := os.MkdirTemp("", name+"-test-")
+		if err != nil {
+			return "", err
+		}
+		path := filepath.Join(dir, name)
+		out, err := exec.Command("go", "build", "-o", path, "github.com/koe-voice/koe/cmd/"+name).CombinedOutput()
+		if err != nil {
+			return "", fmt.Errorf("go build ./cmd/%s: %w\n%s", name, err, out)
+		}
+		return path, nil
+	}))
+	return build.(func() (string, error))()
+}
+
+// Require is Build for a test that cannot do without the helper: when it
+// cannot be built, the test fails under CI and is skipped elsewhere.
+func Require(t testing.TB, name string) string {
 	t.Helper()
-	path, err := koeEspeak()
+	path, err := Build(name)
 	if err != nil {
 		if os.Getenv("CI") == "true" {
-			t.Fatalf("koe-espeak is required under CI (`make deps` installs libespeak-ng-dev and gcc): %v", err)
+			t.Fatalf("%s is required under CI (`make deps` installs %s and gcc): %v", name, Helpers[name], err)
 		}
-		t.Skipf("koe-espeak cannot be built here (`make deps` installs libespeak-ng-dev and gcc): %v", err)
+		t.Skipf("%s cannot be built here (`make deps` installs %s and gcc): %v", name, Helpers[name], err)
 	}
 	return path
 }
