@@ -47,6 +47,13 @@ func boot(b *testing.B, kind storetest.Kind) *apptest.Server {
 	return bootWith(b, kind, nil)
 }
 
+// server is a server a benchmark runs on: a database and settings.
+type server struct {
+	name string
+	kind storetest.Kind
+	env  map[string]string
+}
+
 // bootWith is boot with env added to quiet.
 func bootWith(b *testing.B, kind storetest.Kind, env map[string]string) *apptest.Server {
 	b.Helper()

@@ -97,11 +97,7 @@ func frontEnd(v catalog.Voice) func(string) string {
 // (koe_engine_cpu_ms, alone_engine_cpu_ms: of exited processes only, so not
 // of the warm ones of Festival and the helpers). ns/op is one of each.
 func BenchmarkEngines(b *testing.B) {
-	servers := []struct {
-		name string
-		kind storetest.Kind
-		env  map[string]string
-	}{
+	servers := []server{
 		{"sqlite", storetest.SQLite, nil},
 		{"postgres", storetest.Postgres, nil},
 		// Chunks one after another: what chunking costs without the
@@ -112,10 +108,9 @@ func BenchmarkEngines(b *testing.B) {
 	}
 	for _, s := range servers {
 		b.Run(s.name, func(b *testing.B) {
-			env := maps.Clone(quiet)
+			env := map[string]string{"KOE_JOB_WORKERS": "1"}
 			maps.Copy(env, s.env)
-			env["KOE_JOB_WORKERS"] = "1"
-			srv := apptest.Boot(b, s.kind, env)
+			srv := bootWith(b, s.kind, env)
 			// An operator: plan limits would measure the limiter.
 			_, key := srv.NewUser(auth.RoleAdmin, "bench@example.com")
 			c := srv.Client(key)

@@ -78,11 +78,7 @@ func stamp(b *testing.B, sub *apptest.Subscription) <-chan update {
 // SQLite with KOE_JOB_WAKE=false (River's listener polling every 50 ms).
 func BenchmarkFirstProgress(b *testing.B) {
 	text := prose(2000)
-	servers := []struct {
-		name string
-		kind storetest.Kind
-		env  map[string]string
-	}{
+	servers := []server{
 		{"sqlite", storetest.SQLite, nil},
 		{"postgres", storetest.Postgres, nil},
 		// River's SQLite listener left to poll (package riverwake).

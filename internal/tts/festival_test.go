@@ -28,11 +28,7 @@ func setupFestival(t *testing.T) (*Festival, string) {
 // only returns the one idle process of a Festival of one worker.
 func only(t *testing.T, f *Festival) *festivalProcess {
 	t.Helper()
-	pool := f.warm()
-	pool.mu.Lock()
-	defer pool.mu.Unlock()
-	require.Len(t, pool.idle, 1)
-	return pool.idle[0].proc
+	return onlyIdle(t, f.warm())
 }
 
 func TestFestivalVoices(t *testing.T) {

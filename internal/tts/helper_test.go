@@ -10,14 +10,22 @@ import (
 	"github.com/koe-voice/koe/internal/tts/ttstest"
 )
 
-// idleHelper is the one idle process of a helper pool of one worker.
-func idleHelper(t *testing.T, h *Helper) *helperProcess {
+// onlyIdle is the one idle process of a pool of one worker.
+func onlyIdle[P interface {
+	alive() bool
+	stop()
+}](t *testing.T, pool *warmPool[P]) P {
 	t.Helper()
-	pool := h.warm()
 	pool.mu.Lock()
 	defer pool.mu.Unlock()
 	require.Len(t, pool.idle, 1)
 	return pool.idle[0].proc
+}
+
+// idleHelper is the one idle process of a helper of one worker.
+func idleHelper(t *testing.T, h *Helper) *helperProcess {
+	t.Helper()
+	return onlyIdle(t, h.warm())
 }
 
 // helped are an engine of each helper, speaking through it with one
