@@ -1,6 +1,7 @@
 package tts
 
 import (
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -69,17 +70,44 @@ func TestHelperRecovers(t *testing.T) {
 	}
 }
 
-// TestEngineProcessesStopWhenIdle: a warm process with nothing to do for
-// IdleTimeout exits, giving its memory back; the next text starts another.
+// TestEngineProcessesStopWhenIdle: warm processes with nothing to do for
+// IdleTimeout exit, giving their memory back; the next text starts another.
 func TestEngineProcessesStopWhenIdle(t *testing.T) {
 	t.Parallel()
-	e := &Espeak{Helper: Helper{Program: ttstest.Require(t, "koe-espeak"), Workers: 1, IdleTimeout: 100 * time.Millisecond}}
+	e := &Espeak{Helper: Helper{Program: ttstest.Require(t, "koe-espeak"), Workers: 2, IdleTimeout: 300 * time.Millisecond}}
 	t.Cleanup(func() { _ = e.Helper.Close() })
-	_, err := Record(t.Context(), e, "gmw/en-US", "Hello.", Params{})
-	require.NoError(t, err)
-	pid := idleHelper(t, &e.Helper).cmd.Process.Pid
-	require.Eventually(t, func() bool { return syscall.Kill(pid, 0) != nil }, 5*time.Second, 10*time.Millisecond,
-		"the idle process exits")
+	// Two texts at once, each waiting for the other to be under way: two
+	// processes.
+	var both sync.WaitGroup
+	both.Add(2)
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() {
+			first := true
+			errs <- e.Synthesize(t.Context(), "gmw/en-US", "Hello world.", Params{}, pcmFunc(func(PCM) error {
+				if first {
+					first = false
+					both.Done()
+					both.Wait()
+				}
+				return nil
+			}))
+		}()
+	}
+	require.NoError(t, <-errs)
+	require.NoError(t, <-errs)
+	pool := e.Helper.warm()
+	pool.mu.Lock()
+	var pids []int
+	for _, p := range pool.idle {
+		pids = append(pids, p.proc.cmd.Process.Pid)
+	}
+	pool.mu.Unlock()
+	require.Len(t, pids, 2)
+	for _, pid := range pids {
+		require.Eventually(t, func() bool { return syscall.Kill(pid, 0) != nil }, 5*time.Second, 10*time.Millisecond,
+			"the idle process %d exits", pid)
+	}
 	pcm, err := Record(t.Context(), e, "gmw/en-US", "Hello world.", Params{})
 	require.NoError(t, err)
 	require.Greater(t, pcm.Duration(), 500*time.Millisecond)

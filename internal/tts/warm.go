@@ -110,6 +110,7 @@ type warmPool[P interface {
 
 	mu     sync.Mutex
 	idle   []idleProcess[P] // the most recently used last
+	timer  *time.Timer      // set while a process is idle: when the first is due to stop
 	closed bool
 }
 
@@ -169,7 +170,9 @@ func (w *warmPool[P]) release(p P, fit bool) {
 	w.mu.Lock()
 	if fit && !w.closed {
 		w.idle = append(w.idle, idleProcess[P]{p, time.Now()})
-		time.AfterFunc(w.idleTimeout(), w.stopIdle)
+		if w.timer == nil {
+			w.timer = time.AfterFunc(w.idleTimeout(), w.stopIdle)
+		}
 	} else {
 		p.stop()
 	}
@@ -179,8 +182,8 @@ func (w *warmPool[P]) release(p P, fit bool) {
 
 func (w *warmPool[P]) idleTimeout() time.Duration { return cmp.Or(w.IdleTimeout, DefaultIdleTimeout) }
 
-// stopIdle stops the processes idle for IdleTimeout or longer: the ones
-// at the front, used least recently.
+// stopIdle stops the processes idle for IdleTimeout or longer, the ones
+// at the front, used least recently, and sets the timer for the next.
 func (w *warmPool[P]) stopIdle() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -190,6 +193,11 @@ func (w *warmPool[P]) stopIdle() {
 		n++
 	}
 	w.idle = w.idle[n:]
+	if len(w.idle) == 0 || w.closed {
+		w.timer = nil
+		return
+	}
+	w.timer.Reset(time.Until(w.idle[0].since.Add(w.idleTimeout())))
 }
 
 // close stops the idle processes; a process at work stops when its request
@@ -202,4 +210,8 @@ func (w *warmPool[P]) close() {
 		p.proc.stop()
 	}
 	w.idle = nil
+	if w.timer != nil {
+		w.timer.Stop()
+		w.timer = nil
+	}
 }
