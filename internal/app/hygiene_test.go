@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -63,6 +64,7 @@ func bootLogged(t *testing.T, kind storetest.Kind, env map[string]string, opts .
 		"KOE_ADDR": "127.0.0.1:0", "KOE_DATA_DIR": dataDir, "DATABASE_URL": databaseURL,
 		"KOE_ADMIN_API_KEY": apptest.AdminKey, "KOE_LOG_LEVEL": "info",
 	}
+	maps.Copy(e, apptest.Helpers(t))
 	for k, v := range env {
 		e[k] = v
 	}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"testing"
@@ -48,21 +49,29 @@ func Boot(t testing.TB, kind storetest.Kind, env map[string]string, opts ...app.
 		"KOE_ADMIN_API_KEY": AdminKey,
 		"KOE_LOG_LEVEL":     "warn",
 	}
-	// espeak-ng and Flite speak through their helpers, as on a server set
-	// up by make run or the Dockerfile.
-	for name, env := range map[string]string{"koe-espeak": "KOE_ESPEAK_HELPER", "koe-flite": "KOE_FLITE_HELPER"} {
-		if helper, err := ttstest.Build(name); err == nil {
-			e[env] = helper
-		} else if os.Getenv("CI") == "true" {
-			t.Fatalf("%s: %v", name, err)
-		}
-	}
+	maps.Copy(e, Helpers(t))
 	for k, v := range env {
 		e[k] = v
 	}
 	s := &Server{Env: e, opts: opts, t: t}
 	s.start()
 	return s
+}
+
+// Helpers are the settings that give espeak-ng and Flite their warm
+// helpers, as on a server set up by make run or the Dockerfile: built for
+// the test binary; under CI, failing the test when they cannot be.
+func Helpers(t testing.TB) map[string]string {
+	t.Helper()
+	env := map[string]string{}
+	for name, setting := range map[string]string{"koe-espeak": "KOE_ESPEAK_HELPER", "koe-flite": "KOE_FLITE_HELPER"} {
+		if helper, err := ttstest.Build(name); err == nil {
+			env[setting] = helper
+		} else if os.Getenv("CI") == "true" {
+			t.Fatalf("%s: %v", name, err)
+		}
+	}
+	return env
 }
 
 func (s *Server) start() {
