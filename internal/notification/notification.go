@@ -120,6 +120,12 @@ type Mailer interface {
 // each.
 const audioReadyEvery = 10 * time.Minute
 
+// failedEvery is how often at most a person is emailed that a generation
+// failed: the first failure is told at once, the ones in the next
+// failedEvery only in the app (the email links to the history, which lists
+// them all). A script whose generations all fail does not flood a mailbox.
+const failedEvery = 10 * time.Minute
+
 // Service creates notifications and keeps preferences.
 type Service struct {
 	db     *store.DB
@@ -238,8 +244,11 @@ func (s *Service) handle(ctx context.Context, tx bun.Tx, e *events.DomainEvent) 
 	if err != nil {
 		return nil, err
 	}
-	if e.Kind == events.KindGenerationSucceeded {
+	switch e.Kind {
+	case events.KindGenerationSucceeded:
 		return n, s.audioReady(ctx, tx, e, who, m)
+	case events.KindGenerationFailed:
+		return n, s.failed(ctx, tx, e, m)
 	}
 	return n, s.mailer.Enqueue(ctx, tx, m)
 }
@@ -270,10 +279,8 @@ func (s *Service) message(kind, id, userID string, who recipient, data map[strin
 // nothing; on PostgreSQL the person's row is locked first, so two
 // dispatchers cannot both see no recent email.
 func (s *Service) audioReady(ctx context.Context, tx bun.Tx, e *events.DomainEvent, who recipient, mail outbox.Mail) error {
-	if s.db.Postgres() {
-		if _, err := tx.NewRaw("SELECT 1 FROM users WHERE id = ? FOR UPDATE", e.UserID).Exec(ctx); err != nil {
-			return err
-		}
+	if err := s.lockUser(ctx, tx, e.UserID); err != nil {
+		return err
 	}
 	last, err := s.mailer.Latest(ctx, tx, e.UserID, events.KindGenerationSucceeded, email.KindGenerationDigest)
 	if err != nil {
@@ -301,6 +308,33 @@ func (s *Service) audioReady(ctx context.Context, tx bun.Tx, e *events.DomainEve
 		return err
 	}
 	return s.mailer.Enqueue(ctx, tx, m)
+}
+
+// failed emails that a generation failed when the person had no such email
+// in the last failedEvery; else the app's notification is all. As
+// audioReady, in tx, the person's row locked on PostgreSQL.
+func (s *Service) failed(ctx context.Context, tx bun.Tx, e *events.DomainEvent, mail outbox.Mail) error {
+	if err := s.lockUser(ctx, tx, e.UserID); err != nil {
+		return err
+	}
+	last, err := s.mailer.Latest(ctx, tx, e.UserID, events.KindGenerationFailed)
+	if err != nil {
+		return err
+	}
+	if last != nil && s.now().Before(last.SendAfter.Add(failedEvery)) {
+		return nil
+	}
+	return s.mailer.Enqueue(ctx, tx, mail)
+}
+
+// lockUser locks the person's row for tx on PostgreSQL, so two dispatchers
+// cannot both see no recent email; SQLite has one writer.
+func (s *Service) lockUser(ctx context.Context, tx bun.Tx, userID string) error {
+	if !s.db.Postgres() {
+		return nil
+	}
+	_, err := tx.NewRaw("SELECT 1 FROM users WHERE id = ? FOR UPDATE", userID).Exec(ctx)
+	return err
 }
 
 // mailID is the idempotent send key of an event's email: derived from the

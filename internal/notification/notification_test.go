@@ -197,3 +197,47 @@ func TestAudioReadyThrottled(t *testing.T) {
 		})
 	}
 }
+
+// TestFailuresThrottled: a person whose generations keep failing is emailed
+// the first failure at once and the others of the next ten minutes only in
+// the app; after a quiet window, the next failure is emailed again.
+func TestFailuresThrottled(t *testing.T) {
+	t.Parallel()
+	for _, kind := range storetest.Kinds {
+		t.Run(string(kind), func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			s, db, _ := setup(t, kind)
+			userID := gid.New(gid.User)
+			_, err := db.NewRaw("INSERT INTO users (id, email, email_verified, role, plan_code, locale, created_at) VALUES (?, ?, TRUE, 'USER', 'free', 'en', ?)",
+				userID, "unlucky@koe.test", time.Now()).Exec(ctx)
+			require.NoError(t, err)
+			failed := func(n int) {
+				t.Helper()
+				for range n {
+					id := gid.New(gid.Generation)
+					require.NoError(t, events.Record(ctx, db, "generation.failed:"+id, events.KindGenerationFailed, userID,
+						map[string]any{"generationId": id, "reason": "The speech engine stopped."}))
+				}
+				_, err := s.Dispatch(ctx)
+				require.NoError(t, err)
+			}
+			emails := func() int {
+				return count(t, db, "SELECT count(*) FROM email_outbox WHERE user_id = ? AND kind = 'generation.failed'", userID)
+			}
+
+			failed(20)
+			require.Equal(t, 1, emails(), "one email for twenty failures in a row")
+			require.Equal(t, 20, count(t, db, "SELECT count(*) FROM notifications WHERE user_id = ?", userID), "every one is told in the app")
+
+			var first time.Time
+			require.NoError(t, db.NewSelect().Table("email_outbox").Column("send_after").Where("user_id = ?", userID).Scan(ctx, &first))
+			s.now = func() time.Time { return first.Add(failedEvery - time.Second) }
+			failed(1)
+			require.Equal(t, 1, emails(), "still within the window")
+			s.now = func() time.Time { return first.Add(failedEvery) }
+			failed(1)
+			require.Equal(t, 2, emails(), "a window later, the next failure is emailed")
+		})
+	}
+}
