@@ -62,10 +62,7 @@ func TestOncePerCause(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			s, db, bus := setup(t, kind)
-			userID := gid.New(gid.User)
-			_, err := db.NewRaw("INSERT INTO users (id, email, email_verified, role, plan_code, locale, created_at) VALUES (?, 'once@koe.test', TRUE, 'USER', 'free', 'en', ?)",
-				userID, time.Now()).Exec(ctx)
-			require.NoError(t, err)
+			userID := verifiedUser(t, db, "once@koe.test")
 			var published int
 			bus.Subscribe(topic(userID), func([]byte) { published++ })
 
@@ -103,6 +100,17 @@ func TestOncePerCause(t *testing.T) {
 			require.Equal(t, 1, count(t, db, "SELECT count(*) FROM email_outbox WHERE user_id = ?", userID))
 		})
 	}
+}
+
+// verifiedUser adds a person on the free plan whose address is verified,
+// and returns their id.
+func verifiedUser(t *testing.T, db *store.DB, address string) string {
+	t.Helper()
+	id := gid.New(gid.User)
+	_, err := db.NewRaw("INSERT INTO users (id, email, email_verified, role, plan_code, locale, created_at) VALUES (?, ?, TRUE, 'USER', 'free', 'en', ?)",
+		id, address, time.Now()).Exec(context.Background())
+	require.NoError(t, err)
+	return id
 }
 
 func pageOf(n int) page.Request { return page.Request{First: n} }
@@ -208,10 +216,7 @@ func TestFailuresThrottled(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			s, db, _ := setup(t, kind)
-			userID := gid.New(gid.User)
-			_, err := db.NewRaw("INSERT INTO users (id, email, email_verified, role, plan_code, locale, created_at) VALUES (?, ?, TRUE, 'USER', 'free', 'en', ?)",
-				userID, "unlucky@koe.test", time.Now()).Exec(ctx)
-			require.NoError(t, err)
+			userID := verifiedUser(t, db, "unlucky@koe.test")
 			failed := func(n int) {
 				t.Helper()
 				for range n {
