@@ -53,6 +53,13 @@ var out = helperproto.NewWriter(os.Stdout)
 func main() {
 	log.SetFlags(0)
 	log.SetPrefix("koe-espeak: ")
+	// libespeak-ng connects to PulseAudio even when it only hands samples
+	// back, and libpulse, finding no server, leaves a new $TMPDIR/pulse-XXXX
+	// behind on every start; as for the espeak-ng program (tts.espeakEnv),
+	// a server address that is none makes it give up first.
+	if err := os.Setenv("PULSE_SERVER", "unix:/dev/null"); err != nil {
+		log.Fatal(err)
+	}
 	// 100 ms of audio a callback: the server hears the first words soon.
 	rate := C.espeak_Initialize(C.AUDIO_OUTPUT_SYNCHRONOUS, 100, nil, 0)
 	if rate <= 0 {

@@ -245,22 +245,29 @@ func TestEspeakFailures(t *testing.T) {
 	}
 }
 
-// TestEspeakLeavesNoPulseDirs runs espeak-ng the way a fresh container
-// would, with a home that has never seen PulseAudio, and checks that
-// libpulse did not leave a pulse-XXXX directory in TMPDIR.
+// TestEspeakLeavesNoPulseDirs runs espeak-ng, as a process and through
+// koe-espeak (which links libespeak-ng, and so libpulse), the way a fresh
+// container would, with a home that has never seen PulseAudio, and checks
+// that libpulse did not leave a pulse-XXXX directory in TMPDIR.
 func TestEspeakLeavesNoPulseDirs(t *testing.T) {
-	tmp := t.TempDir()
-	t.Setenv("HOME", t.TempDir())
-	t.Setenv("TMPDIR", tmp)
-	// Set (to restore it afterwards), then unset: libpulse would take an
-	// empty value as the runtime directory "/pulse".
-	t.Setenv("XDG_RUNTIME_DIR", "")
-	require.NoError(t, os.Unsetenv("XDG_RUNTIME_DIR"))
-	_, err := Record(t.Context(), &Espeak{}, "gmw/en-US", "Hello", Params{})
-	require.NoError(t, err)
-	pulse, err := filepath.Glob(filepath.Join(tmp, "pulse-*"))
-	require.NoError(t, err)
-	require.Empty(t, pulse)
+	helper := ttstest.Require(t, "koe-espeak")
+	for way, e := range map[string]*Espeak{"process": {}, "helper": {Helper: Helper{Program: helper}}} {
+		t.Run(way, func(t *testing.T) {
+			tmp := t.TempDir()
+			t.Setenv("HOME", t.TempDir())
+			t.Setenv("TMPDIR", tmp)
+			// Set (to restore it afterwards), then unset: libpulse would take an
+			// empty value as the runtime directory "/pulse".
+			t.Setenv("XDG_RUNTIME_DIR", "")
+			require.NoError(t, os.Unsetenv("XDG_RUNTIME_DIR"))
+			t.Cleanup(func() { _ = e.Helper.Close() })
+			_, err := Record(t.Context(), e, "gmw/en-US", "Hello", Params{})
+			require.NoError(t, err)
+			pulse, err := filepath.Glob(filepath.Join(tmp, "pulse-*"))
+			require.NoError(t, err)
+			require.Empty(t, pulse)
+		})
+	}
 }
 
 // longText is English prose of about n characters.
