@@ -72,7 +72,7 @@ func main() {
 		"kal16": func() *C.cst_voice { return C.register_cmu_us_kal16(nil) },
 	} {
 		v := register()
-		voices[name] = voice{v, C.flite_get_param_float(v.features, cstr("int_f0_target_mean"), 0)}
+		voices[name] = voice{v, C.flite_get_param_float(v.features, featF0Mean, 0)}
 	}
 	out := helperproto.NewWriter(os.Stdout)
 	out.Frame(helperproto.Rate, binary.LittleEndian.AppendUint32(nil, rate))
@@ -86,12 +86,12 @@ func main() {
 			return fmt.Errorf("no voice %q", r.Voice)
 		}
 		// Features stay on the voice: every request sets both.
-		C.flite_feat_set_float(v.v.features, cstr("duration_stretch"), C.float(r.DurationStretch))
+		C.flite_feat_set_float(v.v.features, featDurationStretch, C.float(r.DurationStretch))
 		f0 := v.f0Mean
 		if r.F0Mean > 0 {
 			f0 = C.float(r.F0Mean)
 		}
-		C.flite_feat_set_float(v.v.features, cstr("int_f0_target_mean"), f0)
+		C.flite_feat_set_float(v.v.features, featF0Mean, f0)
 		text := C.CString(r.Text)
 		defer C.free(unsafe.Pointer(text))
 		// Clustergen voices (slt, rms, awb) excite unvoiced sounds with
@@ -117,15 +117,9 @@ func main() {
 	})
 }
 
-// names keeps the C strings of feature names for the life of the program.
-var names = map[string]*C.char{}
-
-// cstr is name as a C string, made once.
-func cstr(name string) *C.char {
-	if s, ok := names[name]; ok {
-		return s
-	}
-	s := C.CString(name)
-	names[name] = s
-	return s
-}
+// The voice features a request sets, as C strings for the life of the
+// program.
+var (
+	featDurationStretch = C.CString("duration_stretch")
+	featF0Mean          = C.CString("int_f0_target_mean")
+)

@@ -20,8 +20,8 @@ import (
 // or, when its Helper has a Program, through warm koe-espeak processes
 // (cmd/koe-espeak: libespeak-ng linked into a program of ours), which
 // spares each chunk the 25–45 ms of CPU an espeak-ng start costs. The
-// speech is the same either way (TestEspeakHelperSoundsLikeEspeakNg). Its zero value is ready to use; it must
-// not be copied after first use.
+// speech is the same either way (TestEspeakHelperSoundsLikeEspeakNg). Its
+// zero value is ready to use; it must not be copied after first use.
 type Espeak struct {
 	// Binary is the espeak-ng program, "espeak-ng" when empty. It lists
 	// the voices, and speaks when the Helper has no Program.

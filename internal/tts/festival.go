@@ -194,7 +194,7 @@ type festivalProcess struct {
 
 // start starts a process of the pool.
 func (f *Festival) start() (*festivalProcess, error) {
-	proc, err := startWarm(nil, cmp.Or(f.Binary, "festival"), "--pipe")
+	proc, err := startWarm(cmp.Or(f.Binary, "festival"), "--pipe")
 	if err != nil {
 		return nil, err
 	}

@@ -35,10 +35,13 @@ type Helper struct {
 
 func (h *Helper) warm() *warmPool[*helperProcess] {
 	h.once.Do(func() {
-		h.pool = &warmPool[*helperProcess]{Engine: filepath.Base(h.Program), Start: h.start, Workers: h.Workers, IdleTimeout: h.IdleTimeout}
+		h.pool = &warmPool[*helperProcess]{Engine: h.name(), Start: h.start, Workers: h.Workers, IdleTimeout: h.IdleTimeout}
 	})
 	return h.pool
 }
+
+// name names the helper in errors: its program's file name.
+func (h *Helper) name() string { return filepath.Base(h.Program) }
 
 // Warm starts a process and keeps it for the first text: so a server finds
 // out at start whether its helper works, and the first generation does not
@@ -89,11 +92,11 @@ type helperProcess struct {
 
 // start starts a process and reads the sample rate it says first.
 func (h *Helper) start() (*helperProcess, error) {
-	proc, err := startWarm(nil, h.Program)
+	proc, err := startWarm(h.Program)
 	if err != nil {
 		return nil, err
 	}
-	p := &helperProcess{warmProcess: proc, name: filepath.Base(h.Program), frames: helperproto.NewReader(proc.stdout)}
+	p := &helperProcess{warmProcess: proc, name: h.name(), frames: helperproto.NewReader(proc.stdout)}
 	kind, payload, err := p.frames.Next()
 	if err == nil && (kind != helperproto.Rate || len(payload) != 4) {
 		err = fmt.Errorf("said %q first, not its sample rate", kind)

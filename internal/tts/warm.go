@@ -31,11 +31,8 @@ type warmProcess struct {
 // startWarm starts a process. It is not bound to a context: it outlives
 // the request that started it. The programs we run exit when their stdin
 // closes, so it does not outlive us either.
-func startWarm(env []string, name string, args ...string) (*warmProcess, error) {
+func startWarm(name string, args ...string) (*warmProcess, error) {
 	cmd := exec.Command(name, args...)
-	if env != nil {
-		cmd.Env = append(os.Environ(), env...)
-	}
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err
